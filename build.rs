@@ -1,0 +1,427 @@
+//! Build script: two generators.
+//!
+//! 1. The call table (`src/calls.tab`) becomes Rust (`$OUT_DIR/calls.rs`:
+//!    metadata, real-function caches, interposed entry points) and, in
+//!    `HIJACK_GEN_DIR` (default `$OUT_DIR`), the C shims' prototypes
+//!    (`calls.h`), the preload library's version script (`exports.map`) and
+//!    its exported names (`exports.txt`).
+//! 2. bindgen turns the mruby headers into `$OUT_DIR/mruby.rs`, with exactly
+//!    the defines and include paths of the libmruby being built, which
+//!    mrbgem.rake writes to the file named by `HIJACK_MRUBY_CFLAGS_FILE`.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Class {
+    Signed,
+    Unsigned,
+    Pointer,
+}
+
+#[derive(Clone, Debug)]
+struct Decl {
+    ctype: String,
+    name: String,
+    class: Class,
+    rust: &'static str,
+}
+
+#[derive(Debug)]
+struct Call {
+    name: String,
+    errors: &'static str,
+    groups: Vec<String>,
+    prototype: String,
+    ret: Decl,
+    args: Vec<Decl>,
+    tail: Option<Decl>,
+}
+
+/// C scalar types the table may use, their Rust spelling and signedness.
+const TYPES: &[(&str, &str, Class)] = &[
+    ("int", "libc::c_int", Class::Signed),
+    ("long", "libc::c_long", Class::Signed),
+    ("unsigned int", "libc::c_uint", Class::Unsigned),
+    ("unsigned long", "libc::c_ulong", Class::Unsigned),
+    ("size_t", "libc::size_t", Class::Unsigned),
+    ("ssize_t", "libc::ssize_t", Class::Signed),
+    ("mode_t", "libc::mode_t", Class::Unsigned),
+    ("off_t", "libc::off_t", Class::Signed),
+    ("off64_t", "i64", Class::Signed),
+    ("pid_t", "libc::pid_t", Class::Signed),
+    ("socklen_t", "libc::socklen_t", Class::Unsigned),
+    ("clockid_t", "libc::clockid_t", Class::Signed),
+    ("time_t", "libc::time_t", Class::Signed),
+    ("uid_t", "libc::uid_t", Class::Unsigned),
+    ("gid_t", "libc::gid_t", Class::Unsigned),
+];
+
+/// Argument kinds by argument name: how the Ruby side reads and writes them.
+/// A name not listed is an `int` or a `pointer`, by its C type.
+const KINDS: &[(&str, &str)] = &[
+    ("fd", "Fd"),
+    ("oldfd", "Fd"),
+    ("newfd", "Fd"),
+    ("dirfd", "Dirfd"),
+    ("olddirfd", "Dirfd"),
+    ("newdirfd", "Dirfd"),
+    ("path", "Path"),
+    ("oldpath", "Path"),
+    ("newpath", "Path"),
+    ("flags", "Flags"),
+    ("mode", "Mode"),
+    ("buf", "Buf"),
+    ("count", "Count"),
+    ("offset", "Offset"),
+];
+
+fn fail(line: usize, msg: &str) -> ! {
+    panic!("src/calls.tab:{line}: {msg}");
+}
+
+fn parse_decl(text: &str, line: usize) -> Decl {
+    let text = text.trim();
+    let split = text
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or_else(|| fail(line, &format!("`{text}` needs a type and a name")));
+    let name = text[split + 1..].to_string();
+    let ctype = text[..=split].trim().to_string();
+    if name.is_empty() || ctype.is_empty() {
+        fail(line, &format!("`{text}` needs a type and a name"));
+    }
+    typed(ctype, name, line)
+}
+
+fn typed(ctype: String, name: String, line: usize) -> Decl {
+    if ctype.contains('*') {
+        return Decl { ctype, name, class: Class::Pointer, rust: "*mut libc::c_void" };
+    }
+    let bare = ctype.trim_start_matches("const ").trim();
+    let (_, rust, class) = TYPES
+        .iter()
+        .find(|(c, _, _)| *c == bare)
+        .unwrap_or_else(|| fail(line, &format!("unknown C type `{ctype}` (add it to TYPES in build.rs)")));
+    Decl { ctype, name, class: *class, rust }
+}
+
+fn parse_table(text: &str) -> Vec<Call> {
+    let mut calls: Vec<Call> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let raw = raw.trim();
+        if raw.is_empty() || raw.starts_with('#') {
+            continue;
+        }
+        let mut rest = raw;
+        let mut column = |what: &str| -> &str {
+            let r = rest.trim_start();
+            let end = r.find(char::is_whitespace).unwrap_or(r.len());
+            if end == 0 {
+                fail(line, &format!("missing {what} (columns: name errors groups prototype)"));
+            }
+            rest = &r[end..];
+            &r[..end]
+        };
+        let name = column("name").to_string();
+        let errors = match column("error convention") {
+            "-1" => "MinusOne",
+            "NULL" => "Null",
+            "code" => "Code",
+            other => fail(line, &format!("unknown error convention `{other}` (-1, NULL or code)")),
+        };
+        let groups = column("groups").split(',').map(str::to_string).collect();
+        let prototype = rest.trim().to_string();
+        let (head, params) = prototype
+            .split_once('(')
+            .unwrap_or_else(|| fail(line, "the prototype has no argument list"));
+        let params = params
+            .strip_suffix(')')
+            .unwrap_or_else(|| fail(line, "the prototype must end with `)`"));
+        let ret = parse_decl(head, line);
+        if ret.name != name {
+            fail(line, &format!("the prototype declares `{}`, not `{name}`", ret.name));
+        }
+        let mut args = Vec::new();
+        let mut tail = None;
+        for p in params.split(',').map(str::trim).filter(|p| !p.is_empty() && *p != "void") {
+            if let Some(rest) = p.strip_prefix("...") {
+                tail = Some(parse_decl(rest, line));
+            } else if tail.is_some() {
+                fail(line, "nothing may follow the variadic tail");
+            } else {
+                args.push(parse_decl(p, line));
+            }
+        }
+        if let Some(t) = &tail {
+            if t.name != "mode" {
+                fail(line, "only a `... mode_t mode` tail is supported so far");
+            }
+        }
+        if calls.iter().any(|c| c.name == name) {
+            fail(line, &format!("`{name}` is described twice"));
+        }
+        calls.push(Call { name, errors, groups, prototype, ret: Decl { name: String::new(), ..ret }, args, tail });
+    }
+    calls
+}
+
+fn kind(d: &Decl) -> &'static str {
+    KINDS.iter().find(|(n, _)| *n == d.name).map(|(_, k)| *k).unwrap_or(match d.class {
+        Class::Pointer => "Pointer",
+        _ => "Int",
+    })
+}
+
+fn to_word(expr: &str, d: &Decl) -> String {
+    match d.class {
+        Class::Signed => format!("{expr} as i64 as u64"),
+        Class::Unsigned => format!("{expr} as u64"),
+        Class::Pointer => format!("{expr} as usize as u64"),
+    }
+}
+
+fn from_word(expr: &str, d: &Decl) -> String {
+    match d.class {
+        Class::Pointer => format!("{expr} as usize as *mut libc::c_void"),
+        _ => format!("{expr} as {}", d.rust),
+    }
+}
+
+/// How a variadic argument is passed (C default argument promotions).
+fn promoted(d: &Decl) -> &'static str {
+    match d.ctype.as_str() {
+        "mode_t" => "libc::c_uint",
+        _ => d.rust,
+    }
+}
+
+fn result_from_i64(expr: &str, d: &Decl) -> String {
+    match d.class {
+        Class::Pointer => format!("{expr} as usize as *mut libc::c_void"),
+        _ => format!("{expr} as {}", d.rust),
+    }
+}
+
+fn result_to_i64(expr: &str, d: &Decl) -> String {
+    match d.class {
+        Class::Pointer => format!("{expr} as usize as i64"),
+        _ => format!("{expr} as i64"),
+    }
+}
+
+fn generate_rust(calls: &[Call]) -> String {
+    let mut s = String::new();
+    let n = calls.len();
+    writeln!(s, "// @generated by build.rs from src/calls.tab: do not edit.").unwrap();
+    writeln!(s, "pub const CALL_COUNT: usize = {n};").unwrap();
+    writeln!(s, "pub static CALLS: [CallInfo; {n}] = [").unwrap();
+    for c in calls {
+        let args: Vec<String> = c
+            .args
+            .iter()
+            .chain(c.tail.iter())
+            .map(|a| format!("ArgInfo {{ name: {:?}, kind: Kind::{}, ctype: {:?} }}", a.name, kind(a), a.ctype))
+            .collect();
+        writeln!(
+            s,
+            "    CallInfo {{ name: {:?}, prototype: {:?}, errors: Errors::{}, groups: &{:?}, returns: {:?}, \
+             returns_pointer: {}, args: &[{}], variadic: {} }},",
+            c.name,
+            c.prototype,
+            c.errors,
+            c.groups,
+            c.ret.ctype,
+            c.ret.class == Class::Pointer,
+            args.join(", "),
+            c.tail.is_some()
+        )
+        .unwrap();
+    }
+    writeln!(s, "];\n").unwrap();
+
+    writeln!(s, "/// Index of each call in CALLS.\n#[allow(non_upper_case_globals, dead_code)]\npub mod id {{").unwrap();
+    for (i, c) in calls.iter().enumerate() {
+        writeln!(s, "    pub const {}: usize = {i};", c.name).unwrap();
+    }
+    writeln!(s, "}}\n").unwrap();
+
+    writeln!(s, "/// The real functions, looked up once with dlsym(RTLD_NEXT).").unwrap();
+    writeln!(s, "#[allow(non_upper_case_globals, dead_code)]\npub mod real {{\n    use crate::real::Real;").unwrap();
+    for c in calls {
+        let mut params: Vec<&str> = c.args.iter().map(|a| a.rust).collect();
+        if c.tail.is_some() {
+            params.push("...");
+        }
+        writeln!(
+            s,
+            "    pub static {0}: Real<unsafe extern \"C\" fn({1}) -> {2}> = Real::new(c\"{0}\");",
+            c.name,
+            params.join(", "),
+            c.ret.rust
+        )
+        .unwrap();
+    }
+    writeln!(s, "}}\n").unwrap();
+
+    writeln!(s, "/// The interposed entry points (the preload library only).").unwrap();
+    writeln!(s, "#[cfg(feature = \"preload\")]\n#[allow(clippy::missing_safety_doc)]\npub mod entry {{").unwrap();
+    for c in calls {
+        let all: Vec<&Decl> = c.args.iter().chain(c.tail.iter()).collect();
+        let params: Vec<String> = all.iter().enumerate().map(|(i, a)| format!("a{i}: {}", a.rust)).collect();
+        let words: Vec<String> = all.iter().enumerate().map(|(i, a)| to_word(&format!("a{i}"), a)).collect();
+        let direct: Vec<String> = all
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                if c.tail.is_some() && i == all.len() - 1 {
+                    format!("a{i} as {}", promoted(a))
+                } else {
+                    format!("a{i}")
+                }
+            })
+            .collect();
+        let from_words: Vec<String> = all
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let v = from_word(&format!("w[{i}]"), a);
+                if c.tail.is_some() && i == all.len() - 1 {
+                    format!("({v}) as {}", promoted(a))
+                } else {
+                    v
+                }
+            })
+            .collect();
+        // Variadic functions are entered through a C shim (preload.c), which
+        // reads the tail and calls hijack_v_NAME.
+        let symbol = if c.tail.is_some() { format!("hijack_v_{}", c.name) } else { c.name.clone() };
+        writeln!(s, "    #[no_mangle]").unwrap();
+        writeln!(s, "    pub unsafe extern \"C\" fn {symbol}({}) -> {} {{", params.join(", "), c.ret.rust).unwrap();
+        writeln!(s, "        let Some(real) = super::real::{}.get() else {{", c.name).unwrap();
+        writeln!(
+            s,
+            "            return {};",
+            result_from_i64(&format!("crate::engine::unavailable(super::id::{})", c.name), &c.ret)
+        )
+        .unwrap();
+        writeln!(s, "        }};").unwrap();
+        writeln!(s, "        if !crate::engine::hooked(super::id::{}) {{", c.name).unwrap();
+        writeln!(s, "            return real({});", direct.join(", ")).unwrap();
+        writeln!(s, "        }}").unwrap();
+        writeln!(
+            s,
+            "        let r = crate::engine::dispatch(super::id::{}, &[{}], &|w: &[u64]| {});",
+            c.name,
+            words.join(", "),
+            result_to_i64(&format!("real({})", from_words.join(", ")), &c.ret)
+        )
+        .unwrap();
+        writeln!(s, "        {}", result_from_i64("r", &c.ret)).unwrap();
+        writeln!(s, "    }}").unwrap();
+    }
+    writeln!(s, "}}").unwrap();
+    s
+}
+
+fn generate_c_header(calls: &[Call]) -> String {
+    let mut s = String::from("/* @generated by build.rs from src/calls.tab: do not edit. */\n");
+    for c in calls.iter().filter(|c| c.tail.is_some()) {
+        let tail = c.tail.as_ref().unwrap();
+        let fixed: Vec<String> = c.args.iter().map(|a| format!("{} {}", a.ctype, a.name)).collect();
+        let names: Vec<&str> = c.args.iter().map(|a| a.name.as_str()).collect();
+        let last = names.last().expect("a variadic call has a named argument");
+        writeln!(
+            s,
+            "{ret} hijack_v_{name}({fixed}, {tt} {tn});\nHIJACK_VARIADIC_MODE({ret}, {name}, ({fixed}, ...), ({names}), {last})",
+            ret = c.ret.ctype,
+            name = c.name,
+            fixed = fixed.join(", "),
+            tt = tail.ctype,
+            tn = tail.name,
+            names = names.join(", "),
+        )
+        .unwrap();
+    }
+    s
+}
+
+fn generate_exports(calls: &[Call]) -> (String, String) {
+    let names: Vec<&str> = calls.iter().map(|c| c.name.as_str()).collect();
+    let map = format!(
+        "/* @generated by build.rs from src/calls.tab: the preload library exports the interposed functions only. */\n\
+         {{\n  global:\n    {};\n  local:\n    *;\n}};\n",
+        names.join(";\n    ")
+    );
+    (map, names.join("\n") + "\n")
+}
+
+fn write_if_changed(path: &Path, content: &str) {
+    if fs::read_to_string(path).ok().as_deref() != Some(content) {
+        fs::write(path, content).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    }
+}
+
+fn bindings(out: &Path) {
+    println!("cargo:rerun-if-env-changed=HIJACK_MRUBY_CFLAGS_FILE");
+    println!("cargo:rerun-if-env-changed=HIJACK_LINK_LIBMRUBY");
+    println!("cargo:rerun-if-changed=src/bindings.h");
+    let flags_file = env::var("HIJACK_MRUBY_CFLAGS_FILE").unwrap_or_else(|_| {
+        panic!(
+            "HIJACK_MRUBY_CFLAGS_FILE is not set: the mruby bindings need the defines of the libmruby being \
+             built. Build with `rake compile` (mrbgem.rake runs cargo), or point it at \
+             build/host/mrbgems/mruby-hijack/mruby-cflags.txt after a first `rake compile`."
+        )
+    });
+    println!("cargo:rerun-if-changed={flags_file}");
+    let text = fs::read_to_string(&flags_file).unwrap_or_else(|e| panic!("cannot read {flags_file}: {e}"));
+    let mut clang_args: Vec<String> = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(lib) = line.strip_prefix("#libmruby ") {
+            // `cargo test` binaries link libmruby themselves (HIJACK_LINK_LIBMRUBY=1);
+            // the staticlib never bundles it: mrbgem.rake links it beside.
+            if env::var_os("HIJACK_LINK_LIBMRUBY").is_some() {
+                let lib = Path::new(lib);
+                println!("cargo:rustc-link-search=native={}", lib.parent().unwrap().display());
+                println!("cargo:rustc-link-lib=static=mruby");
+                println!("cargo:rustc-link-lib=m");
+            }
+        } else {
+            clang_args.push(line.to_string());
+        }
+    }
+    let generated = bindgen::Builder::default()
+        .header("src/bindings.h")
+        .clang_args(&clang_args)
+        .allowlist_function("mrb_.*|mrbc_.*|hijack_.*")
+        .allowlist_type("mrb_.*|mrbc_.*|RClass|RProc|RData|RObject|RString|mrb_parser_state")
+        .allowlist_var("MRB_.*|MRUBY_.*")
+        .blocklist_function("mrb_get_args_a") // variadic-pointer helper we never call
+        .constified_enum_module("mrb_vtype")
+        .layout_tests(false)
+        .generate_comments(false)
+        .derive_default(true)
+        .generate()
+        .expect("bindgen could not read the mruby headers");
+    generated.write_to_file(out.join("mruby.rs")).expect("cannot write mruby.rs");
+}
+
+fn main() {
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    println!("cargo:rerun-if-changed=src/calls.tab");
+    println!("cargo:rerun-if-env-changed=HIJACK_GEN_DIR");
+    let table = fs::read_to_string("src/calls.tab").expect("cannot read src/calls.tab");
+    let calls = parse_table(&table);
+    write_if_changed(&out.join("calls.rs"), &generate_rust(&calls));
+
+    let gen_dir = env::var_os("HIJACK_GEN_DIR").map(PathBuf::from).unwrap_or_else(|| out.clone());
+    fs::create_dir_all(&gen_dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", gen_dir.display()));
+    write_if_changed(&gen_dir.join("calls.h"), &generate_c_header(&calls));
+    let (map, names) = generate_exports(&calls);
+    write_if_changed(&gen_dir.join("exports.map"), &map);
+    write_if_changed(&gen_dir.join("exports.txt"), &names);
+
+    bindings(&out);
+}

@@ -1,0 +1,90 @@
+# The mruby-hijack gem: the Hijack Ruby library (mrblib/), its native part
+# (a Rust staticlib built here with cargo for the build's target, plus the
+# small C part in src/), the `hijack` runner (tools/hijack/) and, for each
+# build, the preload library build/<target>/lib/libhijack.so.
+require_relative "tasks/targets"
+
+MRuby::Gem::Specification.new("mruby-hijack") do |spec|
+  spec.license = "MIT"
+  spec.authors = ["hijack developers"]
+  spec.summary = "Hand a program's C library calls to hook code written in Ruby"
+  spec.version = File.read(File.join(__dir__, "Cargo.toml"))[/^version = "([^"]+)"/, 1]
+  spec.bins = %w[hijack]
+
+  %w[mruby-io mruby-errno mruby-time mruby-sprintf mruby-pack mruby-string-ext mruby-array-ext
+     mruby-hash-ext mruby-struct mruby-random mruby-sleep mruby-error mruby-eval mruby-metaprog
+     mruby-compiler mruby-kernel-ext mruby-object-ext mruby-symbol-ext mruby-proc-ext mruby-enum-ext
+     mruby-numeric-ext mruby-range-ext mruby-compar-ext mruby-exit].each do |core|
+    spec.add_dependency core, core: core
+  end
+
+  triple = Hijack::Targets.rust_triple(build)
+  gen_dir = "#{spec.build_dir}/gen"
+  cflags_file = "#{spec.build_dir}/mruby-cflags.txt"
+  cargo_dir = "#{File.dirname(build.build_dir)}/cargo"
+  core_lib = "#{spec.build_dir}/libhijack_core.a"
+  preload_lib = "#{spec.build_dir}/libhijack_preload.a"
+  rust_sources = Dir["#{dir}/src/**/*.{rs,tab,h}"] + %W[#{dir}/Cargo.toml #{dir}/Cargo.lock #{dir}/build.rs]
+
+  # The exact compiler view of mruby's headers for this build, for bindgen
+  # (word boxing and integer width differ between targets), and libmruby for
+  # linking `cargo test`.
+  file cflags_file => [MRUBY_CONFIG, __FILE__] do |t|
+    mkdir_p File.dirname(t.name)
+    defines = [build.cc.defines, build.defines].flatten.uniq.map { |d| "-D#{d}" }
+    includes = build.cc.include_paths.flatten.uniq.map { |i| "-I#{i}" }
+    lines = defines + includes + ["#libmruby #{build.libmruby_static}"]
+    File.write(t.name, lines.join("\n") + "\n")
+  end
+
+  cargo = lambda do |features, out|
+    env = {
+      "HIJACK_MRUBY_CFLAGS_FILE" => cflags_file,
+      "HIJACK_GEN_DIR" => gen_dir,
+      "CARGO_TARGET_DIR" => cargo_dir,
+    }
+    args = %W[cargo build --release --locked --lib --target #{triple} --manifest-path #{dir}/Cargo.toml]
+    args += ["--features", features] if features
+    sh env, *args
+    cp "#{cargo_dir}/#{triple}/release/libhijack.a", out
+  end
+
+  # After libmruby: bindgen reads mruby.h, which needs the generated presym
+  # headers, and `cargo test` links libmruby.
+  file core_lib => rust_sources + [cflags_file, build.libmruby_static] do |t|
+    cargo.call(nil, t.name)
+  end
+  file preload_lib => rust_sources + [cflags_file, core_lib] do |t|
+    cargo.call("preload", t.name)
+  end
+  file "#{gen_dir}/calls.h" => core_lib
+  file "#{gen_dir}/exports.map" => core_lib
+
+  # The runner and mrbtest link libmruby, then the core staticlib (no
+  # interposed entry points), then libmruby again for the symbols Rust needs.
+  spec.linker.flags_before_libraries << %("#{core_lib}") << %("#{build.libmruby_static}")
+  spec.linker.libraries.concat %w[pthread dl m]
+  spec.linker.libraries << "gcc_s" if triple.include?("linux")
+  file exefile("#{build.build_dir}/bin/hijack") => core_lib
+  file exefile("#{build.build_dir}/bin/mrbtest") => core_lib
+
+  # The preload library: libmruby, the gem's C (preload.c compiled again, with
+  # its shims and constructor), the preload staticlib; only the interposed
+  # functions exported (version script from the call table).
+  preload_obj = "#{spec.build_dir}/preload_shared.o"
+  file preload_obj => ["#{dir}/src/preload.c", "#{gen_dir}/calls.h"] do |t|
+    build.cc.run t.name, t.prerequisites.first, ["HIJACK_PRELOAD"], [gen_dir]
+  end
+
+  so = "#{build.build_dir}/lib/#{triple.include?('darwin') ? 'libhijack.dylib' : 'libhijack.so'}"
+  file so => [preload_obj, preload_lib, build.libmruby_static, "#{gen_dir}/exports.map"] do |t|
+    mkdir_p File.dirname(t.name)
+    exported = File.read("#{gen_dir}/exports.txt").split
+    undefined = exported.map { |name| "-Wl,-u,#{name}" }
+    sh build.linker.command, *build.linker.flags.flatten, "-shared", "-o", t.name,
+       "-Wl,--version-script=#{gen_dir}/exports.map", "-Wl,-z,defs", *undefined,
+       preload_obj, "-Wl,--start-group", preload_lib, build.libmruby_static, "-Wl,--end-group",
+       "-lpthread", "-ldl", "-lm", "-lgcc_s", "-lc"
+  end
+  build.products << so
+end

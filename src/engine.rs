@@ -1,0 +1,174 @@
+//! A hooked call: the per-function "is anything hooked" flags (the only cost
+//! an unhooked call pays), the frame a hook sees, and the dispatch that runs
+//! the hooks and keeps errno and the result straight.
+
+use crate::table::{CallInfo, CALLS, CALL_COUNT, MAX_ARGS};
+use crate::{guard, sys, vm};
+use std::ffi::CString;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static HOOKED: [AtomicBool; CALL_COUNT] = [const { AtomicBool::new(false) }; CALL_COUNT];
+
+/// True when some hook may want call `id`: one relaxed load.
+#[inline(always)]
+pub fn hooked(id: usize) -> bool {
+    HOOKED[id].load(Ordering::Relaxed)
+}
+
+/// Marks call `id` as hooked in this process.
+pub fn watch(id: usize) {
+    HOOKED[id].store(true, Ordering::Relaxed);
+}
+
+/// Unhooks every call: the process runs as if hijack were not there.
+pub fn unwatch_all() {
+    for flag in HOOKED.iter() {
+        flag.store(false, Ordering::Relaxed);
+    }
+}
+
+/// What an entry point returns when the real function cannot be found.
+#[cold]
+pub fn unavailable(id: usize) -> i64 {
+    sys::set_errno(libc::ENOSYS);
+    CALLS[id].error_result(libc::ENOSYS)
+}
+
+/// The real function, called with argument words (see build.rs).
+pub type RealFn<'a> = &'a dyn Fn(&[u64]) -> i64;
+
+/// One hooked call in progress, as the hooks see and change it.
+pub struct Frame<'a> {
+    pub id: usize,
+    pub args: [u64; MAX_ARGS],
+    pub nargs: usize,
+    real: RealFn<'a>,
+    pub result: i64,
+    pub errno: i32,
+    pub proceeded: bool,
+    pub failed: bool,
+    pub elapsed_ns: u64,
+    /// Strings a hook put in place of path arguments, alive until the call ends.
+    keep: Vec<CString>,
+}
+
+impl<'a> Frame<'a> {
+    pub fn new(id: usize, args: &[u64], real: RealFn<'a>, errno: i32) -> Frame<'a> {
+        let mut words = [0u64; MAX_ARGS];
+        words[..args.len()].copy_from_slice(args);
+        Frame {
+            id,
+            args: words,
+            nargs: args.len(),
+            real,
+            result: 0,
+            errno,
+            proceeded: false,
+            failed: false,
+            elapsed_ns: 0,
+            keep: Vec::new(),
+        }
+    }
+
+    pub fn info(&self) -> &'static CallInfo {
+        &CALLS[self.id]
+    }
+
+    /// Runs the real function with the current arguments (once; a second
+    /// call returns the first result).
+    pub fn proceed(&mut self) -> i64 {
+        if self.proceeded {
+            return self.result;
+        }
+        self.proceeded = true;
+        self.failed = false;
+        let start = sys::now_ns();
+        sys::set_errno(0);
+        self.result = (self.real)(&self.args[..self.nargs]);
+        self.errno = sys::errno();
+        self.elapsed_ns = sys::now_ns().saturating_sub(start);
+        self.result
+    }
+
+    /// Makes the call fail with `errno`, as the table's convention says.
+    pub fn fail(&mut self, errno: i32) {
+        self.result = self.info().error_result(errno);
+        self.errno = errno;
+        self.failed = true;
+    }
+
+    /// Puts a string in place of a pointer argument, alive until the call ends.
+    pub fn set_string(&mut self, index: usize, s: CString) {
+        self.args[index] = s.as_ptr() as usize as u64;
+        self.keep.push(s);
+    }
+}
+
+/// Runs the hooks of call `id`. Re-entrant calls (from hook code, mruby or
+/// Rust on this thread) go straight to the real function. errno is what the
+/// real call left, or what a hook chose; never what hook code disturbed.
+pub fn dispatch(id: usize, args: &[u64], real: RealFn<'_>) -> i64 {
+    let Some(_guard) = guard::enter() else {
+        return real(args);
+    };
+    let mut frame = Frame::new(id, args, real, sys::errno());
+    let handled = catch_unwind(AssertUnwindSafe(|| vm::dispatch(&mut frame))).unwrap_or(false);
+    if !handled && !frame.proceeded && !frame.failed {
+        frame.proceed();
+    }
+    sys::set_errno(frame.errno);
+    frame.result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::id;
+
+    #[test]
+    fn proceed_runs_the_real_function_once_with_current_arguments() {
+        let calls = std::cell::Cell::new(0);
+        let real = |w: &[u64]| {
+            calls.set(calls.get() + 1);
+            (w[0] + w[2]) as i64
+        };
+        let mut f = Frame::new(id::read, &[3, 0, 4], &real, 0);
+        f.args[2] = 10;
+        assert_eq!(f.proceed(), 13);
+        assert_eq!(f.proceed(), 13);
+        assert_eq!(calls.get(), 1);
+        assert!(f.proceeded);
+    }
+
+    #[test]
+    fn fail_follows_the_error_convention() {
+        let real = |_: &[u64]| 0;
+        let mut f = Frame::new(id::close, &[1], &real, 0);
+        f.fail(libc::EBADF);
+        assert_eq!((f.result, f.errno, f.failed), (-1, libc::EBADF, true));
+    }
+
+    #[test]
+    fn proceed_records_the_real_errno() {
+        let real = |_: &[u64]| {
+            sys::set_errno(libc::ENOENT);
+            -1
+        };
+        let mut f = Frame::new(id::close, &[1], &real, libc::EINTR);
+        assert_eq!(f.errno, libc::EINTR);
+        assert_eq!(f.proceed(), -1);
+        assert_eq!(f.errno, libc::ENOENT);
+    }
+
+    #[test]
+    fn set_string_keeps_the_string_alive_for_the_call() {
+        let real = |w: &[u64]| {
+            let s = unsafe { std::ffi::CStr::from_ptr(w[0] as usize as *const libc::c_char) };
+            s.to_bytes().len() as i64
+        };
+        let mut f = Frame::new(id::open, &[0, 0, 0], &real, 0);
+        f.set_string(0, CString::new("/tmp/elsewhere").unwrap());
+        assert_eq!(f.proceed(), 14);
+    }
+}

@@ -1,0 +1,30 @@
+//! hijack: the C library's call wrappers handed to Ruby hook code.
+//!
+//! Layers, from the bottom:
+//! - [`ffi`]: bindgen's view of the mruby headers (generated per target);
+//! - [`mrb`]: the one thin unsafe layer over it that the rest uses;
+//! - [`sys`]: what differs between operating systems (errno, thread ids);
+//! - [`table`]: the call table (generated from `src/calls.tab`);
+//! - [`real`]: the real functions, looked up once;
+//! - [`guard`]: the per-thread re-entrancy guard;
+//! - [`engine`]: a hooked call's frame and its dispatch;
+//! - [`vm`]: the compiled hook program and one mruby VM per thread;
+//! - [`native`]: the native methods of the `Hijack` module;
+//! - [`preload`]: start-up inside a target process (the preload library).
+
+#[allow(non_upper_case_globals, non_camel_case_types, non_snake_case, dead_code, unnecessary_transmutes, clippy::all)]
+pub mod ffi {
+    include!(concat!(env!("OUT_DIR"), "/mruby.rs"));
+}
+
+pub mod engine;
+pub mod guard;
+pub mod log;
+pub mod mrb;
+pub mod native;
+pub mod preload;
+pub mod real;
+pub mod script;
+pub mod sys;
+pub mod table;
+pub mod vm;

@@ -1,0 +1,356 @@
+//! The native methods of the `Hijack` module and of `Hijack::Call`. The Ruby
+//! side (mrblib/) builds the hook DSL, the call accessors and the CLI on them.
+
+use crate::engine::Frame;
+use crate::table::{Errors, Kind, CALLS};
+use crate::vm::CALL_TYPE;
+use crate::{engine, ffi, log, mrb, script, sys, table};
+use mrb::{State, Value};
+use std::ffi::{CStr, CString};
+
+unsafe fn hijack_module(mrb: *mut State) -> *mut mrb::Class {
+    ffi::mrb_module_get(mrb, c"Hijack".as_ptr())
+}
+
+unsafe fn hijack_error(mrb: *mut State) -> *mut mrb::Class {
+    ffi::mrb_class_get_under(mrb, hijack_module(mrb), c"Error".as_ptr())
+}
+
+unsafe fn argument_error(mrb: *mut State) -> *mut mrb::Class {
+    mrb::class_get(mrb, c"ArgumentError")
+}
+
+/// The native method's arguments, exactly `n` of them (mruby checks arity).
+unsafe fn arg(mrb: *mut State, i: usize) -> Value {
+    mrb::args(mrb).get(i).copied().unwrap_or_else(|| mrb::nil())
+}
+
+/// The table index of a call name (Symbol or String), or ArgumentError.
+unsafe fn call_id(mrb: *mut State, name: Value) -> usize {
+    let found = mrb::as_name(mrb, name).and_then(table::find);
+    match found {
+        Some(id) => id,
+        None => mrb::raise(
+            mrb,
+            argument_error(mrb),
+            "unknown call name (`hijack list` shows the calls hijack can hook)",
+        ),
+    }
+}
+
+// ---- Hijack ---------------------------------------------------------------
+
+unsafe extern "C" fn m_check_name(mrb: *mut State, _self: Value) -> Value {
+    let id = call_id(mrb, arg(mrb, 0));
+    mrb::symbol(mrb, CALLS[id].name)
+}
+
+unsafe extern "C" fn m_watch(mrb: *mut State, _self: Value) -> Value {
+    engine::watch(call_id(mrb, arg(mrb, 0)));
+    mrb::nil()
+}
+
+unsafe extern "C" fn m_table(mrb: *mut State, _self: Value) -> Value {
+    let all = ffi::mrb_ary_new_capa(mrb, CALLS.len() as _);
+    for c in CALLS.iter() {
+        let args = ffi::mrb_ary_new_capa(mrb, c.args.len() as _);
+        for a in c.args {
+            let triple = [mrb::symbol(mrb, a.name), mrb::symbol(mrb, a.kind.name()), mrb::str(mrb, a.ctype.as_bytes())];
+            ffi::mrb_ary_push(mrb, args, ffi::mrb_ary_new_from_values(mrb, 3, triple.as_ptr()));
+        }
+        let groups = ffi::mrb_ary_new_capa(mrb, c.groups.len() as _);
+        for g in c.groups {
+            ffi::mrb_ary_push(mrb, groups, mrb::symbol(mrb, g));
+        }
+        let errors = match c.errors {
+            Errors::MinusOne => "minus_one",
+            Errors::Null => "null",
+            Errors::Code => "code",
+        };
+        let row = [
+            mrb::symbol(mrb, c.name),
+            args,
+            mrb::symbol(mrb, errors),
+            groups,
+            mrb::str(mrb, c.prototype.as_bytes()),
+        ];
+        ffi::mrb_ary_push(mrb, all, ffi::mrb_ary_new_from_values(mrb, row.len() as _, row.as_ptr()));
+    }
+    all
+}
+
+unsafe extern "C" fn m_log(mrb: *mut State, _self: Value) -> Value {
+    let v = arg(mrb, 0);
+    let s = ffi::mrb_obj_as_string(mrb, v);
+    if let Some(bytes) = mrb::as_bytes(s) {
+        log::line(&String::from_utf8_lossy(bytes));
+    }
+    mrb::nil()
+}
+
+unsafe extern "C" fn m_version(mrb: *mut State, _self: Value) -> Value {
+    mrb::str(mrb, env!("CARGO_PKG_VERSION").as_bytes())
+}
+
+unsafe extern "C" fn m_pid(mrb: *mut State, _self: Value) -> Value {
+    mrb::int(mrb, sys::pid())
+}
+
+unsafe extern "C" fn m_tid(mrb: *mut State, _self: Value) -> Value {
+    mrb::int(mrb, sys::tid())
+}
+
+unsafe extern "C" fn m_platform(mrb: *mut State, _self: Value) -> Value {
+    mrb::str(mrb, sys::PLATFORM.as_bytes())
+}
+
+unsafe extern "C" fn m_preload_variable(mrb: *mut State, _self: Value) -> Value {
+    mrb::str(mrb, sys::PRELOAD_VAR.as_bytes())
+}
+
+unsafe extern "C" fn m_library_name(mrb: *mut State, _self: Value) -> Value {
+    mrb::str(mrb, sys::LIBRARY_NAME.as_bytes())
+}
+
+/// Hijack.__check_syntax(source, filename) -> nil, or "FILE:LINE: message"
+unsafe extern "C" fn m_check_syntax(mrb: *mut State, _self: Value) -> Value {
+    let (src, name) = (arg(mrb, 0), arg(mrb, 1));
+    let (Some(src), Some(name)) = (mrb::as_bytes(src), mrb::as_bytes(name)) else {
+        mrb::raise(mrb, argument_error(mrb), "__check_syntax(source, filename) takes two Strings")
+    };
+    let name = String::from_utf8_lossy(name).into_owned();
+    let out = match script::compile(mrb, src, &name) {
+        Ok(_) => mrb::nil(),
+        Err(msg) => mrb::str(mrb, msg.as_bytes()),
+    };
+    out
+}
+
+/// Hijack.__exec(file, *args): replaces the process (execvp). Returns the
+/// errno when it could not.
+unsafe extern "C" fn m_exec(mrb: *mut State, _self: Value) -> Value {
+    let errno = {
+        let mut argv: Vec<CString> = Vec::new();
+        let mut ok = true;
+        for v in mrb::args(mrb) {
+            match mrb::as_bytes(*v).and_then(|b| CString::new(b).ok()) {
+                Some(c) => argv.push(c),
+                None => ok = false,
+            }
+        }
+        if !ok || argv.is_empty() {
+            libc::EINVAL
+        } else {
+            let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|c| c.as_ptr()).collect();
+            ptrs.push(std::ptr::null());
+            libc::execvp(ptrs[0], ptrs.as_ptr());
+            sys::errno()
+        }
+    };
+    mrb::int(mrb, errno as i64)
+}
+
+unsafe extern "C" fn m_getenv(mrb: *mut State, _self: Value) -> Value {
+    use std::os::unix::ffi::OsStrExt;
+    let value = mrb::as_bytes(arg(mrb, 0))
+        .and_then(|n| std::str::from_utf8(n).ok())
+        .and_then(std::env::var_os);
+    match value {
+        Some(v) => mrb::str(mrb, v.as_bytes()),
+        None => mrb::nil(),
+    }
+}
+
+/// Hijack.__setenv(name, value_or_nil): nil unsets.
+unsafe extern "C" fn m_setenv(mrb: *mut State, _self: Value) -> Value {
+    let (name, value) = (arg(mrb, 0), arg(mrb, 1));
+    let ok = match mrb::as_bytes(name).and_then(|n| CString::new(n).ok()) {
+        None => false,
+        Some(n) if mrb::is_nil(value) => libc::unsetenv(n.as_ptr()) == 0,
+        Some(n) => match mrb::as_bytes(value).and_then(|v| CString::new(v).ok()) {
+            Some(v) => libc::setenv(n.as_ptr(), v.as_ptr(), 1) == 0,
+            None => false,
+        },
+    };
+    if !ok {
+        mrb::raise(mrb, argument_error(mrb), "__setenv(name, value): name and value must be Strings without NUL")
+    }
+    mrb::nil()
+}
+
+unsafe extern "C" fn m_exe_path(mrb: *mut State, _self: Value) -> Value {
+    use std::os::unix::ffi::OsStrExt;
+    match std::env::current_exe() {
+        Ok(p) => mrb::str(mrb, p.as_os_str().as_bytes()),
+        Err(_) => mrb::nil(),
+    }
+}
+
+// ---- Hijack::Call ---------------------------------------------------------
+
+unsafe fn frame<'a>(mrb: *mut State, this: Value) -> &'a mut Frame<'static> {
+    let p = ffi::mrb_data_check_get_ptr(mrb, this, &CALL_TYPE.0) as *mut Frame<'static>;
+    if p.is_null() {
+        mrb::raise(mrb, hijack_error(mrb), "this call is over: a Hijack::Call is usable only inside its hook")
+    }
+    &mut *p
+}
+
+unsafe fn arg_index(mrb: *mut State, f: &Frame, v: Value) -> usize {
+    match mrb::as_int(v) {
+        Some(i) if i >= 0 && (i as usize) < f.nargs => i as usize,
+        _ => mrb::raise(mrb, argument_error(mrb), "argument index out of range"),
+    }
+}
+
+unsafe fn word_value(mrb: *mut State, kind: Kind, word: u64) -> Value {
+    match kind {
+        Kind::Path => {
+            if word == 0 {
+                mrb::nil()
+            } else {
+                mrb::str(mrb, CStr::from_ptr(word as usize as *const libc::c_char).to_bytes())
+            }
+        }
+        Kind::Pointer | Kind::Buf => mrb::int(mrb, word as usize as i64),
+        _ => mrb::int(mrb, word as i64),
+    }
+}
+
+unsafe extern "C" fn c_name(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    mrb::symbol(mrb, f.info().name)
+}
+
+unsafe extern "C" fn c_arg(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    let i = arg_index(mrb, f, arg(mrb, 0));
+    word_value(mrb, f.info().args[i].kind, f.args[i])
+}
+
+unsafe extern "C" fn c_args(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    let ary = ffi::mrb_ary_new_capa(mrb, f.nargs as _);
+    for (i, a) in f.info().args.iter().enumerate().take(f.nargs) {
+        ffi::mrb_ary_push(mrb, ary, word_value(mrb, a.kind, f.args[i]));
+    }
+    ary
+}
+
+unsafe extern "C" fn c_set_arg(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    let i = arg_index(mrb, f, arg(mrb, 0));
+    let v = arg(mrb, 1);
+    let kind = f.info().args[i].kind;
+    let problem: Option<&'static str> = if let Some(n) = mrb::as_int(v) {
+        f.args[i] = n as u64;
+        None
+    } else if kind == Kind::Path && mrb::is_nil(v) {
+        f.args[i] = 0;
+        None
+    } else if kind == Kind::Path {
+        match mrb::as_bytes(v).map(CString::new) {
+            Some(Ok(s)) => {
+                f.set_string(i, s);
+                None
+            }
+            Some(Err(_)) => Some("a path cannot hold a NUL byte"),
+            None => Some("a path argument takes a String or nil"),
+        }
+    } else {
+        Some("this argument takes an Integer")
+    };
+    if let Some(msg) = problem {
+        mrb::raise(mrb, argument_error(mrb), msg)
+    }
+    v
+}
+
+unsafe extern "C" fn c_real(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    let r = f.proceed();
+    mrb::int(mrb, r)
+}
+
+unsafe extern "C" fn c_result(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    mrb::int(mrb, f.result)
+}
+
+unsafe extern "C" fn c_set_result(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    let v = arg(mrb, 0);
+    match mrb::as_int(v) {
+        Some(n) => {
+            f.result = n;
+            f.failed = false;
+        }
+        None => mrb::raise(mrb, argument_error(mrb), "a call's result is an Integer"),
+    }
+    v
+}
+
+unsafe extern "C" fn c_errno(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    mrb::int(mrb, f.errno as i64)
+}
+
+unsafe extern "C" fn c_fail(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    match mrb::as_int(arg(mrb, 0)) {
+        Some(e) if e > 0 && e < 4096 => f.fail(e as i32),
+        _ => mrb::raise(mrb, argument_error(mrb), "an errno is a positive Integer"),
+    }
+    mrb::int(mrb, f.result)
+}
+
+unsafe extern "C" fn c_proceeded(mrb: *mut State, this: Value) -> Value {
+    mrb::boolean(frame(mrb, this).proceeded)
+}
+
+unsafe extern "C" fn c_failed(mrb: *mut State, this: Value) -> Value {
+    mrb::boolean(frame(mrb, this).failed)
+}
+
+unsafe extern "C" fn c_elapsed(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    mrb::int(mrb, f.elapsed_ns as i64)
+}
+
+/// Defines the Hijack module (called by the gem's init in every VM).
+#[no_mangle]
+pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
+    use mrb::{args_req, define_method as method, define_module_function as function, ARGS_NONE, ARGS_REST};
+    let m = ffi::mrb_define_module(mrb, c"Hijack".as_ptr());
+    ffi::mrb_define_class_under(mrb, m, c"Error".as_ptr(), mrb::class_get(mrb, c"StandardError"));
+    function(mrb, m, c"__check_name", m_check_name, args_req(1));
+    function(mrb, m, c"__watch", m_watch, args_req(1));
+    function(mrb, m, c"__table", m_table, ARGS_NONE);
+    function(mrb, m, c"log", m_log, args_req(1));
+    function(mrb, m, c"version", m_version, ARGS_NONE);
+    function(mrb, m, c"pid", m_pid, ARGS_NONE);
+    function(mrb, m, c"tid", m_tid, ARGS_NONE);
+    function(mrb, m, c"platform", m_platform, ARGS_NONE);
+    function(mrb, m, c"preload_variable", m_preload_variable, ARGS_NONE);
+    function(mrb, m, c"library_name", m_library_name, ARGS_NONE);
+    function(mrb, m, c"__check_syntax", m_check_syntax, args_req(2));
+    function(mrb, m, c"__exec", m_exec, ARGS_REST);
+    function(mrb, m, c"__getenv", m_getenv, args_req(1));
+    function(mrb, m, c"__setenv", m_setenv, args_req(2));
+    function(mrb, m, c"__exe_path", m_exe_path, ARGS_NONE);
+
+    let call = ffi::mrb_define_class_under(mrb, m, c"Call".as_ptr(), (*mrb).object_class);
+    ffi::hijack_set_instance_tt_data(call);
+    method(mrb, call, c"name", c_name, ARGS_NONE);
+    method(mrb, call, c"args", c_args, ARGS_NONE);
+    method(mrb, call, c"__arg", c_arg, args_req(1));
+    method(mrb, call, c"__set_arg", c_set_arg, args_req(2));
+    method(mrb, call, c"__real", c_real, ARGS_NONE);
+    method(mrb, call, c"result", c_result, ARGS_NONE);
+    method(mrb, call, c"result=", c_set_result, args_req(1));
+    method(mrb, call, c"errno", c_errno, ARGS_NONE);
+    method(mrb, call, c"__fail", c_fail, args_req(1));
+    method(mrb, call, c"proceeded?", c_proceeded, ARGS_NONE);
+    method(mrb, call, c"failed?", c_failed, ARGS_NONE);
+    method(mrb, call, c"elapsed", c_elapsed, ARGS_NONE);
+}

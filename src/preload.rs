@@ -1,0 +1,67 @@
+//! Start-up inside a target process: the preload library's constructor
+//! (preload.c) calls [`hijack_preload_init`], which compiles the scripts
+//! named by the environment once and runs them in this thread's VM, which
+//! registers their hooks.
+//!
+//! Environment: HIJACK_SCRIPT (colon-separated paths), HIJACK_EVAL (code,
+//! as with `-e`), HIJACK_LOG (hijack's log file; default standard error).
+
+#![cfg_attr(not(feature = "preload"), allow(dead_code))]
+
+use crate::{guard, mrb, script, sys, vm};
+use std::ffi::OsString;
+
+/// Reads and compiles the scripts named by the environment.
+unsafe fn compile_program(mrb: *mut mrb::State, scripts: Option<OsString>, eval: Option<String>) -> Result<Vec<script::Unit>, String> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut units = Vec::new();
+    if let Some(paths) = scripts {
+        for path in paths.as_bytes().split(|b| *b == b':').filter(|p| !p.is_empty()) {
+            let name = String::from_utf8_lossy(path).into_owned();
+            let source = std::fs::read(std::ffi::OsStr::from_bytes(path))
+                .map_err(|e| format!("cannot read script {name}: {e}"))?;
+            units.push(script::compile(mrb, &source, &name)?);
+        }
+    }
+    if let Some(code) = eval {
+        units.push(script::compile(mrb, code.as_bytes(), "-e")?);
+    }
+    Ok(units)
+}
+
+fn env_nonempty(name: &str) -> Option<OsString> {
+    std::env::var_os(name).filter(|v| !v.is_empty())
+}
+
+unsafe fn init() {
+    let Some(_guard) = guard::enter() else { return };
+    if sys::secure_execution() {
+        return;
+    }
+    let scripts = env_nonempty("HIJACK_SCRIPT");
+    let eval = env_nonempty("HIJACK_EVAL").map(|v| v.to_string_lossy().into_owned());
+    if scripts.is_none() && eval.is_none() {
+        return;
+    }
+    let Some(compiler) = vm::Vm::open() else {
+        vm::give_up("mruby could not open a VM");
+        return;
+    };
+    let program = compile_program(compiler.state(), scripts, eval);
+    drop(compiler);
+    match program {
+        Ok(units) => {
+            vm::install(units);
+            vm::start_thread_vm();
+        }
+        Err(msg) => vm::give_up(&msg),
+    }
+}
+
+/// Called once by the preload library's constructor.
+#[cfg(feature = "preload")]
+#[no_mangle]
+pub extern "C" fn hijack_preload_init() {
+    // SAFETY: runs once, before main, on the loading thread.
+    let _ = std::panic::catch_unwind(|| unsafe { init() });
+}

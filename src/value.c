@@ -1,0 +1,32 @@
+/* Functions for what mruby offers only as inline functions or macros, so
+ * that the Rust side never depends on the boxing (word, NaN or none) of the
+ * libmruby it is linked with. */
+#include "bindings.h"
+
+mrb_value hijack_nil(void) { return mrb_nil_value(); }
+mrb_value hijack_bool(mrb_bool b) { return mrb_bool_value(b); }
+mrb_value hijack_int(mrb_state *mrb, mrb_int i) { return mrb_int_value(mrb, i); }
+mrb_value hijack_sym(mrb_sym s) { return mrb_symbol_value(s); }
+mrb_value hijack_obj(void *p) { return mrb_obj_value(p); }
+enum mrb_vtype hijack_type(mrb_value v) { return mrb_type(v); }
+mrb_bool hijack_nil_p(mrb_value v) { return mrb_nil_p(v); }
+mrb_bool hijack_integer_p(mrb_value v) { return mrb_integer_p(v); }
+mrb_int hijack_integer(mrb_value v) { return mrb_integer(v); }
+mrb_sym hijack_symbol(mrb_value v) { return mrb_symbol(v); }
+const char *hijack_str_ptr(mrb_value v) { return RSTRING_PTR(v); }
+mrb_int hijack_str_len(mrb_value v) { return RSTRING_LEN(v); }
+int hijack_arena_save(mrb_state *mrb) { return mrb_gc_arena_save(mrb); }
+void hijack_arena_restore(mrb_state *mrb, int ai) { mrb_gc_arena_restore(mrb, ai); }
+void hijack_set_instance_tt_data(struct RClass *c) { MRB_SET_INSTANCE_TT(c, MRB_TT_CDATA); }
+void *hijack_data_ptr(mrb_value v) { return DATA_PTR(v); }
+void hijack_data_set_ptr(mrb_value v, void *p) { DATA_PTR(v) = p; }
+struct RClass *hijack_class_ptr(mrb_value v) { return mrb_class_ptr(v); }
+const struct mrb_irep *hijack_proc_irep(const struct RProc *p) { return p->body.irep; }
+
+mrb_value
+hijack_take_exception(mrb_state *mrb)
+{
+  mrb_value exc = mrb->exc ? mrb_obj_value(mrb->exc) : mrb_nil_value();
+  mrb->exc = NULL;
+  return exc;
+}

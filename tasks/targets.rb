@@ -1,0 +1,22 @@
+# The targets hijack builds for. A target's name is used everywhere: build
+# directories, archives, docs. build_config.rb declares one mruby build per
+# target; the gem (mrbgem.rake) reads the Rust triple from it.
+require "mruby/build" unless defined?(MRuby::Build)
+
+module Hijack
+  module Targets
+    RUST = {
+      "x86_64-linux" => "x86_64-unknown-linux-gnu",
+    }.freeze
+
+    module_function
+
+    def host_rust_triple
+      @host_rust_triple ||= `rustc -vV`[/^host: (\S+)/, 1] || abort("hijack: rustc -vV did not name a host triple")
+    end
+
+    def rust_triple(build)
+      RUST.fetch(build.name) { build.host? ? host_rust_triple : abort("hijack: no Rust triple for target #{build.name}") }
+    end
+  end
+end
