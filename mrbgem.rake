@@ -62,9 +62,11 @@ MRuby::Gem::Specification.new("mruby-hijack") do |spec|
 
   # The runner and mrbtest link libmruby, then the core staticlib (no
   # interposed entry points), then libmruby again for the symbols Rust needs.
-  spec.linker.flags_before_libraries << %("#{core_lib}") << %("#{build.libmruby_static}")
-  spec.linker.libraries.concat %w[pthread dl m]
-  spec.linker.libraries << "gcc_s" if triple.include?("linux")
+  # (The build's linker, not the gem's: mruby leaves a gem with binaries out
+  # of mrbtest's link.)
+  build.linker.flags_before_libraries << %("#{core_lib}") << %("#{build.libmruby_static}")
+  build.linker.libraries.concat %w[pthread dl m]
+  build.linker.libraries << "gcc_s" if triple.include?("linux")
   file exefile("#{build.build_dir}/bin/hijack") => core_lib
   file exefile("#{build.build_dir}/bin/mrbtest") => core_lib
 

@@ -82,6 +82,27 @@ module Hijack
       __table.map(&:first)
     end
 
+    # Runs the hooks registered here on a synthetic call, without the real
+    # function: hook authors unit-test their scripts with it.
+    #
+    #   Hijack.simulate(:openat, path: "/etc/secret", flags: 0)
+    #   # => {result: -1, errno: 13, proceeded: false, args: {dirfd: 0, path: "/etc/secret", ...}}
+    #
+    # Arguments not given are 0. `returns:` and `errno:` are what the
+    # stand-in for the real function returns and leaves in errno.
+    def simulate(name, returns: 0, errno: 0, **args)
+      name = __check_name(name)
+      names = __table.find { |row| row[0] == name }[1].map(&:first)
+      unknown = args.keys - names
+      unless unknown.empty?
+        raise ArgumentError, "#{name} has no argument #{unknown.map(&:inspect).join(', ')} (it has #{names.join(', ')})"
+      end
+      result, err, proceeded, values = __simulate(name, names.map { |n| args.fetch(n, 0) }, returns, errno)
+      args_out = {}
+      names.each_with_index { |n, i| args_out[n] = values[i] }
+      { result: result, errno: err, proceeded: proceeded, args: args_out }
+    end
+
     # The errno number of :EACCES, "EACCES", Errno::EACCES, an instance of it,
     # or a number.
     def errno_of(err)
@@ -96,7 +117,7 @@ module Hijack
       when SystemCallError
         return err.errno if err.errno
       when Class
-        return err::Errno if err <= SystemCallError && err.const_defined?(:Errno)
+        return err::Errno if err.ancestors.include?(SystemCallError) && err.const_defined?(:Errno)
       end
       raise ArgumentError, "not an errno: #{err.inspect} (use :EACCES, Errno::EACCES or a positive Integer)"
     end

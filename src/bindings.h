@@ -31,6 +31,7 @@ mrb_int hijack_integer(mrb_value v);
 mrb_sym hijack_symbol(mrb_value v);
 const char *hijack_str_ptr(mrb_value v);
 mrb_int hijack_str_len(mrb_value v);
+mrb_int hijack_ary_len(mrb_value v);
 int hijack_arena_save(mrb_state *mrb);
 void hijack_arena_restore(mrb_state *mrb, int ai);
 void hijack_set_instance_tt_data(struct RClass *c);

@@ -111,7 +111,11 @@ pub unsafe fn args<'a>(mrb: *mut State) -> &'a [Value] {
 /// Raises `class` with `msg` (copied). Never returns.
 pub unsafe fn raise(mrb: *mut State, class: *mut Class, msg: &str) -> ! {
     let s = str(mrb, msg.as_bytes());
-    let exc = ffi::mrb_exc_new_str(mrb, class, s);
+    raise_value(mrb, ffi::mrb_exc_new_str(mrb, class, s))
+}
+
+/// Raises an exception object. Never returns.
+pub unsafe fn raise_value(mrb: *mut State, exc: Value) -> ! {
     ffi::mrb_exc_raise(mrb, exc);
     unreachable!("mrb_exc_raise returned")
 }

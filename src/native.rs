@@ -186,6 +186,70 @@ unsafe extern "C" fn m_exe_path(mrb: *mut State, _self: Value) -> Value {
     }
 }
 
+/// Hijack.__simulate(name, [arg, ...], real_result, real_errno)
+///   -> [result, errno, proceeded, [arg, ...]]
+/// Runs this VM's hooks on a synthetic call whose "real function" only
+/// returns real_result with real_errno (Hijack.simulate wraps it).
+unsafe extern "C" fn m_simulate(mrb: *mut State, this: Value) -> Value {
+    let id = call_id(mrb, arg(mrb, 0));
+    let (values, ret, err) = (arg(mrb, 1), arg(mrb, 2), arg(mrb, 3));
+    let info = &CALLS[id];
+    let given = ffi::hijack_ary_len(values).max(0) as usize;
+    let (Some(ret), Some(err)) = (mrb::as_int(ret), mrb::as_int(err)) else {
+        mrb::raise(mrb, argument_error(mrb), "the simulated result and errno are Integers")
+    };
+    if given != info.args.len() {
+        mrb::raise(mrb, argument_error(mrb), "__simulate needs one value per argument")
+    }
+    let class = mrb::funcall(mrb, this, "__call_class", &[mrb::symbol(mrb, info.name)]);
+    let outcome = {
+        let real = move |_: &[u64]| {
+            sys::set_errno(err as i32);
+            ret
+        };
+        let mut frame = Frame::new(id, &vec![0u64; given], &real, 0);
+        let mut problem = None;
+        for i in 0..given {
+            let v = ffi::mrb_ary_entry(values, i as _);
+            if let Some(n) = mrb::as_int(v) {
+                frame.args[i] = n as u64;
+            } else if mrb::is_nil(v) {
+                frame.args[i] = 0;
+            } else if let Some(s) = mrb::as_bytes(v).and_then(|b| CString::new(b).ok()) {
+                frame.set_string(i, s);
+            } else {
+                problem = Some("simulated arguments are Integers, Strings or nil");
+            }
+        }
+        match problem {
+            Some(msg) => Err(mrb::str(mrb, msg.as_bytes())),
+            None => match crate::vm::run_hooks(mrb, this, ffi::hijack_class_ptr(class), &mut frame) {
+                Err(exc) => Err(exc),
+                Ok(_) => {
+                    let args = ffi::mrb_ary_new_capa(mrb, given as _);
+                    for (i, a) in info.args.iter().enumerate() {
+                        ffi::mrb_ary_push(mrb, args, word_value(mrb, a.kind, frame.args[i]));
+                    }
+                    let row = [
+                        mrb::int(mrb, frame.result),
+                        mrb::int(mrb, frame.errno as i64),
+                        mrb::boolean(frame.proceeded),
+                        args,
+                    ];
+                    Ok(ffi::mrb_ary_new_from_values(mrb, row.len() as _, row.as_ptr()))
+                }
+            },
+        }
+    };
+    match outcome {
+        Ok(v) => v,
+        Err(e) if ffi::hijack_type(e) == ffi::mrb_vtype::MRB_TT_STRING => {
+            mrb::raise_value(mrb, ffi::mrb_exc_new_str(mrb, argument_error(mrb), e))
+        }
+        Err(exc) => mrb::raise_value(mrb, exc),
+    }
+}
+
 // ---- Hijack::Call ---------------------------------------------------------
 
 unsafe fn frame<'a>(mrb: *mut State, this: Value) -> &'a mut Frame<'static> {
@@ -338,6 +402,7 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"__getenv", m_getenv, args_req(1));
     function(mrb, m, c"__setenv", m_setenv, args_req(2));
     function(mrb, m, c"__exe_path", m_exe_path, ARGS_NONE);
+    function(mrb, m, c"__simulate", m_simulate, args_req(4));
 
     let call = ffi::mrb_define_class_under(mrb, m, c"Call".as_ptr(), (*mrb).object_class);
     ffi::hijack_set_instance_tt_data(call);

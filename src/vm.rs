@@ -93,12 +93,7 @@ impl Vm {
     pub unsafe fn dispatch(&mut self, frame: &mut Frame) -> bool {
         let _arena = mrb::Arena::save(self.mrb);
         let Some(class) = self.call_class(frame.id) else { return false };
-        let data = ffi::mrb_data_object_alloc(self.mrb, class, frame as *mut Frame as *mut c_void, &CALL_TYPE.0);
-        let call = mrb::obj(data as *mut c_void);
-        let hijack = self.hijack;
-        let outcome = mrb::protect(self.mrb, |m| mrb::funcall(m, hijack, "__dispatch", &[call]));
-        ffi::hijack_data_set_ptr(call, std::ptr::null_mut());
-        if let Err(exc) = outcome {
+        if let Err(exc) = run_hooks(self.mrb, self.hijack, class, frame) {
             if !DISPATCH_ERROR_REPORTED.swap(true, Ordering::Relaxed) {
                 log::line(&format!("hijack: internal error while running hooks: {}", self.describe(exc)));
             }
@@ -112,6 +107,17 @@ impl Drop for Vm {
         // SAFETY: the state is ours and no call is running on it.
         unsafe { ffi::mrb_close(self.mrb) }
     }
+}
+
+/// Runs the hooks registered in `mrb` on `frame`, as an object of `class`
+/// (a subclass of Hijack::Call), through Hijack.__dispatch. The object is
+/// emptied afterwards: the frame dies with the call.
+pub unsafe fn run_hooks(mrb: *mut mrb::State, hijack: mrb::Value, class: *mut mrb::Class, frame: &mut Frame) -> Result<mrb::Value, mrb::Value> {
+    let data = ffi::mrb_data_object_alloc(mrb, class, frame as *mut Frame as *mut c_void, &CALL_TYPE.0);
+    let call = mrb::obj(data as *mut c_void);
+    let outcome = mrb::protect(mrb, |m| mrb::funcall(m, hijack, "__dispatch", &[call]));
+    ffi::hijack_data_set_ptr(call, std::ptr::null_mut());
+    outcome
 }
 
 /// Sets the process's hook program (once).
@@ -173,5 +179,65 @@ pub fn dispatch(frame: &mut Frame) -> bool {
             Err(_) => false,
         })
         .unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::script;
+    use crate::table::id;
+
+    unsafe fn vm_with(source: &str) -> Result<Vm, String> {
+        let mut vm = Vm::open().expect("mruby opens");
+        let unit = script::compile(vm.state(), source.as_bytes(), "hooks.rb")?;
+        vm.load(&[unit])?;
+        Ok(vm)
+    }
+
+    #[test]
+    fn a_loaded_script_decides_a_call() {
+        unsafe {
+            let mut vm = vm_with("Hijack.on(:close) { |c| c.fd == 5 ? c.fail(:EBADF) : c.proceed }").unwrap();
+            let real = |_: &[u64]| 0;
+            let mut denied = Frame::new(id::close, &[5], &real, 0);
+            assert!(vm.dispatch(&mut denied));
+            assert_eq!((denied.result, denied.errno, denied.proceeded), (-1, libc::EBADF, false));
+            let mut allowed = Frame::new(id::close, &[4], &real, 0);
+            assert!(vm.dispatch(&mut allowed));
+            assert!(allowed.proceeded);
+            assert_eq!(allowed.result, 0);
+        }
+    }
+
+    #[test]
+    fn a_call_object_is_dead_once_its_call_returns() {
+        unsafe {
+            let mut vm = vm_with("$kept = nil\nHijack.on(:close) { |c| $kept = c; c.proceed }").unwrap();
+            let real = |_: &[u64]| 0;
+            let mut f = Frame::new(id::close, &[1], &real, 0);
+            vm.dispatch(&mut f);
+            let unit = script::compile(vm.state(), b"$kept.fd", "later.rb").unwrap();
+            let err = vm.load(&[unit]).unwrap_err();
+            assert!(err.contains("Hijack::Error") && err.contains("this call is over"), "{err}");
+        }
+    }
+
+    #[test]
+    fn load_errors_name_the_file_and_line() {
+        unsafe {
+            let err = vm_with("x = 1\nraise ArgumentError, 'bad setup'\n").err().unwrap();
+            assert!(err.starts_with("hooks.rb:2"), "{err}");
+            assert!(err.contains("ArgumentError: bad setup"), "{err}");
+        }
+    }
+
+    #[test]
+    fn syntax_errors_name_the_file_and_line() {
+        unsafe {
+            let vm = Vm::open().unwrap();
+            let err = script::compile(vm.state(), b"def x\n  (\nend\n", "bad.rb").err().unwrap();
+            assert!(err.starts_with("bad.rb:3: syntax error"), "{err}");
+        }
     }
 }

@@ -1,0 +1,159 @@
+# mrbtest: the hook DSL and the hook chain, through Hijack.simulate (no real
+# function runs). Each assert starts from no hooks.
+def with_clean_hooks
+  Hijack.hooks.each { |h| Hijack.off(h) }
+  yield
+ensure
+  Hijack.hooks.each { |h| Hijack.off(h) }
+end
+
+assert("Hijack.calls lists the table") do
+  assert_include Hijack.calls, :read
+  assert_include Hijack.calls, :openat
+  assert_include Hijack.calls, :open64
+end
+
+assert("Hijack.on refuses unknown calls and missing blocks") do
+  with_clean_hooks do
+    assert_raise(ArgumentError) { Hijack.on(:no_such_call) { |c| c.proceed } }
+    assert_raise(ArgumentError) { Hijack.on(:read) }
+    assert_raise(ArgumentError) { Hijack.on { |c| c.proceed } }
+  end
+end
+
+assert("with no hook, a call proceeds to the real function") do
+  with_clean_hooks do
+    r = Hijack.simulate(:read, fd: 3, count: 10, returns: 7)
+    assert_equal 7, r[:result]
+    assert_true r[:proceeded]
+  end
+end
+
+assert("raise Errno::X fails the call with that errno, without the real call") do
+  with_clean_hooks do
+    Hijack.on(:openat, :open) do |call|
+      raise Errno::EACCES if call.path.start_with?("/etc/secret")
+      call.proceed
+    end
+    denied = Hijack.simulate(:openat, path: "/etc/secret/key", returns: 3)
+    assert_equal [-1, Errno::EACCES::Errno, false], [denied[:result], denied[:errno], denied[:proceeded]]
+    allowed = Hijack.simulate(:open, path: "/etc/hosts", returns: 3)
+    assert_equal [3, 0, true], [allowed[:result], allowed[:errno], allowed[:proceeded]]
+  end
+end
+
+assert("the block's Integer value is the result; other values keep the real one") do
+  with_clean_hooks do
+    h = Hijack.on(:read) { |_call| 0 }
+    r = Hijack.simulate(:read, returns: 100)
+    assert_equal [0, false], [r[:result], r[:proceeded]]
+    Hijack.off(h)
+    Hijack.on(:read) { |call| call.proceed; nil }
+    assert_equal 100, Hijack.simulate(:read, returns: 100)[:result]
+  end
+end
+
+assert("a hook that neither proceeds nor returns an Integer lets the call proceed") do
+  with_clean_hooks do
+    seen = []
+    Hijack.on(:close) { |call| seen << call.fd; nil }
+    r = Hijack.simulate(:close, fd: 9, returns: 0)
+    assert_equal [9], seen
+    assert_true r[:proceeded]
+  end
+end
+
+assert("call.fail takes a Symbol, an Errno class or a number") do
+  with_clean_hooks do
+    errno = nil
+    Hijack.on(:write) { |call| call.fail(errno) }
+    [[:EIO, 5], [Errno::ENOSPC, Errno::ENOSPC::Errno], [32, 32]].each do |given, expected|
+      errno = given
+      r = Hijack.simulate(:write, fd: 1, count: 4, returns: 4)
+      assert_equal [-1, expected], [r[:result], r[:errno]]
+    end
+  end
+end
+
+assert("the real errno reaches the caller when the hook proceeds") do
+  with_clean_hooks do
+    Hijack.on(:openat) { |call| call.proceed }
+    r = Hijack.simulate(:openat, path: "/missing", returns: -1, errno: Errno::ENOENT::Errno)
+    assert_equal [-1, Errno::ENOENT::Errno], [r[:result], r[:errno]]
+  end
+end
+
+assert("hooks may change arguments before proceeding") do
+  with_clean_hooks do
+    Hijack.on(:openat) do |call|
+      call.path = "/tmp/elsewhere" if call.path == "/etc/motd"
+      call.flags |= 0o100
+      call.proceed
+    end
+    r = Hijack.simulate(:openat, path: "/etc/motd", flags: 1)
+    assert_equal "/tmp/elsewhere", r[:args][:path]
+    assert_equal 0o101, r[:args][:flags]
+  end
+end
+
+assert("several hooks on one call chain in registration order") do
+  with_clean_hooks do
+    order = []
+    Hijack.on(:read) { |call| order << :outer; r = call.proceed; order << :outer_done; r + 1 }
+    Hijack.on(:read) { |call| order << :inner; call.proceed * 10 }
+    assert_equal 21, Hijack.simulate(:read, returns: 2)[:result]
+    assert_equal [:outer, :inner, :outer_done], order
+  end
+end
+
+assert("disabled hooks are skipped; enable brings them back") do
+  with_clean_hooks do
+    h = Hijack.on(:close) { |_call| raise Errno::EBADF }
+    h.disable
+    assert_false h.enabled?
+    assert_equal 0, Hijack.simulate(:close, fd: 1)[:result]
+    h.enable
+    assert_equal Errno::EBADF::Errno, Hijack.simulate(:close, fd: 1)[:errno]
+    Hijack.off(h)
+    assert_equal [], Hijack.hooks(:close)
+  end
+end
+
+assert("a hook that raises something else is skipped, and the call goes on") do
+  with_clean_hooks do
+    Hijack.on(:read) { |_call| raise "broken hook" }
+    r = Hijack.simulate(:read, returns: 5)
+    assert_equal [5, true], [r[:result], r[:proceeded]]
+  end
+end
+
+assert("proceed twice in one hook is an error, reported like any other") do
+  with_clean_hooks do
+    calls = 0
+    Hijack.on(:read) { |call| calls += 1; call.proceed; call.proceed }
+    r = Hijack.simulate(:read, returns: 5)
+    assert_equal [5, 1], [r[:result], calls]
+  end
+end
+
+assert("accessors follow the table's argument names") do
+  klass = Hijack::Call.for(:openat)
+  assert_true klass.method_defined?(:path)
+  assert_true klass.method_defined?(:dirfd=)
+  assert_false Hijack::Call.for(:read).method_defined?(:path)
+  assert_true Hijack::Call.for(:read).method_defined?(:count)
+end
+
+assert("Hijack.simulate names the arguments a call does not have") do
+  assert_raise(ArgumentError) { Hijack.simulate(:read, path: "/x") }
+end
+
+assert("Hijack.errno_of") do
+  assert_equal Errno::EACCES::Errno, Hijack.errno_of(:EACCES)
+  assert_equal Errno::EACCES::Errno, Hijack.errno_of("EACCES")
+  assert_equal Errno::EACCES::Errno, Hijack.errno_of(Errno::EACCES)
+  assert_equal 7, Hijack.errno_of(7)
+  assert_raise(ArgumentError) { Hijack.errno_of(:EBOGUS) }
+  assert_raise(ArgumentError) { Hijack.errno_of(0) }
+  assert_raise(ArgumentError) { Hijack.errno_of(String) }
+end
