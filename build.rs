@@ -29,6 +29,19 @@ struct Decl {
     rust: &'static str,
 }
 
+/// How a variadic function's tail is read by its C shim.
+#[derive(Debug, PartialEq)]
+enum Tail {
+    /// Not variadic.
+    None,
+    /// `... mode_t mode`: read only when the flags ask for a mode.
+    Mode,
+    /// `... long a1, ...`: always read.
+    Always,
+    /// `list`: the argv is a NULL-terminated list of arguments (execl).
+    List,
+}
+
 #[derive(Debug)]
 struct Call {
     name: String,
@@ -36,8 +49,13 @@ struct Call {
     groups: Vec<String>,
     prototype: String,
     ret: Decl,
+    /// Every argument the call has for hooks, the variadic ones included.
     args: Vec<Decl>,
-    tail: Option<Decl>,
+    /// How many of them are named in the C prototype (before `...`).
+    fixed: usize,
+    tail: Tail,
+    real: String,
+    follow: bool,
 }
 
 /// C scalar types the table may use, their Rust spelling and signedness.
@@ -57,10 +75,12 @@ const TYPES: &[(&str, &str, Class)] = &[
     ("time_t", "libc::time_t", Class::Signed),
     ("uid_t", "libc::uid_t", Class::Unsigned),
     ("gid_t", "libc::gid_t", Class::Unsigned),
+    ("useconds_t", "libc::c_uint", Class::Unsigned),
 ];
 
 /// Argument kinds by argument name: how the Ruby side reads and writes them.
-/// A name not listed is an `int` or a `pointer`, by its C type.
+/// A pointer not listed is a `Str` when it is `const char *`, else a
+/// `Pointer`; a number not listed is an `Int`.
 const KINDS: &[(&str, &str)] = &[
     ("fd", "Fd"),
     ("oldfd", "Fd"),
@@ -76,6 +96,10 @@ const KINDS: &[(&str, &str)] = &[
     ("buf", "Buf"),
     ("count", "Count"),
     ("offset", "Offset"),
+    ("addr", "Sockaddr"),
+    ("argv", "Argv"),
+    ("envp", "Argv"),
+    ("req", "Timespec"),
 ];
 
 fn fail(line: usize, msg: &str) -> ! {
@@ -130,10 +154,14 @@ fn parse_table(text: &str) -> Vec<Call> {
             "-1" => "MinusOne",
             "NULL" => "Null",
             "code" => "Code",
-            other => fail(line, &format!("unknown error convention `{other}` (-1, NULL or code)")),
+            "none" => "None",
+            other => fail(line, &format!("unknown error convention `{other}` (-1, NULL, code or none)")),
         };
         let groups = column("groups").split(',').map(str::to_string).collect();
-        let prototype = rest.trim().to_string();
+        let (prototype, notes) = match rest.split_once(';') {
+            Some((p, n)) => (p.trim().to_string(), n.trim()),
+            None => (rest.trim().to_string(), ""),
+        };
         let (head, params) = prototype
             .split_once('(')
             .unwrap_or_else(|| fail(line, "the prototype has no argument list"));
@@ -145,34 +173,85 @@ fn parse_table(text: &str) -> Vec<Call> {
             fail(line, &format!("the prototype declares `{}`, not `{name}`", ret.name));
         }
         let mut args = Vec::new();
-        let mut tail = None;
+        let mut fixed = None;
         for p in params.split(',').map(str::trim).filter(|p| !p.is_empty() && *p != "void") {
-            if let Some(rest) = p.strip_prefix("...") {
-                tail = Some(parse_decl(rest, line));
-            } else if tail.is_some() {
-                fail(line, "nothing may follow the variadic tail");
-            } else {
-                args.push(parse_decl(p, line));
+            // Everything from `...` on is the variadic tail.
+            let p = match p.strip_prefix("...") {
+                Some(rest) => {
+                    if fixed.replace(args.len()).is_some() {
+                        fail(line, "only one `...`");
+                    }
+                    rest
+                }
+                None => p,
+            };
+            args.push(parse_decl(p, line));
+        }
+        let mut tail = match fixed {
+            None => Tail::None,
+            Some(f) if args.len() == f + 1 && args[f].name == "mode" => Tail::Mode,
+            Some(f) if args[f..].iter().all(|a| a.ctype == "long") => Tail::Always,
+            Some(_) => fail(line, "a variadic tail is `... mode_t mode` or `... long a1, ...`"),
+        };
+        let mut real = name.clone();
+        let mut follow = false;
+        let mut words = notes.split_whitespace();
+        while let Some(w) = words.next() {
+            match w {
+                "list" => tail = Tail::List,
+                "follow" => follow = true,
+                "real" => real = words.next().unwrap_or_else(|| fail(line, "`real` needs a name")).to_string(),
+                other => fail(line, &format!("unknown annotation `{other}`")),
             }
         }
-        if let Some(t) = &tail {
-            if t.name != "mode" {
-                fail(line, "only a `... mode_t mode` tail is supported so far");
-            }
+        if tail == Tail::List && !(args.len() >= 2 && args[1].name == "argv") {
+            fail(line, "a `list` call has (path, argv[, envp])");
         }
         if calls.iter().any(|c| c.name == name) {
             fail(line, &format!("`{name}` is described twice"));
         }
-        calls.push(Call { name, errors, groups, prototype, ret: Decl { name: String::new(), ..ret }, args, tail });
+        let fixed = fixed.unwrap_or(args.len());
+        calls.push(Call {
+            name,
+            errors,
+            groups,
+            prototype,
+            ret: Decl { name: String::new(), ..ret },
+            args,
+            fixed,
+            tail,
+            real,
+            follow,
+        });
     }
     calls
 }
 
 fn kind(d: &Decl) -> &'static str {
-    KINDS.iter().find(|(n, _)| *n == d.name).map(|(_, k)| *k).unwrap_or(match d.class {
-        Class::Pointer => "Pointer",
-        _ => "Int",
-    })
+    let by_name = KINDS.iter().find(|(n, _)| *n == d.name).map(|(_, k)| *k);
+    match (by_name, d.class) {
+        // Numbers named like pointers (and the reverse) keep their C nature.
+        (Some("Path" | "Buf" | "Sockaddr" | "Argv" | "Timespec"), Class::Pointer) => by_name.unwrap(),
+        (Some("Path" | "Buf" | "Sockaddr" | "Argv" | "Timespec"), _) => "Int",
+        (Some(_), Class::Pointer) | (None, Class::Pointer) => {
+            if d.ctype == "const char *" {
+                "Str"
+            } else {
+                "Pointer"
+            }
+        }
+        (Some(k), _) => k,
+        (None, _) => "Int",
+    }
+}
+
+/// A buffer argument is filled by the call unless it is const.
+fn buf_direction(call: &Call) -> &'static str {
+    match call.args.iter().find(|a| kind(a) == "Buf") {
+        Some(b) if b.ctype.starts_with("const") => "In",
+        Some(_) => "Out",
+        None => "NoBuf",
+    }
 }
 
 fn to_word(expr: &str, d: &Decl) -> String {
@@ -212,6 +291,15 @@ fn result_to_i64(expr: &str, d: &Decl) -> String {
     }
 }
 
+/// The prototype as C declares it (list-form calls take `arg, ...`).
+fn c_prototype(c: &Call) -> String {
+    if c.tail != Tail::List {
+        return c.prototype.clone();
+    }
+    let env = if c.args.len() > 2 { ", char *const envp[] */" } else { " */" };
+    format!("{} {}(const char *path, const char *arg, ... /* (char *) NULL{env})", c.ret.ctype, c.name)
+}
+
 fn generate_rust(calls: &[Call]) -> String {
     let mut s = String::new();
     let n = calls.len();
@@ -222,21 +310,23 @@ fn generate_rust(calls: &[Call]) -> String {
         let args: Vec<String> = c
             .args
             .iter()
-            .chain(c.tail.iter())
             .map(|a| format!("ArgInfo {{ name: {:?}, kind: Kind::{}, ctype: {:?} }}", a.name, kind(a), a.ctype))
             .collect();
         writeln!(
             s,
             "    CallInfo {{ name: {:?}, prototype: {:?}, errors: Errors::{}, groups: &{:?}, returns: {:?}, \
-             returns_pointer: {}, args: &[{}], variadic: {} }},",
+             returns_pointer: {}, args: &[{}], variadic: {}, buffer: BufDir::{}, follow: {}, real: {:?} }},",
             c.name,
-            c.prototype,
+            c_prototype(c),
             c.errors,
             c.groups,
             c.ret.ctype,
             c.ret.class == Class::Pointer,
             args.join(", "),
-            c.tail.is_some()
+            c.tail != Tail::None,
+            buf_direction(c),
+            c.follow,
+            c.real,
         )
         .unwrap();
     }
@@ -251,70 +341,71 @@ fn generate_rust(calls: &[Call]) -> String {
     writeln!(s, "/// The real functions, looked up once with dlsym(RTLD_NEXT).").unwrap();
     writeln!(s, "#[allow(non_upper_case_globals, dead_code)]\npub mod real {{\n    use crate::real::Real;").unwrap();
     for c in calls {
-        let mut params: Vec<&str> = c.args.iter().map(|a| a.rust).collect();
-        if c.tail.is_some() {
-            params.push("...");
+        let mut params: Vec<&str> = Vec::new();
+        match c.tail {
+            Tail::Mode | Tail::Always => {
+                params.extend(c.args[..c.fixed].iter().map(|a| a.rust));
+                params.push("...");
+            }
+            Tail::None | Tail::List => params.extend(c.args.iter().map(|a| a.rust)),
         }
         writeln!(
             s,
-            "    pub static {0}: Real<unsafe extern \"C\" fn({1}) -> {2}> = Real::new(c\"{0}\");",
+            "    pub static {}: Real<unsafe extern \"C\" fn({}) -> {}> = Real::new(c\"{}\");",
             c.name,
             params.join(", "),
-            c.ret.rust
+            c.ret.rust,
+            c.real
         )
         .unwrap();
     }
     writeln!(s, "}}\n").unwrap();
 
     writeln!(s, "/// The interposed entry points (the preload library only).").unwrap();
-    writeln!(s, "#[cfg(feature = \"preload\")]\n#[allow(clippy::missing_safety_doc)]\npub mod entry {{").unwrap();
+    writeln!(s, "#[cfg(feature = \"preload\")]\n#[allow(clippy::missing_safety_doc, unused_variables)]\npub mod entry {{").unwrap();
     for c in calls {
-        let all: Vec<&Decl> = c.args.iter().chain(c.tail.iter()).collect();
-        let params: Vec<String> = all.iter().enumerate().map(|(i, a)| format!("a{i}: {}", a.rust)).collect();
-        let words: Vec<String> = all.iter().enumerate().map(|(i, a)| to_word(&format!("a{i}"), a)).collect();
-        let direct: Vec<String> = all
+        let params: Vec<String> = c.args.iter().enumerate().map(|(i, a)| format!("a{i}: {}", a.rust)).collect();
+        let words: Vec<String> = c.args.iter().enumerate().map(|(i, a)| to_word(&format!("a{i}"), a)).collect();
+        let variadic_arg = |i: usize| c.tail == Tail::Mode && i >= c.fixed || c.tail == Tail::Always && i >= c.fixed;
+        let direct: Vec<String> = c
+            .args
             .iter()
             .enumerate()
-            .map(|(i, a)| {
-                if c.tail.is_some() && i == all.len() - 1 {
-                    format!("a{i} as {}", promoted(a))
-                } else {
-                    format!("a{i}")
-                }
-            })
+            .map(|(i, a)| if variadic_arg(i) { format!("a{i} as {}", promoted(a)) } else { format!("a{i}") })
             .collect();
-        let from_words: Vec<String> = all
+        let from_words: Vec<String> = c
+            .args
             .iter()
             .enumerate()
             .map(|(i, a)| {
                 let v = from_word(&format!("w[{i}]"), a);
-                if c.tail.is_some() && i == all.len() - 1 {
+                if variadic_arg(i) {
                     format!("({v}) as {}", promoted(a))
                 } else {
                     v
                 }
             })
             .collect();
-        // Variadic functions are entered through a C shim (preload.c), which
-        // reads the tail and calls hijack_v_NAME.
-        let symbol = if c.tail.is_some() { format!("hijack_v_{}", c.name) } else { c.name.clone() };
+        // Variadic functions are entered through a C shim (preload.c, calls.h),
+        // which reads the tail and calls hijack_v_NAME.
+        let symbol = if c.tail != Tail::None { format!("hijack_v_{}", c.name) } else { c.name.clone() };
+        let id = format!("super::id::{}", c.name);
+        let skip = if c.follow {
+            format!("!crate::engine::hooked({id}) && !crate::follow::active()")
+        } else {
+            format!("!crate::engine::hooked({id})")
+        };
         writeln!(s, "    #[no_mangle]").unwrap();
         writeln!(s, "    pub unsafe extern \"C\" fn {symbol}({}) -> {} {{", params.join(", "), c.ret.rust).unwrap();
         writeln!(s, "        let Some(real) = super::real::{}.get() else {{", c.name).unwrap();
-        writeln!(
-            s,
-            "            return {};",
-            result_from_i64(&format!("crate::engine::unavailable(super::id::{})", c.name), &c.ret)
-        )
-        .unwrap();
+        writeln!(s, "            return {};", result_from_i64(&format!("crate::engine::unavailable({id})"), &c.ret)).unwrap();
         writeln!(s, "        }};").unwrap();
-        writeln!(s, "        if !crate::engine::hooked(super::id::{}) {{", c.name).unwrap();
+        writeln!(s, "        if {skip} {{").unwrap();
         writeln!(s, "            return real({});", direct.join(", ")).unwrap();
         writeln!(s, "        }}").unwrap();
         writeln!(
             s,
-            "        let r = crate::engine::dispatch(super::id::{}, &[{}], &|w: &[u64]| {});",
-            c.name,
+            "        let r = crate::engine::dispatch({id}, &[{}], &|w: &[u64]| {});",
             words.join(", "),
             result_to_i64(&format!("real({})", from_words.join(", ")), &c.ret)
         )
@@ -328,21 +419,38 @@ fn generate_rust(calls: &[Call]) -> String {
 
 fn generate_c_header(calls: &[Call]) -> String {
     let mut s = String::from("/* @generated by build.rs from src/calls.tab: do not edit. */\n");
-    for c in calls.iter().filter(|c| c.tail.is_some()) {
-        let tail = c.tail.as_ref().unwrap();
-        let fixed: Vec<String> = c.args.iter().map(|a| format!("{} {}", a.ctype, a.name)).collect();
-        let names: Vec<&str> = c.args.iter().map(|a| a.name.as_str()).collect();
-        let last = names.last().expect("a variadic call has a named argument");
-        writeln!(
-            s,
-            "{ret} hijack_v_{name}({fixed}, {tt} {tn});\nHIJACK_VARIADIC_MODE({ret}, {name}, ({fixed}, ...), ({names}), {last})",
-            ret = c.ret.ctype,
-            name = c.name,
-            fixed = fixed.join(", "),
-            tt = tail.ctype,
-            tn = tail.name,
-            names = names.join(", "),
-        )
+    for c in calls.iter().filter(|c| c.tail != Tail::None) {
+        let decl = |a: &Decl| format!("{} {}", a.ctype, a.name);
+        let all: Vec<String> = c.args.iter().map(decl).collect();
+        let fixed: Vec<String> = c.args[..c.fixed].iter().map(decl).collect();
+        let names: Vec<&str> = c.args[..c.fixed].iter().map(|a| a.name.as_str()).collect();
+        writeln!(s, "{} hijack_v_{}({});", c.ret.ctype, c.name, all.join(", ")).unwrap();
+        match c.tail {
+            Tail::Mode => writeln!(
+                s,
+                "HIJACK_VARIADIC_MODE({}, {}, ({}, ...), ({}), {})",
+                c.ret.ctype,
+                c.name,
+                fixed.join(", "),
+                names.join(", "),
+                names.last().unwrap()
+            ),
+            Tail::Always => {
+                assert_eq!(c.args.len() - c.fixed, 6, "{}: an always-read tail has six longs", c.name);
+                writeln!(
+                    s,
+                    "HIJACK_VARIADIC_LONG6({}, {}, ({}, ...), ({}), {})",
+                    c.ret.ctype,
+                    c.name,
+                    fixed.join(", "),
+                    names.join(", "),
+                    names.last().unwrap()
+                )
+            }
+            Tail::List if c.args.len() > 2 => writeln!(s, "HIJACK_VARIADIC_LIST_ENV({}, {})", c.ret.ctype, c.name),
+            Tail::List => writeln!(s, "HIJACK_VARIADIC_LIST({}, {})", c.ret.ctype, c.name),
+            Tail::None => unreachable!(),
+        }
         .unwrap();
     }
     s

@@ -12,9 +12,15 @@ module Hijack
         row = Hijack.__table.find { |r| r[0] == name }
         raise ArgumentError, "unknown call #{name.inspect}" unless row
         klass = Class.new(Call)
-        row[1].each_with_index do |(arg, _kind, _ctype), i|
+        row[1].each_with_index do |(arg, kind, _ctype), i|
           klass.define_method(arg) { __arg(i) }
           klass.define_method("#{arg}=") { |value| __set_arg(i, value) }
+          next unless kind == :sockaddr
+          # call.host / call.port / call.family: the address, decoded
+          klass.define_method(:sockaddr) { __sockaddr(i) }
+          klass.define_method(:family) { (a = __sockaddr(i)) && a[0] }
+          klass.define_method(:host) { (a = __sockaddr(i)) && a[1] }
+          klass.define_method(:port) { (a = __sockaddr(i)) && a[2] }
         end
         Call.const_set(name.to_s.split("_").reject(&:empty?).map(&:capitalize).join, klass)
         klass

@@ -2,8 +2,8 @@
 //! an unhooked call pays), the frame a hook sees, and the dispatch that runs
 //! the hooks and keeps errno and the result straight.
 
-use crate::table::{CallInfo, CALLS, CALL_COUNT, MAX_ARGS};
-use crate::{guard, sys, vm};
+use crate::table::{CallInfo, Kind, CALLS, CALL_COUNT, MAX_ARGS};
+use crate::{follow, guard, sys, vm};
 use std::ffi::CString;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,7 +32,7 @@ pub fn unwatch_all() {
 #[cold]
 pub fn unavailable(id: usize) -> i64 {
     sys::set_errno(libc::ENOSYS);
-    CALLS[id].error_result(libc::ENOSYS)
+    CALLS[id].error_result(libc::ENOSYS).unwrap_or(0)
 }
 
 /// The real function, called with argument words (see build.rs).
@@ -49,8 +49,15 @@ pub struct Frame<'a> {
     pub proceeded: bool,
     pub failed: bool,
     pub elapsed_ns: u64,
+    /// A hook set the data a read delivers.
+    pub data_set: bool,
+    /// The caller's byte count, when a hook replaced the bytes to write.
+    replaced_count: Option<u64>,
     /// Strings a hook put in place of path arguments, alive until the call ends.
     keep: Vec<CString>,
+    /// Other memory the arguments point to (a rebuilt envp), alive until the call ends.
+    pub keep_words: Vec<Vec<usize>>,
+    keep_bytes: Vec<Vec<u8>>,
 }
 
 impl<'a> Frame<'a> {
@@ -67,7 +74,11 @@ impl<'a> Frame<'a> {
             proceeded: false,
             failed: false,
             elapsed_ns: 0,
+            data_set: false,
+            replaced_count: None,
             keep: Vec::new(),
+            keep_words: Vec::new(),
+            keep_bytes: Vec::new(),
         }
     }
 
@@ -83,24 +94,49 @@ impl<'a> Frame<'a> {
         }
         self.proceeded = true;
         self.failed = false;
+        if self.info().follow {
+            follow::prepare(self);
+        }
         let start = sys::now_ns();
         sys::set_errno(0);
         self.result = (self.real)(&self.args[..self.nargs]);
         self.errno = sys::errno();
         self.elapsed_ns = sys::now_ns().saturating_sub(start);
+        if let (Some(count), true) = (self.replaced_count, self.result >= 0) {
+            // The caller asked to write `count` bytes: all of them are done
+            // when all of the replacement is, and never more.
+            let written_all = self.result as u64 == self.args[self.info().arg_of(Kind::Count).unwrap()];
+            self.result = if written_all { count as i64 } else { self.result.min(count as i64) };
+        }
         self.result
     }
 
     /// Makes the call fail with `errno`, as the table's convention says.
-    pub fn fail(&mut self, errno: i32) {
-        self.result = self.info().error_result(errno);
+    /// False for a function that cannot fail.
+    pub fn fail(&mut self, errno: i32) -> bool {
+        let Some(result) = self.info().error_result(errno) else { return false };
+        self.result = result;
         self.errno = errno;
         self.failed = true;
+        true
     }
 
     /// Puts a string in place of a pointer argument, alive until the call ends.
     pub fn set_string(&mut self, index: usize, s: CString) {
         self.args[index] = s.as_ptr() as usize as u64;
+        self.keep.push(s);
+    }
+
+    /// Writes `bytes` instead of the caller's buffer (args `buf` and `count`).
+    pub fn replace_input(&mut self, buf: usize, count: usize, bytes: Vec<u8>) {
+        self.replaced_count.get_or_insert(self.args[count]);
+        self.args[buf] = bytes.as_ptr() as usize as u64;
+        self.args[count] = bytes.len() as u64;
+        self.keep_bytes.push(bytes);
+    }
+
+    /// Keeps a string alive until the call ends.
+    pub fn keep_string(&mut self, s: CString) {
         self.keep.push(s);
     }
 }
@@ -113,7 +149,7 @@ pub fn dispatch(id: usize, args: &[u64], real: RealFn<'_>) -> i64 {
         return real(args);
     };
     let mut frame = Frame::new(id, args, real, sys::errno());
-    let handled = catch_unwind(AssertUnwindSafe(|| vm::dispatch(&mut frame))).unwrap_or(false);
+    let handled = hooked(id) && catch_unwind(AssertUnwindSafe(|| vm::dispatch(&mut frame))).unwrap_or(false);
     if !handled && !frame.proceeded && !frame.failed {
         frame.proceed();
     }
@@ -145,8 +181,10 @@ mod tests {
     fn fail_follows_the_error_convention() {
         let real = |_: &[u64]| 0;
         let mut f = Frame::new(id::close, &[1], &real, 0);
-        f.fail(libc::EBADF);
+        assert!(f.fail(libc::EBADF));
         assert_eq!((f.result, f.errno, f.failed), (-1, libc::EBADF, true));
+        let mut s = Frame::new(id::sleep, &[1], &real, 0);
+        assert!(!s.fail(libc::EINTR), "sleep cannot fail");
     }
 
     #[test]

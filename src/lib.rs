@@ -8,6 +8,7 @@
 //! - [`real`]: the real functions, looked up once;
 //! - [`guard`]: the per-thread re-entrancy guard;
 //! - [`engine`]: a hooked call's frame and its dispatch;
+//! - [`follow`]: hijack's variables carried through exec;
 //! - [`vm`]: the compiled hook program and one mruby VM per thread;
 //! - [`native`]: the native methods of the `Hijack` module;
 //! - [`preload`]: start-up inside a target process (the preload library).
@@ -18,6 +19,7 @@ pub mod ffi {
 }
 
 pub mod engine;
+pub mod follow;
 pub mod guard;
 pub mod log;
 pub mod mrb;

@@ -2,7 +2,7 @@
 //! side (mrblib/) builds the hook DSL, the call accessors and the CLI on them.
 
 use crate::engine::Frame;
-use crate::table::{Errors, Kind, CALLS};
+use crate::table::{BufDir, Errors, Kind, CALLS};
 use crate::vm::CALL_TYPE;
 use crate::{engine, ffi, log, mrb, script, sys, table};
 use mrb::{State, Value};
@@ -66,6 +66,7 @@ unsafe extern "C" fn m_table(mrb: *mut State, _self: Value) -> Value {
             Errors::MinusOne => "minus_one",
             Errors::Null => "null",
             Errors::Code => "code",
+            Errors::None => "none",
         };
         let row = [
             mrb::symbol(mrb, c.name),
@@ -267,18 +268,72 @@ unsafe fn arg_index(mrb: *mut State, f: &Frame, v: Value) -> usize {
     }
 }
 
+unsafe fn c_string(mrb: *mut State, word: u64) -> Value {
+    if word == 0 {
+        mrb::nil()
+    } else {
+        mrb::str(mrb, CStr::from_ptr(word as usize as *const libc::c_char).to_bytes())
+    }
+}
+
 unsafe fn word_value(mrb: *mut State, kind: Kind, word: u64) -> Value {
     match kind {
-        Kind::Path => {
+        Kind::Path | Kind::Str => c_string(mrb, word),
+        Kind::Argv => {
             if word == 0 {
-                mrb::nil()
-            } else {
-                mrb::str(mrb, CStr::from_ptr(word as usize as *const libc::c_char).to_bytes())
+                return mrb::nil();
             }
+            let ary = ffi::mrb_ary_new(mrb);
+            let mut p = word as usize as *const *const libc::c_char;
+            while !(*p).is_null() {
+                ffi::mrb_ary_push(mrb, ary, c_string(mrb, *p as usize as u64));
+                p = p.add(1);
+            }
+            ary
         }
-        Kind::Pointer | Kind::Buf => mrb::int(mrb, word as usize as i64),
+        Kind::Timespec => {
+            if word == 0 {
+                return mrb::nil();
+            }
+            let ts = &*(word as usize as *const libc::timespec);
+            ffi::hijack_float(mrb, ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9)
+        }
+        Kind::Pointer | Kind::Buf | Kind::Sockaddr => mrb::int(mrb, word as usize as i64),
         _ => mrb::int(mrb, word as i64),
     }
+}
+
+/// A socket address as [family, host, port]: [:inet, "127.0.0.1", 80],
+/// [:inet6, "::1", 80], [:unix, "/run/x.sock", nil]; nil for others.
+unsafe fn sockaddr_value(mrb: *mut State, word: u64) -> Value {
+    if word == 0 {
+        return mrb::nil();
+    }
+    let sa = word as usize as *const libc::sockaddr;
+    let (family, host, port) = match (*sa).sa_family as i32 {
+        libc::AF_INET => {
+            let sin = &*(sa as *const libc::sockaddr_in);
+            let ip = std::net::Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
+            ("inet", ip.to_string(), Some(u16::from_be(sin.sin_port)))
+        }
+        libc::AF_INET6 => {
+            let sin6 = &*(sa as *const libc::sockaddr_in6);
+            let ip = std::net::Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+            ("inet6", ip.to_string(), Some(u16::from_be(sin6.sin6_port)))
+        }
+        libc::AF_UNIX => {
+            let sun = &*(sa as *const libc::sockaddr_un);
+            let path: Vec<u8> = sun.sun_path.iter().take_while(|c| **c != 0).map(|c| *c as u8).collect();
+            ("unix", String::from_utf8_lossy(&path).into_owned(), None)
+        }
+        _ => return mrb::nil(),
+    };
+    let row = [
+        mrb::symbol(mrb, family),
+        mrb::str(mrb, host.as_bytes()),
+        port.map_or_else(|| mrb::nil(), |p| mrb::int(mrb, p as i64)),
+    ];
+    ffi::mrb_ary_new_from_values(mrb, 3, row.as_ptr())
 }
 
 unsafe extern "C" fn c_name(mrb: *mut State, this: Value) -> Value {
@@ -309,23 +364,104 @@ unsafe extern "C" fn c_set_arg(mrb: *mut State, this: Value) -> Value {
     let problem: Option<&'static str> = if let Some(n) = mrb::as_int(v) {
         f.args[i] = n as u64;
         None
-    } else if kind == Kind::Path && mrb::is_nil(v) {
+    } else if matches!(kind, Kind::Path | Kind::Str | Kind::Argv) && mrb::is_nil(v) {
         f.args[i] = 0;
         None
-    } else if kind == Kind::Path {
+    } else if kind == Kind::Argv {
+        let n = ffi::hijack_ary_len(v);
+        if n < 0 {
+            Some("an argv argument takes an Array of Strings")
+        } else {
+            let mut words: Vec<usize> = Vec::with_capacity(n as usize + 1);
+            let mut bad = false;
+            for j in 0..n {
+                match mrb::as_bytes(ffi::mrb_ary_entry(v, j)).and_then(|b| CString::new(b).ok()) {
+                    Some(c) => {
+                        words.push(c.as_ptr() as usize);
+                        f.keep_string(c);
+                    }
+                    None => bad = true,
+                }
+            }
+            words.push(0);
+            if bad {
+                Some("an argv argument takes Strings without NUL bytes")
+            } else {
+                f.args[i] = words.as_ptr() as usize as u64;
+                f.keep_words.push(words);
+                None
+            }
+        }
+    } else if matches!(kind, Kind::Path | Kind::Str) {
         match mrb::as_bytes(v).map(CString::new) {
             Some(Ok(s)) => {
                 f.set_string(i, s);
                 None
             }
             Some(Err(_)) => Some("a path cannot hold a NUL byte"),
-            None => Some("a path argument takes a String or nil"),
+            None => Some("a string argument takes a String or nil"),
         }
     } else {
         Some("this argument takes an Integer")
     };
     if let Some(msg) = problem {
         mrb::raise(mrb, argument_error(mrb), msg)
+    }
+    v
+}
+
+/// call.__sockaddr(i): the socket address argument i, decoded.
+unsafe extern "C" fn c_sockaddr(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    let i = arg_index(mrb, f, arg(mrb, 0));
+    sockaddr_value(mrb, f.args[i])
+}
+
+/// call.data: the bytes about to be written, or the bytes a read delivered
+/// (nil before the read has run).
+unsafe extern "C" fn c_data(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    let info = f.info();
+    let (Some(b), Some(c)) = (info.arg_of(Kind::Buf), info.arg_of(Kind::Count)) else {
+        mrb::raise(mrb, hijack_error(mrb), "this call has no data buffer")
+    };
+    let len = match info.buffer {
+        BufDir::In => f.args[c] as usize,
+        _ if !(f.proceeded || f.data_set) => return mrb::nil(),
+        _ => f.result.clamp(0, f.args[c] as i64) as usize,
+    };
+    let ptr = f.args[b] as usize as *const u8;
+    if len == 0 || ptr.is_null() {
+        return mrb::str(mrb, b"");
+    }
+    mrb::str(mrb, std::slice::from_raw_parts(ptr, len))
+}
+
+/// call.data = bytes: replaces the bytes to write (the caller's buffer is
+/// left alone), or what a read delivers (copied into the caller's buffer, at
+/// most its size; the result follows).
+unsafe extern "C" fn c_set_data(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    let info = f.info();
+    let v = arg(mrb, 0);
+    let (Some(b), Some(c)) = (info.arg_of(Kind::Buf), info.arg_of(Kind::Count)) else {
+        mrb::raise(mrb, hijack_error(mrb), "this call has no data buffer")
+    };
+    let Some(bytes) = mrb::as_bytes(v) else {
+        mrb::raise(mrb, argument_error(mrb), "data takes a String")
+    };
+    match info.buffer {
+        BufDir::In => f.replace_input(b, c, bytes.to_vec()),
+        _ => {
+            let room = f.args[c] as usize;
+            let n = bytes.len().min(room);
+            if n > 0 {
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), f.args[b] as usize as *mut u8, n);
+            }
+            f.result = n as i64;
+            f.failed = false;
+            f.data_set = true;
+        }
     }
     v
 }
@@ -361,9 +497,12 @@ unsafe extern "C" fn c_errno(mrb: *mut State, this: Value) -> Value {
 
 unsafe extern "C" fn c_fail(mrb: *mut State, this: Value) -> Value {
     let f = frame(mrb, this);
-    match mrb::as_int(arg(mrb, 0)) {
+    let failed = match mrb::as_int(arg(mrb, 0)) {
         Some(e) if e > 0 && e < 4096 => f.fail(e as i32),
         _ => mrb::raise(mrb, argument_error(mrb), "an errno is a positive Integer"),
+    };
+    if !failed {
+        mrb::raise(mrb, argument_error(mrb), "this call cannot fail (it has no error result)")
     }
     mrb::int(mrb, f.result)
 }
@@ -410,6 +549,9 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     method(mrb, call, c"args", c_args, ARGS_NONE);
     method(mrb, call, c"__arg", c_arg, args_req(1));
     method(mrb, call, c"__set_arg", c_set_arg, args_req(2));
+    method(mrb, call, c"__sockaddr", c_sockaddr, args_req(1));
+    method(mrb, call, c"data", c_data, ARGS_NONE);
+    method(mrb, call, c"data=", c_set_data, args_req(1));
     method(mrb, call, c"__real", c_real, ARGS_NONE);
     method(mrb, call, c"result", c_result, ARGS_NONE);
     method(mrb, call, c"result=", c_set_result, args_req(1));

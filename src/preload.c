@@ -12,7 +12,9 @@
 #undef _FILE_OFFSET_BITS
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <alloca.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #ifdef O_TMPFILE
@@ -35,6 +37,58 @@
       va_end(ap);                                                    \
     }                                                                \
     return hijack_v_##name(HIJACK_EXPAND args, mode);                \
+  }
+
+/* `... long a1, ..., a6`: all six read (the syscall(2) convention). */
+#define HIJACK_VARIADIC_LONG6(ret, name, params, args, last)          \
+  ret name params                                                    \
+  {                                                                  \
+    long a[6];                                                       \
+    va_list ap;                                                      \
+    va_start(ap, last);                                              \
+    for (int i = 0; i < 6; i++)                                      \
+      a[i] = va_arg(ap, long);                                       \
+    va_end(ap);                                                      \
+    return hijack_v_##name(HIJACK_EXPAND args, a[0], a[1], a[2], a[3], a[4], a[5]); \
+  }
+
+/* execl's form: `arg, ...` up to a NULL, gathered into an argv on the
+ * stack; for execle, envp follows the NULL. */
+#define HIJACK_GATHER(arg, ap, argv)                                 \
+  size_t n_ = 1;                                                     \
+  va_list count_;                                                    \
+  va_copy(count_, ap);                                               \
+  if (arg != NULL)                                                   \
+    while (va_arg(count_, const char *) != NULL)                     \
+      n_++;                                                          \
+  va_end(count_);                                                    \
+  const char **argv = alloca((n_ + 1) * sizeof(const char *));       \
+  argv[0] = arg;                                                     \
+  if (arg != NULL)                                                   \
+    for (size_t i_ = 1; i_ <= n_; i_++)                              \
+      argv[i_] = va_arg(ap, const char *);                           \
+  else                                                               \
+    argv[1] = NULL
+
+#define HIJACK_VARIADIC_LIST(ret, name)                              \
+  ret name(const char *path, const char *arg, ...)                   \
+  {                                                                  \
+    va_list ap;                                                      \
+    va_start(ap, arg);                                               \
+    HIJACK_GATHER(arg, ap, argv);                                    \
+    va_end(ap);                                                      \
+    return hijack_v_##name(path, (char *const *)argv);               \
+  }
+
+#define HIJACK_VARIADIC_LIST_ENV(ret, name)                          \
+  ret name(const char *path, const char *arg, ...)                   \
+  {                                                                  \
+    va_list ap;                                                      \
+    va_start(ap, arg);                                               \
+    HIJACK_GATHER(arg, ap, argv);                                    \
+    char *const *envp = va_arg(ap, char *const *);                   \
+    va_end(ap);                                                      \
+    return hijack_v_##name(path, (char *const *)argv, envp);         \
   }
 
 #include "calls.h"

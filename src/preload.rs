@@ -8,7 +8,7 @@
 
 #![cfg_attr(not(feature = "preload"), allow(dead_code))]
 
-use crate::{guard, mrb, script, sys, vm};
+use crate::{follow, guard, mrb, script, sys, vm};
 use std::ffi::OsString;
 
 /// Reads and compiles the scripts named by the environment.
@@ -27,6 +27,19 @@ unsafe fn compile_program(mrb: *mut mrb::State, scripts: Option<OsString>, eval:
         units.push(script::compile(mrb, code.as_bytes(), "-e")?);
     }
     Ok(units)
+}
+
+/// The path this library was loaded from.
+fn library_path() -> Option<String> {
+    // SAFETY: dladdr fills `info` for an address inside a loaded object.
+    unsafe {
+        let mut info: libc::Dl_info = std::mem::zeroed();
+        let here = library_path as fn() -> Option<String> as *const libc::c_void;
+        if libc::dladdr(here, &mut info) == 0 || info.dli_fname.is_null() {
+            return None;
+        }
+        Some(std::ffi::CStr::from_ptr(info.dli_fname).to_string_lossy().into_owned())
+    }
 }
 
 fn env_nonempty(name: &str) -> Option<OsString> {
@@ -51,6 +64,9 @@ unsafe fn init() {
     drop(compiler);
     match program {
         Ok(units) => {
+            if let Some(library) = library_path() {
+                follow::start(&library);
+            }
             vm::install(units);
             vm::start_thread_vm();
         }

@@ -8,8 +8,18 @@ pub enum Errors {
     MinusOne,
     /// A null pointer, with errno set.
     Null,
-    /// A positive errno value returned directly (posix_spawn, getaddrinfo).
+    /// A positive error number returned directly (posix_spawn, getaddrinfo).
     Code,
+    /// The function cannot fail (sleep).
+    None,
+}
+
+/// Whether a call's buffer argument is read (write) or filled (read).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BufDir {
+    In,
+    Out,
+    NoBuf,
 }
 
 /// What an argument is, which decides how Ruby reads and writes it.
@@ -23,6 +33,10 @@ pub enum Kind {
     Buf,
     Count,
     Offset,
+    Sockaddr,
+    Argv,
+    Timespec,
+    Str,
     Int,
     Pointer,
 }
@@ -38,6 +52,10 @@ impl Kind {
             Kind::Buf => "buf",
             Kind::Count => "count",
             Kind::Offset => "offset",
+            Kind::Sockaddr => "sockaddr",
+            Kind::Argv => "argv",
+            Kind::Timespec => "timespec",
+            Kind::Str => "string",
             Kind::Int => "int",
             Kind::Pointer => "pointer",
         }
@@ -61,16 +79,28 @@ pub struct CallInfo {
     pub returns_pointer: bool,
     pub args: &'static [ArgInfo],
     pub variadic: bool,
+    pub buffer: BufDir,
+    /// Exec-like: hijack's variables are put back into the new program's environment.
+    pub follow: bool,
+    /// The function really called (execl's is execv).
+    pub real: &'static str,
 }
 
 impl CallInfo {
-    /// The value the function returns when it fails with `errno`.
-    pub fn error_result(&self, errno: i32) -> i64 {
+    /// The value the function returns when it fails with `errno` (None for
+    /// a function that cannot fail).
+    pub fn error_result(&self, errno: i32) -> Option<i64> {
         match self.errors {
-            Errors::MinusOne => -1,
-            Errors::Null => 0,
-            Errors::Code => errno as i64,
+            Errors::MinusOne => Some(-1),
+            Errors::Null => Some(0),
+            Errors::Code => Some(errno as i64),
+            Errors::None => None,
         }
+    }
+
+    /// The index of the first argument of `kind`.
+    pub fn arg_of(&self, kind: Kind) -> Option<usize> {
+        self.args.iter().position(|a| a.kind == kind)
     }
 }
 
@@ -117,7 +147,39 @@ mod tests {
 
     #[test]
     fn error_results_follow_the_convention() {
-        assert_eq!(CALLS[id::read].error_result(libc::EIO), -1);
-        assert_eq!(CALLS[id::read].errors, Errors::MinusOne);
+        assert_eq!(CALLS[id::read].error_result(libc::EIO), Some(-1));
+        assert_eq!(CALLS[id::fopen].error_result(libc::EIO), Some(0));
+        assert_eq!(CALLS[id::posix_spawn].error_result(libc::EIO), Some(libc::EIO as i64));
+        assert_eq!(CALLS[id::sleep].error_result(libc::EIO), None);
+    }
+
+    #[test]
+    fn kinds_respect_the_c_type() {
+        let fopen = &CALLS[id::fopen];
+        assert_eq!(fopen.args[1].kind, Kind::Str, "fopen's mode is a string");
+        assert_eq!(CALLS[id::mkdir].args[1].kind, Kind::Mode);
+        assert_eq!(CALLS[id::connect].arg_of(Kind::Sockaddr), Some(1));
+        assert_eq!(CALLS[id::execve].args[1].kind, Kind::Argv);
+        assert_eq!(CALLS[id::execve].args[2].kind, Kind::Argv);
+        assert_eq!(CALLS[id::nanosleep].args[0].kind, Kind::Timespec);
+        assert_eq!(CALLS[id::getaddrinfo].args[0].kind, Kind::Str);
+    }
+
+    #[test]
+    fn buffers_have_a_direction() {
+        assert_eq!(CALLS[id::read].buffer, BufDir::Out);
+        assert_eq!(CALLS[id::write].buffer, BufDir::In);
+        assert_eq!(CALLS[id::sendto].buffer, BufDir::In);
+        assert_eq!(CALLS[id::readlink].buffer, BufDir::Out);
+        assert_eq!(CALLS[id::close].buffer, BufDir::NoBuf);
+    }
+
+    #[test]
+    fn list_calls_and_substitutes() {
+        let execl = &CALLS[id::execl];
+        assert_eq!((execl.real, execl.variadic, execl.follow), ("execv", true, true));
+        assert!(execl.prototype.contains("const char *arg, ..."));
+        assert_eq!(CALLS[id::vfork].real, "fork");
+        assert_eq!(CALLS[id::syscall].args.len(), 7);
     }
 }
