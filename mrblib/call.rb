@@ -59,7 +59,7 @@ module Hijack
       while i < chain.size
         candidate = chain[i]
         i += 1
-        if candidate.enabled?
+        if candidate.enabled? && candidate.matches?(self)
           hook = candidate
           break
         end
@@ -71,11 +71,20 @@ module Hijack
       @next = i
       @proceeded_here = false
       begin
-        value = hook.block.call(self)
-        if value.is_a?(Integer)
-          self.result = value
-        elsif !@proceeded_here && !failed?
+        case hook.kind
+        when :before
+          hook.block.call(self)
+          proceed unless @proceeded_here || failed?
+        when :after
           proceed
+          hook.block.call(self)
+        else
+          value = hook.block.call(self)
+          if value.is_a?(Integer)
+            self.result = value
+          elsif !@proceeded_here && !failed?
+            proceed
+          end
         end
       rescue SystemCallError => e
         fail(e.errno || Errno::EIO::Errno)

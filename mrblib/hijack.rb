@@ -4,17 +4,27 @@
 #     raise Errno::EACCES if call.path.start_with?("/etc/secret")
 #     call.proceed
 #   end
+#   Hijack.before(:unlink, path: "/data/**") { |call| raise Errno::EROFS }
+#   Hijack.after(:read, fd: 3..) { |call| Hijack::Shared.incr(:bytes, call.result) if call.result > 0 }
 module Hijack
-  # A registered hook, as returned by Hijack.on.
+  # A registered hook, as returned by Hijack.on, Hijack.before, Hijack.after.
   class Hook
-    attr_reader :kind, :calls, :block
+    attr_reader :kind, :calls, :block, :filters
+    attr_accessor :filter_id
 
-    def initialize(kind, calls, block)
+    def initialize(kind, calls, filters, block)
       @kind = kind
       @calls = calls
+      @filters = filters
       @block = block
+      @filter_id = nil
       @enabled = true
       @reported = false
+    end
+
+    # Whether this hook's filters (path:, fd:, host:, port:) let the call in.
+    def matches?(call)
+      @filter_id.nil? || call.__match(@filter_id)
     end
 
     def enabled?
@@ -32,16 +42,23 @@ module Hijack
     end
 
     def inspect
-      "#<Hijack::Hook #{@kind} #{@calls.join(', ')}#{@enabled ? '' : ' (disabled)'}>"
+      filters = @filters.map { |k, v| "#{k}: #{v.inspect}" }
+      "#<Hijack::Hook #{@kind} #{(@calls + filters).join(', ')}#{@enabled ? '' : ' (disabled)'}>"
     end
 
     # A hook that raised something other than Errno is reported once; the
-    # call it was running goes on without it.
+    # call it was running goes on without it. With HIJACK_ON_ERROR=abort the
+    # process stops there instead.
     def __report(call, exception)
-      return if @reported
+      abort = Hijack.__getenv("HIJACK_ON_ERROR") == "abort"
+      return if @reported && !abort
       @reported = true
-      Hijack.log("hijack: #{Hijack.__describe(exception)} (in a hook on #{call.name}; " \
-                 "the call goes on without this hook)")
+      what = "hijack: #{Hijack.__describe(exception)} (in a hook on #{call.name}"
+      if abort
+        Hijack.log("#{what}; HIJACK_ON_ERROR=abort)")
+        Hijack.__abort
+      end
+      Hijack.log("#{what}; the call goes on without this hook)")
     end
   end
 
@@ -52,16 +69,78 @@ module Hijack
     # Hijack::Call; its value is the call's result. It runs the real function
     # with call.proceed, fails the call with `raise Errno::EACCES` (or
     # call.fail(:EACCES)), or returns a result of its own.
-    def on(*names, &block)
-      raise ArgumentError, "Hijack.on needs a block" unless block
-      raise ArgumentError, "Hijack.on needs the names of the calls to hook" if names.empty?
-      calls = names.map { |n| __check_name(n) }
-      hook = Hook.new(:around, calls, block)
+    #
+    # Filters, checked natively (a call they keep out never enters Ruby):
+    #   path: "/data/**" (glob, or an Array of them; `*` stays within a
+    #         segment, `**` crosses them; relative paths are resolved; for a
+    #         call on a descriptor, the path of its file)
+    #   fd:   3 or 3.. (Integer or Range)
+    #   host: "127.0.0.1" (glob, or Array), port: 5432 or 8000..8999
+    def on(*names, **filters, &block)
+      __register(:around, "Hijack.on", names, filters, block)
+    end
+
+    # Registers a hook run before the real function: it may change the
+    # arguments, or fail the call (raise Errno::EROFS), which then does not run.
+    def before(*names, **filters, &block)
+      __register(:before, "Hijack.before", names, filters, block)
+    end
+
+    # Registers a hook run after the real function: it sees call.result,
+    # call.errno and call.data, and may change the result.
+    def after(*names, **filters, &block)
+      __register(:after, "Hijack.after", names, filters, block)
+    end
+
+    def __register(kind, what, names, filters, block)
+      raise ArgumentError, "#{what} needs a block" unless block
+      raise ArgumentError, "#{what} needs the names of the calls to hook" if names.empty?
+      calls = names.flatten.map { |n| __check_name(n) }
+      spec = __filter_spec(filters)
+      hook = Hook.new(kind, calls, filters, block)
       calls.each do |c|
+        hook.filter_id = __watch(c, spec)
         (@hooks[c] ||= []) << hook
-        __watch(c)
       end
       hook
+    end
+
+    # [paths, fd_lo, fd_hi, hosts, port_lo, port_hi] for the native side.
+    def __filter_spec(filters)
+      return nil if filters.empty?
+      unknown = filters.keys - [:path, :fd, :host, :port]
+      raise ArgumentError, "unknown filter #{unknown.first.inspect} (path:, fd:, host:, port:)" unless unknown.empty?
+      paths = __globs(filters, :path)
+      hosts = __globs(filters, :host)
+      fd = __bounds(filters, :fd)
+      port = __bounds(filters, :port)
+      [paths, fd[0], fd[1], hosts, port[0], port[1]]
+    end
+
+    def __globs(filters, key)
+      return nil unless filters.key?(key)
+      list = filters[key].is_a?(Array) ? filters[key] : [filters[key]]
+      unless !list.empty? && list.all? { |g| g.is_a?(String) }
+        raise ArgumentError, "#{key}: takes a glob String or an Array of them, not #{filters[key].inspect}"
+      end
+      list
+    end
+
+    def __bounds(filters, key)
+      return [nil, nil] unless filters.key?(key)
+      v = filters[key]
+      case v
+      when Integer then [v, v]
+      when Range
+        lo = v.begin
+        hi = v.end
+        ok = (lo.nil? || lo.is_a?(Integer)) && (hi.nil? || hi.is_a?(Integer))
+        raise ArgumentError, "#{key}: takes an Integer or a Range of Integers, not #{v.inspect}" unless ok
+        hi -= 1 if hi && v.exclude_end?
+        [lo, hi]
+      else
+        raise ArgumentError, "#{key}: takes an Integer or a Range of Integers, not #{v.inspect}"
+      end
     end
 
     # Removes a hook returned by Hijack.on.
@@ -80,6 +159,27 @@ module Hijack
     # The calls hijack can hook on this platform, as Symbols.
     def calls
       __table.map(&:first)
+    end
+
+    # Runs `block` once, at the exit of the process (from exit() or a return
+    # from main; not on _exit or a fatal signal).
+    def at_exit(&block)
+      raise ArgumentError, "Hijack.at_exit needs a block" unless block
+      (@at_exit ||= []) << block
+      block
+    end
+
+    def __run_at_exit
+      blocks = @at_exit || []
+      @at_exit = []
+      blocks.reverse_each do |b|
+        begin
+          b.call
+        rescue Exception => e
+          log("hijack: #{__describe(e)} (in Hijack.at_exit)")
+        end
+      end
+      nil
     end
 
     # Runs the hooks registered here on a synthetic call, without the real

@@ -23,6 +23,7 @@ mrb_value hijack_nil(void);
 mrb_value hijack_bool(mrb_bool b);
 mrb_value hijack_int(mrb_state *mrb, mrb_int i);
 mrb_value hijack_float(mrb_state *mrb, double f);
+double hijack_float_of(mrb_value v);
 mrb_value hijack_sym(mrb_sym s);
 mrb_value hijack_obj(void *p);
 enum mrb_vtype hijack_type(mrb_value v);

@@ -3,7 +3,7 @@
 //! the hooks and keeps errno and the result straight.
 
 use crate::table::{CallInfo, Kind, CALLS, CALL_COUNT, MAX_ARGS};
-use crate::{follow, guard, sys, vm};
+use crate::{filter, follow, guard, sys, vm};
 use std::ffi::CString;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -148,8 +148,12 @@ pub fn dispatch(id: usize, args: &[u64], real: RealFn<'_>) -> i64 {
     let Some(_guard) = guard::enter() else {
         return real(args);
     };
+    let wanted = hooked(id) && filter::wanted(id, args);
+    if !wanted && !CALLS[id].follow {
+        return real(args);
+    }
     let mut frame = Frame::new(id, args, real, sys::errno());
-    let handled = hooked(id) && catch_unwind(AssertUnwindSafe(|| vm::dispatch(&mut frame))).unwrap_or(false);
+    let handled = wanted && catch_unwind(AssertUnwindSafe(|| vm::dispatch(&mut frame))).unwrap_or(false);
     if !handled && !frame.proceeded && !frame.failed {
         frame.proceed();
     }

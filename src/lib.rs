@@ -8,8 +8,11 @@
 //! - [`real`]: the real functions, looked up once;
 //! - [`guard`]: the per-thread re-entrancy guard;
 //! - [`engine`]: a hooked call's frame and its dispatch;
+//! - [`filter`], [`glob`], [`sockaddr`]: hook filters, checked natively;
 //! - [`follow`]: hijack's variables carried through exec;
+//! - [`lock`]: a spin lock a fork child can reset;
 //! - [`vm`]: the compiled hook program and one mruby VM per thread;
+//! - [`shared`]: Hijack::Shared, the store threads and VMs share;
 //! - [`native`]: the native methods of the `Hijack` module;
 //! - [`preload`]: start-up inside a target process (the preload library).
 
@@ -19,7 +22,10 @@ pub mod ffi {
 }
 
 pub mod engine;
+pub mod filter;
 pub mod follow;
+pub mod glob;
+pub mod lock;
 pub mod guard;
 pub mod log;
 pub mod mrb;
@@ -27,6 +33,8 @@ pub mod native;
 pub mod preload;
 pub mod real;
 pub mod script;
+pub mod shared;
+pub mod sockaddr;
 pub mod sys;
 pub mod table;
 pub mod vm;

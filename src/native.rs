@@ -4,7 +4,7 @@
 use crate::engine::Frame;
 use crate::table::{BufDir, Errors, Kind, CALLS};
 use crate::vm::CALL_TYPE;
-use crate::{engine, ffi, log, mrb, script, sys, table};
+use crate::{engine, ffi, filter, log, mrb, script, shared, sockaddr, sys, table};
 use mrb::{State, Value};
 use std::ffi::{CStr, CString};
 
@@ -45,9 +45,56 @@ unsafe extern "C" fn m_check_name(mrb: *mut State, _self: Value) -> Value {
     mrb::symbol(mrb, CALLS[id].name)
 }
 
+/// Strings of an Array (nil: none); None when it is something else.
+unsafe fn string_list(v: Value) -> Option<Vec<Vec<u8>>> {
+    if mrb::is_nil(v) {
+        return Some(Vec::new());
+    }
+    let n = ffi::hijack_ary_len(v);
+    if n < 0 {
+        return None;
+    }
+    (0..n).map(|i| mrb::as_bytes(ffi::mrb_ary_entry(v, i)).map(<[u8]>::to_vec)).collect()
+}
+
+/// An inclusive range from two Integers or nils (nil: unbounded); None when
+/// both are nil.
+unsafe fn range(lo: Value, hi: Value) -> Option<(i64, i64)> {
+    if mrb::is_nil(lo) && mrb::is_nil(hi) {
+        return None;
+    }
+    Some((mrb::as_int(lo).unwrap_or(i64::MIN), mrb::as_int(hi).unwrap_or(i64::MAX)))
+}
+
+/// Hijack.__watch(name, spec) -> filter id or nil. Marks the call hooked and
+/// registers the hook's filter: spec is nil or
+/// [paths, fd_lo, fd_hi, hosts, port_lo, port_hi] (see Hijack.__filter_spec).
 unsafe extern "C" fn m_watch(mrb: *mut State, _self: Value) -> Value {
-    engine::watch(call_id(mrb, arg(mrb, 0)));
-    mrb::nil()
+    let id = call_id(mrb, arg(mrb, 0));
+    let spec = arg(mrb, 1);
+    let result: Result<Option<usize>, String> = if mrb::is_nil(spec) {
+        Ok(filter::register(id, None))
+    } else {
+        let at = |i: i64| ffi::mrb_ary_entry(spec, i);
+        match (string_list(at(0)), string_list(at(3))) {
+            (Some(paths), Some(hosts)) if ffi::hijack_ary_len(spec) == 6 => {
+                let f = filter::Filter { paths, fd: range(at(1), at(2)), hosts, port: range(at(4), at(5)) };
+                filter::check(id, &f).map(|()| filter::register(id, Some(f)))
+            }
+            _ => Err("a filter spec is [paths, fd_lo, fd_hi, hosts, port_lo, port_hi]".to_string()),
+        }
+    };
+    let out = match result {
+        Ok(fid) => {
+            engine::watch(id);
+            fid.map_or_else(|| mrb::nil(), |f| mrb::int(mrb, f as i64))
+        }
+        Err(msg) => mrb::str(mrb, msg.as_bytes()),
+    };
+    if ffi::hijack_type(out) == ffi::mrb_vtype::MRB_TT_STRING {
+        mrb::raise_value(mrb, ffi::mrb_exc_new_str(mrb, argument_error(mrb), out))
+    }
+    out
 }
 
 unsafe extern "C" fn m_table(mrb: *mut State, _self: Value) -> Value {
@@ -251,6 +298,90 @@ unsafe extern "C" fn m_simulate(mrb: *mut State, this: Value) -> Value {
     }
 }
 
+unsafe extern "C" fn m_abort(_mrb: *mut State, _self: Value) -> Value {
+    libc::abort()
+}
+
+// ---- Hijack::Shared -------------------------------------------------------
+
+/// A Shared key: a Symbol's name or a String's bytes.
+unsafe fn shared_key(mrb: *mut State, v: Value) -> Vec<u8> {
+    let key = mrb::as_name(mrb, v).map(|s| s.as_bytes().to_vec()).or_else(|| mrb::as_bytes(v).map(<[u8]>::to_vec));
+    match key {
+        Some(k) => k,
+        None => mrb::raise(mrb, argument_error(mrb), "Hijack::Shared keys are Symbols or Strings"),
+    }
+}
+
+unsafe fn shared_value(mrb: *mut State, v: Option<shared::Value>) -> Value {
+    match v {
+        None => mrb::nil(),
+        Some(shared::Value::Int(i)) => mrb::int(mrb, i),
+        Some(shared::Value::Float(f)) => ffi::hijack_float(mrb, f),
+        Some(shared::Value::Str(b)) => mrb::str(mrb, &b),
+    }
+}
+
+/// A Ruby value for the store: Ok(None) for nil, Err for other types.
+unsafe fn to_shared(v: Value) -> Result<Option<shared::Value>, ()> {
+    if mrb::is_nil(v) {
+        Ok(None)
+    } else if let Some(i) = mrb::as_int(v) {
+        Ok(Some(shared::Value::Int(i)))
+    } else if ffi::hijack_type(v) == ffi::mrb_vtype::MRB_TT_FLOAT {
+        Ok(Some(shared::Value::Float(ffi::hijack_float_of(v))))
+    } else if let Some(b) = mrb::as_bytes(v) {
+        Ok(Some(shared::Value::Str(b.to_vec())))
+    } else {
+        Err(())
+    }
+}
+
+unsafe extern "C" fn s_get(mrb: *mut State, _self: Value) -> Value {
+    let key = shared_key(mrb, arg(mrb, 0));
+    let v = shared::get(&key);
+    drop(key);
+    shared_value(mrb, v)
+}
+
+unsafe extern "C" fn s_set(mrb: *mut State, _self: Value) -> Value {
+    let v = arg(mrb, 1);
+    let Ok(value) = to_shared(v) else {
+        mrb::raise(mrb, argument_error(mrb), "Hijack::Shared holds Integers, Floats, Strings and nil")
+    };
+    let key = shared_key(mrb, arg(mrb, 0));
+    shared::set(&key, value);
+    v
+}
+
+unsafe extern "C" fn s_incr(mrb: *mut State, _self: Value) -> Value {
+    let args = mrb::args(mrb);
+    let by = match args.get(1).copied().map(|v| to_shared(v)) {
+        None => shared::Value::Int(1),
+        Some(Ok(Some(n @ (shared::Value::Int(_) | shared::Value::Float(_))))) => n,
+        Some(_) => mrb::raise(mrb, argument_error(mrb), "Hijack::Shared.incr adds an Integer or a Float"),
+    };
+    let Some(&key) = args.first() else {
+        mrb::raise(mrb, argument_error(mrb), "Hijack::Shared.incr(key, by = 1)")
+    };
+    let key = shared_key(mrb, key);
+    let sum = shared::incr(&key, by);
+    drop(key);
+    match sum {
+        Ok(v) => shared_value(mrb, Some(v)),
+        Err(msg) => mrb::raise(mrb, argument_error(mrb), msg),
+    }
+}
+
+unsafe extern "C" fn s_to_h(mrb: *mut State, _self: Value) -> Value {
+    let entries = shared::snapshot();
+    let hash = ffi::mrb_hash_new(mrb);
+    for (k, v) in entries {
+        ffi::mrb_hash_set(mrb, hash, mrb::str(mrb, &k), shared_value(mrb, Some(v)));
+    }
+    hash
+}
+
 // ---- Hijack::Call ---------------------------------------------------------
 
 unsafe fn frame<'a>(mrb: *mut State, this: Value) -> &'a mut Frame<'static> {
@@ -306,32 +437,11 @@ unsafe fn word_value(mrb: *mut State, kind: Kind, word: u64) -> Value {
 /// A socket address as [family, host, port]: [:inet, "127.0.0.1", 80],
 /// [:inet6, "::1", 80], [:unix, "/run/x.sock", nil]; nil for others.
 unsafe fn sockaddr_value(mrb: *mut State, word: u64) -> Value {
-    if word == 0 {
-        return mrb::nil();
-    }
-    let sa = word as usize as *const libc::sockaddr;
-    let (family, host, port) = match (*sa).sa_family as i32 {
-        libc::AF_INET => {
-            let sin = &*(sa as *const libc::sockaddr_in);
-            let ip = std::net::Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
-            ("inet", ip.to_string(), Some(u16::from_be(sin.sin_port)))
-        }
-        libc::AF_INET6 => {
-            let sin6 = &*(sa as *const libc::sockaddr_in6);
-            let ip = std::net::Ipv6Addr::from(sin6.sin6_addr.s6_addr);
-            ("inet6", ip.to_string(), Some(u16::from_be(sin6.sin6_port)))
-        }
-        libc::AF_UNIX => {
-            let sun = &*(sa as *const libc::sockaddr_un);
-            let path: Vec<u8> = sun.sun_path.iter().take_while(|c| **c != 0).map(|c| *c as u8).collect();
-            ("unix", String::from_utf8_lossy(&path).into_owned(), None)
-        }
-        _ => return mrb::nil(),
-    };
+    let Some(a) = sockaddr::decode(word as usize) else { return mrb::nil() };
     let row = [
-        mrb::symbol(mrb, family),
-        mrb::str(mrb, host.as_bytes()),
-        port.map_or_else(|| mrb::nil(), |p| mrb::int(mrb, p as i64)),
+        mrb::symbol(mrb, a.family),
+        mrb::str(mrb, a.host.as_bytes()),
+        a.port.map_or_else(|| mrb::nil(), |p| mrb::int(mrb, p as i64)),
     ];
     ffi::mrb_ary_new_from_values(mrb, 3, row.as_ptr())
 }
@@ -408,6 +518,16 @@ unsafe extern "C" fn c_set_arg(mrb: *mut State, this: Value) -> Value {
         mrb::raise(mrb, argument_error(mrb), msg)
     }
     v
+}
+
+/// call.__match(filter_id): whether the call passes a registered filter.
+unsafe extern "C" fn c_match(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    let found = mrb::as_int(arg(mrb, 0)).and_then(|fid| filter::get(fid as usize));
+    match found {
+        Some(filter) => mrb::boolean(filter.matches(f.id, &f.args[..f.nargs])),
+        None => mrb::raise(mrb, argument_error(mrb), "unknown filter id"),
+    }
 }
 
 /// call.__sockaddr(i): the socket address argument i, decoded.
@@ -527,7 +647,7 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     let m = ffi::mrb_define_module(mrb, c"Hijack".as_ptr());
     ffi::mrb_define_class_under(mrb, m, c"Error".as_ptr(), mrb::class_get(mrb, c"StandardError"));
     function(mrb, m, c"__check_name", m_check_name, args_req(1));
-    function(mrb, m, c"__watch", m_watch, args_req(1));
+    function(mrb, m, c"__watch", m_watch, args_req(2));
     function(mrb, m, c"__table", m_table, ARGS_NONE);
     function(mrb, m, c"log", m_log, args_req(1));
     function(mrb, m, c"version", m_version, ARGS_NONE);
@@ -542,6 +662,13 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"__setenv", m_setenv, args_req(2));
     function(mrb, m, c"__exe_path", m_exe_path, ARGS_NONE);
     function(mrb, m, c"__simulate", m_simulate, args_req(4));
+    function(mrb, m, c"__abort", m_abort, ARGS_NONE);
+
+    let shared = ffi::mrb_define_module_under(mrb, m, c"Shared".as_ptr());
+    function(mrb, shared, c"[]", s_get, args_req(1));
+    function(mrb, shared, c"[]=", s_set, args_req(2));
+    function(mrb, shared, c"incr", s_incr, ARGS_REST);
+    function(mrb, shared, c"to_h", s_to_h, ARGS_NONE);
 
     let call = ffi::mrb_define_class_under(mrb, m, c"Call".as_ptr(), (*mrb).object_class);
     ffi::hijack_set_instance_tt_data(call);
@@ -550,6 +677,7 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     method(mrb, call, c"__arg", c_arg, args_req(1));
     method(mrb, call, c"__set_arg", c_set_arg, args_req(2));
     method(mrb, call, c"__sockaddr", c_sockaddr, args_req(1));
+    method(mrb, call, c"__match", c_match, args_req(1));
     method(mrb, call, c"data", c_data, ARGS_NONE);
     method(mrb, call, c"data=", c_set_data, args_req(1));
     method(mrb, call, c"__real", c_real, ARGS_NONE);

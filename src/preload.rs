@@ -8,7 +8,7 @@
 
 #![cfg_attr(not(feature = "preload"), allow(dead_code))]
 
-use crate::{follow, guard, mrb, script, sys, vm};
+use crate::{filter, follow, guard, mrb, script, shared, sys, vm};
 use std::ffi::OsString;
 
 /// Reads and compiles the scripts named by the environment.
@@ -27,6 +27,29 @@ unsafe fn compile_program(mrb: *mut mrb::State, scripts: Option<OsString>, eval:
         units.push(script::compile(mrb, code.as_bytes(), "-e")?);
     }
     Ok(units)
+}
+
+extern "C" fn at_exit() {
+    let _ = std::panic::catch_unwind(vm::run_at_exit);
+}
+
+// Around fork: no lock of hijack's may be inherited held by a thread the
+// child does not have.
+extern "C" fn fork_prepare() {
+    filter::lock_for_fork().raw_lock();
+    shared::STORE.raw_lock();
+}
+
+extern "C" fn fork_parent() {
+    // SAFETY: taken by fork_prepare on this thread.
+    unsafe {
+        shared::STORE.raw_unlock();
+        filter::lock_for_fork().raw_unlock();
+    }
+}
+
+extern "C" fn fork_child() {
+    fork_parent();
 }
 
 /// The path this library was loaded from.
@@ -68,7 +91,10 @@ unsafe fn init() {
                 follow::start(&library);
             }
             vm::install(units);
-            vm::start_thread_vm();
+            if vm::start_thread_vm() {
+                libc::atexit(at_exit);
+                libc::pthread_atfork(Some(fork_prepare), Some(fork_parent), Some(fork_child));
+            }
         }
         Err(msg) => vm::give_up(&msg),
     }

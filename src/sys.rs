@@ -15,6 +15,16 @@ mod imp {
         // SAFETY: getauxval has no preconditions.
         unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
     }
+    /// The path of the file `fd` is open on.
+    pub fn fd_path(fd: i32) -> Option<Vec<u8>> {
+        if fd < 0 {
+            return None;
+        }
+        std::fs::read_link(format!("/proc/self/fd/{fd}")).ok().map(|p| {
+            use std::os::unix::ffi::OsStringExt;
+            p.into_os_string().into_vec()
+        })
+    }
     pub const PRELOAD_VAR: &str = "LD_PRELOAD";
     pub const LIBRARY_NAME: &str = "libhijack.so";
     pub const PLATFORM: &str = "linux";
@@ -36,12 +46,29 @@ mod imp {
         // SAFETY: issetugid has no preconditions.
         unsafe { libc::issetugid() != 0 }
     }
+    /// The path of the file `fd` is open on.
+    pub fn fd_path(fd: i32) -> Option<Vec<u8>> {
+        let mut buf = vec![0u8; libc::PATH_MAX as usize];
+        // SAFETY: F_GETPATH writes at most PATH_MAX bytes.
+        if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETPATH, buf.as_mut_ptr()) } < 0 {
+            return None;
+        }
+        let n = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+        buf.truncate(n);
+        Some(buf)
+    }
     pub const PRELOAD_VAR: &str = "DYLD_INSERT_LIBRARIES";
     pub const LIBRARY_NAME: &str = "libhijack.dylib";
     pub const PLATFORM: &str = "darwin";
 }
 
-pub use imp::{secure_execution, tid, LIBRARY_NAME, PLATFORM, PRELOAD_VAR};
+pub use imp::{fd_path, secure_execution, tid, LIBRARY_NAME, PLATFORM, PRELOAD_VAR};
+
+/// The working directory.
+pub fn cwd() -> Option<Vec<u8>> {
+    use std::os::unix::ffi::OsStringExt;
+    std::env::current_dir().ok().map(|p| p.into_os_string().into_vec())
+}
 
 pub fn errno() -> i32 {
     // SAFETY: the location is valid for this thread.

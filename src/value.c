@@ -7,6 +7,7 @@ mrb_value hijack_nil(void) { return mrb_nil_value(); }
 mrb_value hijack_bool(mrb_bool b) { return mrb_bool_value(b); }
 mrb_value hijack_int(mrb_state *mrb, mrb_int i) { return mrb_int_value(mrb, i); }
 mrb_value hijack_float(mrb_state *mrb, double f) { return mrb_float_value(mrb, (mrb_float)f); }
+double hijack_float_of(mrb_value v) { return (double)mrb_float(v); }
 mrb_value hijack_sym(mrb_sym s) { return mrb_symbol_value(s); }
 mrb_value hijack_obj(void *p) { return mrb_obj_value(p); }
 enum mrb_vtype hijack_type(mrb_value v) { return mrb_type(v); }

@@ -6,8 +6,8 @@
 use crate::engine::Frame;
 use crate::script::Unit;
 use crate::table::{CALLS, CALL_COUNT};
-use crate::{engine, ffi, log, mrb};
-use std::cell::RefCell;
+use crate::{engine, ffi, guard, log, mrb};
+use std::cell::Cell;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
@@ -16,14 +16,30 @@ static PROGRAM: OnceLock<Vec<Unit>> = OnceLock::new();
 static LOAD_ERROR_REPORTED: AtomicBool = AtomicBool::new(false);
 static DISPATCH_ERROR_REPORTED: AtomicBool = AtomicBool::new(false);
 
-enum Slot {
-    Empty,
-    Ready(Vm),
-    Failed,
+thread_local! {
+    // This thread's VM (null: none yet). Const-initialised, without a Rust
+    // destructor: the VM is freed by a pthread key destructor when the thread
+    // exits, and the main thread's survives until exit() has run the
+    // Hijack.at_exit blocks.
+    static SLOT: Cell<*mut Vm> = const { Cell::new(std::ptr::null_mut()) };
+    static FAILED: Cell<bool> = const { Cell::new(false) };
 }
 
-thread_local! {
-    static SLOT: RefCell<Slot> = const { RefCell::new(Slot::Empty) };
+static KEY: OnceLock<libc::pthread_key_t> = OnceLock::new();
+
+unsafe extern "C" fn free_thread_vm(vm: *mut c_void) {
+    let _guard = guard::enter();
+    let _ = SLOT.try_with(|s| s.set(std::ptr::null_mut()));
+    drop(Box::from_raw(vm as *mut Vm));
+}
+
+fn thread_key() -> libc::pthread_key_t {
+    *KEY.get_or_init(|| {
+        let mut key: libc::pthread_key_t = 0;
+        // SAFETY: key is a valid out pointer; the destructor takes a Box<Vm>.
+        unsafe { libc::pthread_key_create(&mut key, Some(free_thread_vm)) };
+        key
+    })
 }
 
 #[repr(transparent)]
@@ -134,20 +150,31 @@ pub fn give_up(msg: &str) {
     }
 }
 
+/// This thread's VM, created (from the program) if needed; None when there
+/// is no program or it failed to load.
+unsafe fn thread_vm() -> Option<&'static mut Vm> {
+    let existing = SLOT.try_with(Cell::get).ok()?;
+    if !existing.is_null() {
+        return Some(&mut *existing);
+    }
+    if FAILED.try_with(Cell::get).unwrap_or(true) {
+        return None;
+    }
+    let vm = PROGRAM.get().and_then(|units| new_vm(units));
+    let Some(vm) = vm else {
+        let _ = FAILED.try_with(|f| f.set(true));
+        return None;
+    };
+    let ptr = Box::into_raw(Box::new(vm));
+    SLOT.with(|s| s.set(ptr));
+    libc::pthread_setspecific(thread_key(), ptr as *const c_void);
+    Some(&mut *ptr)
+}
+
 /// Puts a VM ready for the program on this thread. The first thread to do so
 /// is the one that learns which calls the scripts hook.
 pub unsafe fn start_thread_vm() -> bool {
-    SLOT.try_with(|slot| {
-        let Ok(mut slot) = slot.try_borrow_mut() else { return false };
-        if let Slot::Empty = *slot {
-            *slot = match PROGRAM.get().and_then(|units| new_vm(units)) {
-                Some(vm) => Slot::Ready(vm),
-                None => Slot::Failed,
-            };
-        }
-        matches!(*slot, Slot::Ready(_))
-    })
-    .unwrap_or(false)
+    thread_vm().is_some()
 }
 
 unsafe fn new_vm(units: &[Unit]) -> Option<Vm> {
@@ -168,17 +195,25 @@ unsafe fn new_vm(units: &[Unit]) -> Option<Vm> {
 pub fn dispatch(frame: &mut Frame) -> bool {
     // SAFETY: the VM belongs to this thread; the guard keeps it from nesting.
     unsafe {
-        if !start_thread_vm() {
-            return false;
+        match thread_vm() {
+            Some(vm) => vm.dispatch(frame),
+            None => false,
         }
-        SLOT.try_with(|slot| match slot.try_borrow_mut() {
-            Ok(mut s) => match &mut *s {
-                Slot::Ready(vm) => vm.dispatch(frame),
-                _ => false,
-            },
-            Err(_) => false,
-        })
-        .unwrap_or(false)
+    }
+}
+
+/// Runs the Hijack.at_exit blocks (from the preload library's atexit
+/// handler), in this thread's VM.
+pub fn run_at_exit() {
+    let Some(_guard) = guard::enter() else { return };
+    // SAFETY: as in dispatch.
+    unsafe {
+        if let Some(vm) = thread_vm() {
+            let hijack = vm.hijack;
+            if let Err(exc) = mrb::protect(vm.mrb, |m| mrb::funcall(m, hijack, "__run_at_exit", &[])) {
+                log::line(&format!("hijack: {} (in Hijack.at_exit)", vm.describe(exc)));
+            }
+        }
     }
 }
 
