@@ -16,13 +16,17 @@ module Hijack
       hijack #{Hijack.version} - hand a program's C library calls to hook code written in Ruby
 
       Usage:
-        hijack run [-s FILE]... [-e CODE]... [--] COMMAND [ARGS...]
+        hijack run [-s FILE]... [-e CODE]... [--no-follow] [--] COMMAND [ARGS...]
+        hijack eval FILE.rb | -e CODE
+        hijack compile FILE.rb [-o FILE.mrb]
         hijack list
         hijack version
         hijack help [COMMAND]
 
       Commands:
         run       run COMMAND with the hooks of the given scripts
+        eval      run Ruby with the Hijack library (unit tests of hook scripts)
+        compile   compile a hook script to mruby bytecode
         list      list the calls hijack can hook
         version   print hijack's version
         help      show this help, or a command's
@@ -38,22 +42,48 @@ module Hijack
       it runs.
 
       Options:
-        -s, --script FILE   a hook script (repeatable)
+        -s, --script FILE   a hook script, Ruby or compiled .mrb (repeatable)
         -e, --eval CODE     hook code given on the command line (repeatable)
+        --no-follow         hook COMMAND only: programs it runs with an
+                            environment of their own (env -i) are not hooked
         -h, --help          show this help
 
       Every script is compiled first: a syntax error is reported as FILE:LINE
-      and the command is not started (exit status 2).
+      and the command is not started (exit status 2). Programs COMMAND runs
+      are hooked too, even when given an environment without hijack's
+      variables, unless --no-follow.
 
       Environment:
         HIJACK_LIBRARY      the preload library to use (default: ../lib/#{Hijack.library_name}
                             next to the hijack executable)
         HIJACK_LOG          where hooks' Hijack.log lines and hijack's own
                             messages go (default: standard error)
+        HIJACK_ON_ERROR     `abort`: an exception in a hook aborts the program
+                            (default: reported once, the call goes on)
 
       Example:
         hijack run -e 'Hijack.on(:openat) { |c| raise Errno::EACCES if c.path == "/etc/hostname"; c.proceed }' \\
           -- cat /etc/hostname
+    TEXT
+
+    HELP_EVAL = <<~TEXT
+      Usage: hijack eval FILE.rb [ARGS...]
+             hijack eval -e CODE [ARGS...]
+
+      Runs Ruby in hijack's embedded mruby with the Hijack library loaded, ARGV
+      set to ARGS: hook authors unit-test their scripts with Hijack.simulate.
+      Exit status: 0, or 1 when the code raised (reported as FILE:LINE).
+
+      Example:
+        hijack eval -e 'load_hooks = Hijack.on(:unlink) { raise Errno::EROFS }
+                        p Hijack.simulate(:unlink, path: "/data/x")'
+    TEXT
+
+    HELP_COMPILE = <<~TEXT
+      Usage: hijack compile FILE.rb [-o FILE.mrb]
+
+      Compiles a hook script to mruby bytecode (default output: FILE.mrb beside
+      it). `hijack run -s FILE.mrb` loads it without compiling.
     TEXT
 
     HELP_LIST = <<~TEXT
@@ -70,6 +100,8 @@ module Hijack
 
     COMMANDS = {
       "run" => [:run, HELP_RUN],
+      "eval" => [:eval, HELP_EVAL],
+      "compile" => [:compile, HELP_COMPILE],
       "list" => [:list, HELP_LIST],
       "version" => [:version, HELP_VERSION],
       "help" => [:help, HELP],
@@ -125,12 +157,12 @@ module Hijack
     end
 
     # The parsed options of `hijack run`.
-    RunOptions = Struct.new(:scripts, :evals, :command)
+    RunOptions = Struct.new(:scripts, :evals, :command, :follow)
 
     # Parses `run`'s arguments; raises ArgumentError with a message for the user.
     def self.parse_run(args)
       args = args.dup
-      opts = RunOptions.new([], [], [])
+      opts = RunOptions.new([], [], [], true)
       until args.empty?
         arg = args.shift
         if arg == "--"
@@ -143,6 +175,8 @@ module Hijack
           opts.evals << option_value(arg, args)
         elsif arg.start_with?("--eval=")
           opts.evals << arg[7..-1]
+        elsif arg == "--no-follow"
+          opts.follow = false
         elsif arg.start_with?("-") && arg != "-"
           raise ArgumentError, "unknown option for run: #{arg}"
         else
@@ -171,7 +205,9 @@ module Hijack
       opts.scripts.each do |path|
         return fail_with(EX_USAGE, "script not found: #{path}") unless File.file?(path)
         return fail_with(EX_USAGE, "a script path cannot contain ':': #{path}") if path.include?(":")
-        problem = Hijack.__check_syntax(File.open(path, "rb") { |f| f.read }.to_s, path)
+        source = read_file(path)
+        next if source.start_with?("RITE")
+        problem = Hijack.__check_syntax(source, path)
         return fail_with(EX_USAGE, problem, false) if problem
       end
       opts.evals.each do |code|
@@ -188,10 +224,76 @@ module Hijack
       scripts = opts.scripts.map { |p| File.expand_path(p) }
       Hijack.__setenv("HIJACK_SCRIPT", scripts.empty? ? nil : scripts.join(":"))
       Hijack.__setenv("HIJACK_EVAL", opts.evals.empty? ? nil : opts.evals.join("\n"))
+      Hijack.__setenv("HIJACK_NO_FOLLOW", opts.follow ? nil : "1")
 
       errno = Hijack.__exec(*opts.command)
       reason = SystemCallError.new(nil, errno).message
       fail_with(errno == Errno::ENOENT::Errno ? EX_NOTFOUND : EX_NOEXEC, "cannot run #{opts.command[0]}: #{reason}")
+    end
+
+    def eval(args)
+      if args.first == "-e"
+        return usage_error("eval -e needs code", HELP_EVAL) if args.size < 2
+        source = args[1]
+        name = "-e"
+        rest = args[2..-1]
+      else
+        name = args.first
+        return usage_error("eval needs a FILE.rb or -e CODE", HELP_EVAL) if name.nil?
+        return usage_error("unknown option for eval: #{name}", HELP_EVAL) if name.start_with?("-")
+        return fail_with(EX_USAGE, "file not found: #{name}") unless File.file?(name)
+        source = read_file(name)
+        rest = args[1..-1]
+      end
+      ARGV.replace(rest) if Object.const_defined?(:ARGV)
+      Object.const_set(:ARGV, rest) unless Object.const_defined?(:ARGV)
+      begin
+        bytecode = source.start_with?("RITE") ? source : Hijack.__compile(source, name)
+      rescue SyntaxError => e
+        return fail_with(EX_USAGE, e.message, false)
+      end
+      begin
+        Hijack.__load_bytecode(bytecode)
+        0
+      rescue SystemExit => e
+        e.status
+      rescue Exception => e
+        fail_with(1, Hijack.__describe(e), false)
+      end
+    end
+
+    def compile(args)
+      input = nil
+      output = nil
+      until args.empty?
+        arg = args.shift
+        if arg == "-o"
+          output = args.shift
+          return usage_error("-o needs a file", HELP_COMPILE) if output.nil?
+        elsif arg.start_with?("-")
+          return usage_error("unknown option for compile: #{arg}", HELP_COMPILE)
+        elsif input
+          return usage_error("compile takes one FILE.rb", HELP_COMPILE)
+        else
+          input = arg
+        end
+      end
+      return usage_error("compile needs a FILE.rb", HELP_COMPILE) if input.nil?
+      return fail_with(EX_USAGE, "file not found: #{input}") unless File.file?(input)
+      output ||= input.end_with?(".rb") ? "#{input[0..-4]}.mrb" : "#{input}.mrb"
+      begin
+        bytecode = Hijack.__compile(read_file(input), input)
+      rescue SyntaxError => e
+        return fail_with(EX_USAGE, e.message, false)
+      end
+      File.open(output, "wb") { |f| f.write(bytecode) }
+      0
+    rescue IOError, SystemCallError => e
+      fail_with(1, "cannot write #{output}: #{e.message}")
+    end
+
+    def read_file(path)
+      File.open(path, "rb") { |f| f.read }.to_s
     end
 
     def preload_library

@@ -27,15 +27,14 @@ unsafe fn arg(mrb: *mut State, i: usize) -> Value {
 
 /// The table index of a call name (Symbol or String), or ArgumentError.
 unsafe fn call_id(mrb: *mut State, name: Value) -> usize {
-    let found = mrb::as_name(mrb, name).and_then(table::find);
-    match found {
-        Some(id) => id,
-        None => mrb::raise(
-            mrb,
-            argument_error(mrb),
-            "unknown call name (`hijack list` shows the calls hijack can hook)",
-        ),
+    if let Some(id) = mrb::as_name(mrb, name).and_then(table::find) {
+        return id;
     }
+    let shown = ffi::mrb_inspect(mrb, name);
+    let msg = ffi::mrb_str_cat_cstr(mrb, mrb::str(mrb, b"unknown call "), c"".as_ptr());
+    ffi::mrb_str_concat(mrb, msg, shown);
+    ffi::mrb_str_cat_cstr(mrb, msg, c" (`hijack list` shows the calls hijack can hook)".as_ptr());
+    mrb::raise_value(mrb, ffi::mrb_exc_new_str(mrb, argument_error(mrb), msg))
 }
 
 // ---- Hijack ---------------------------------------------------------------
@@ -172,6 +171,39 @@ unsafe extern "C" fn m_check_syntax(mrb: *mut State, _self: Value) -> Value {
         Err(msg) => mrb::str(mrb, msg.as_bytes()),
     };
     out
+}
+
+/// Hijack.__compile(source, filename) -> bytecode String; SyntaxError with
+/// "FILE:LINE: message" when it does not compile.
+unsafe extern "C" fn m_compile(mrb: *mut State, _self: Value) -> Value {
+    let (src, name) = (arg(mrb, 0), arg(mrb, 1));
+    let (Some(src), Some(name)) = (mrb::as_bytes(src), mrb::as_bytes(name)) else {
+        mrb::raise(mrb, argument_error(mrb), "__compile(source, filename) takes two Strings")
+    };
+    let name = String::from_utf8_lossy(name).into_owned();
+    let out = match script::compile(mrb, src, &name) {
+        Ok(unit) => Ok(mrb::str(mrb, &unit.irep)),
+        Err(msg) => Err(mrb::str(mrb, msg.as_bytes())),
+    };
+    match out {
+        Ok(v) => v,
+        Err(msg) => mrb::raise_value(mrb, ffi::mrb_exc_new_str(mrb, mrb::class_get(mrb, c"SyntaxError"), msg)),
+    }
+}
+
+/// Hijack.__load_bytecode(bytes) -> the value of running it here.
+unsafe extern "C" fn m_load_bytecode(mrb: *mut State, _self: Value) -> Value {
+    let Some(bytes) = mrb::as_bytes(arg(mrb, 0)) else {
+        mrb::raise(mrb, argument_error(mrb), "__load_bytecode takes a String")
+    };
+    if !script::is_bytecode(bytes) {
+        mrb::raise(mrb, argument_error(mrb), "not mruby bytecode (no RITE header)")
+    }
+    let v = ffi::mrb_load_irep_buf(mrb, bytes.as_ptr() as *const std::ffi::c_void, bytes.len());
+    if let Some(exc) = mrb::take_exception(mrb) {
+        mrb::raise_value(mrb, exc)
+    }
+    v
 }
 
 /// Hijack.__exec(file, *args): replaces the process (execvp). Returns the
@@ -663,6 +695,8 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"__exe_path", m_exe_path, ARGS_NONE);
     function(mrb, m, c"__simulate", m_simulate, args_req(4));
     function(mrb, m, c"__abort", m_abort, ARGS_NONE);
+    function(mrb, m, c"__compile", m_compile, args_req(2));
+    function(mrb, m, c"__load_bytecode", m_load_bytecode, args_req(1));
 
     let shared = ffi::mrb_define_module_under(mrb, m, c"Shared".as_ptr());
     function(mrb, shared, c"[]", s_get, args_req(1));

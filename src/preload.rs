@@ -20,7 +20,11 @@ unsafe fn compile_program(mrb: *mut mrb::State, scripts: Option<OsString>, eval:
             let name = String::from_utf8_lossy(path).into_owned();
             let source = std::fs::read(std::ffi::OsStr::from_bytes(path))
                 .map_err(|e| format!("cannot read script {name}: {e}"))?;
-            units.push(script::compile(mrb, &source, &name)?);
+            if script::is_bytecode(&source) {
+                units.push(script::Unit { name, irep: source });
+            } else {
+                units.push(script::compile(mrb, &source, &name)?);
+            }
         }
     }
     if let Some(code) = eval {

@@ -10,6 +10,11 @@ pub struct Unit {
     pub irep: Vec<u8>,
 }
 
+/// Whether `bytes` is compiled mruby bytecode (a `.mrb` file).
+pub fn is_bytecode(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"RITE")
+}
+
 /// Compiles `source` as the file `filename`. A syntax error comes back as
 /// `FILE:LINE: message`.
 pub unsafe fn compile(mrb: *mut mrb::State, source: &[u8], filename: &str) -> Result<Unit, String> {
