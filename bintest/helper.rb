@@ -23,6 +23,14 @@ module HijackBintest
     Open3.capture3(env, exe, *args, stdin_data: stdin)
   end
 
+  FIXTURES = File.expand_path("../test/fixtures", __dir__)
+
+  # A real python3 executable (not a pyenv shim, which runs dozens of
+  # processes of its own).
+  def python
+    @python ||= `python3 -c 'import sys; print(sys.executable)'`.strip
+  end
+
   def in_tmpdir
     Dir.mktmpdir("hijack-bintest") { |dir| yield dir }
   end

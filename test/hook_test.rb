@@ -157,3 +157,67 @@ assert("Hijack.errno_of") do
   assert_raise(ArgumentError) { Hijack.errno_of(0) }
   assert_raise(ArgumentError) { Hijack.errno_of(String) }
 end
+
+assert("before hooks run first and may fail the call; after hooks see the result") do
+  with_clean_hooks do
+    seen = []
+    Hijack.before(:unlink) { |call| seen << [:before, call.path]; raise Errno::EROFS if call.path == "/ro" }
+    Hijack.after(:unlink) { |call| seen << [:after, call.result] }
+    r = Hijack.simulate(:unlink, path: "/ro", returns: 0)
+    assert_equal [-1, Errno::EROFS::Errno, false], [r[:result], r[:errno], r[:proceeded]]
+    r = Hijack.simulate(:unlink, path: "/rw", returns: 0)
+    assert_equal [0, true], [r[:result], r[:proceeded]]
+    assert_equal [[:before, "/ro"], [:before, "/rw"], [:after, 0]], seen
+  end
+end
+
+assert("an after hook may change the result") do
+  with_clean_hooks do
+    Hijack.after(:read) { |call| call.result = call.result / 2 }
+    assert_equal 50, Hijack.simulate(:read, returns: 100)[:result]
+  end
+end
+
+assert("path filters are globs; fd filters take Integers and Ranges") do
+  with_clean_hooks do
+    Hijack.before(:unlink, path: "/data/**") { raise Errno::EROFS }
+    Hijack.before(:close, fd: 10..12) { raise Errno::EBADF }
+    Hijack.before(:dup, fd: 7) { raise Errno::EMFILE }
+    assert_equal Errno::EROFS::Errno, Hijack.simulate(:unlink, path: "/data/a/b")[:errno]
+    assert_equal 0, Hijack.simulate(:unlink, path: "/database")[:errno]
+    assert_equal Errno::EBADF::Errno, Hijack.simulate(:close, fd: 12)[:errno]
+    assert_equal 0, Hijack.simulate(:close, fd: 13)[:errno]
+    assert_equal Errno::EMFILE::Errno, Hijack.simulate(:dup, oldfd: 7)[:errno]
+  end
+end
+
+assert("filters that do not fit the call are refused at registration") do
+  with_clean_hooks do
+    assert_raise(ArgumentError) { Hijack.on(:socket, path: "/x") { |c| c.proceed } }
+    assert_raise(ArgumentError) { Hijack.on(:open, host: "127.0.0.1") { |c| c.proceed } }
+    assert_raise(ArgumentError) { Hijack.on(:read, fd: "3") { |c| c.proceed } }
+    assert_raise(ArgumentError) { Hijack.on(:read, colour: "red") { |c| c.proceed } }
+    assert_raise(ArgumentError) { Hijack.on(:open, path: 3) { |c| c.proceed } }
+  end
+end
+
+assert("Hijack::Shared holds numbers and strings across hooks") do
+  Hijack::Shared[:test_k] = nil
+  assert_nil Hijack::Shared[:test_k]
+  assert_equal 1, Hijack::Shared.incr(:test_k)
+  assert_equal 4, Hijack::Shared.incr("test_k", 3)
+  assert_equal 4.5, Hijack::Shared.incr(:test_k, 0.5)
+  Hijack::Shared[:test_s] = "text"
+  assert_equal "text", Hijack::Shared[:test_s]
+  assert_raise(ArgumentError) { Hijack::Shared.incr(:test_s) }
+  assert_raise(ArgumentError) { Hijack::Shared[:test_a] = [1] }
+  assert_equal "text", Hijack::Shared.to_h["test_s"]
+end
+
+assert("calls that cannot fail refuse call.fail") do
+  with_clean_hooks do
+    Hijack.on(:sleep) { |call| call.fail(:EINTR) }
+    r = Hijack.simulate(:sleep, seconds: 1, returns: 0)
+    assert_equal [0, true], [r[:result], r[:proceeded]], "the hook's error is reported and the call goes on"
+  end
+end

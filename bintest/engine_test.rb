@@ -1,0 +1,158 @@
+require_relative "helper"
+include HijackBintest
+
+# Real programs under a hook on every call must behave exactly as without it.
+OBSERVED = {
+  "cat" => "cat notes.txt",
+  "cp" => "cp notes.txt copy.txt && cat copy.txt",
+  "ls" => "ls -l --time-style=+ . sub",
+  "tar" => "tar cf - notes.txt sub | tar tf -",
+  "gzip" => "gzip -c notes.txt | gzip -dc | wc -c",
+  "sh pipeline" => "printf 'b\\na\\nb\\n' | sort | uniq -c",
+  "python3 threads, subprocess, sockets" => "#{HijackBintest.python} #{HijackBintest::FIXTURES}/mixed.py",
+  "git" => "git init -q -b main && git add notes.txt && git commit -q -m first && git log --format='%H %s'",
+  "sqlite3" => "sqlite3 db.sqlite 'create table t(x); insert into t values (1),(2); select sum(x) from t;'",
+}
+
+GIT_ENV = {
+  "GIT_AUTHOR_NAME" => "A", "GIT_AUTHOR_EMAIL" => "a@example.com", "GIT_AUTHOR_DATE" => "2000-01-01T00:00:00Z",
+  "GIT_COMMITTER_NAME" => "A", "GIT_COMMITTER_EMAIL" => "a@example.com",
+  "GIT_COMMITTER_DATE" => "2000-01-01T00:00:00Z", "GIT_CONFIG_NOSYSTEM" => "1",
+}
+
+def fixture_dir(dir)
+  Dir.mkdir("#{dir}/sub")
+  File.write("#{dir}/notes.txt", "meeting moved to noon\n" * 50)
+  File.write("#{dir}/sub/a.txt", "a\n")
+  dir
+end
+
+def observed_run(command, hooked, dir, log)
+  env = GIT_ENV.merge("HOME" => dir, "HIJACK_LOG" => log)
+  argv = ["sh", "-c", command]
+  argv = [exe, "run", "-s", "#{FIXTURES}/observe_all.rb", "--"] + argv if hooked
+  out, err, st = Open3.capture3(env, *argv, chdir: dir)
+  [out, err, st.exitstatus]
+end
+
+OBSERVED.each do |name, command|
+  assert("observe-everything hooks: #{name} behaves as without hijack") do
+    in_tmpdir do |tmp|
+      bare_dir = fixture_dir(Dir.mkdir("#{tmp}/bare") && "#{tmp}/bare")
+      hooked_dir = fixture_dir(Dir.mkdir("#{tmp}/hooked") && "#{tmp}/hooked")
+      log = "#{tmp}/hijack.log"
+      bare = observed_run(command, false, bare_dir, "#{tmp}/unused.log")
+      hooked = observed_run(command, true, hooked_dir, log)
+      assert_equal bare, hooked
+      assert_true File.exist?(log) && File.read(log).include?("calls="), "the hooks ran"
+    end
+  end
+end
+
+assert("observe-everything hooks: curl against a local server behaves as without hijack") do
+  in_tmpdir do |dir|
+    File.write("#{dir}/page.txt", "served over loopback\n")
+    Open3.popen2(python, "#{FIXTURES}/serve.py", dir, "2") do |_stdin, stdout, server|
+      port = stdout.gets.to_i
+      url = "http://127.0.0.1:#{port}/page.txt"
+      bare = Open3.capture3("curl", "-sS", url)
+      log = "#{dir}/hijack.log"
+      hooked = Open3.capture3({ "HIJACK_LOG" => log }, exe, "run", "-s", "#{FIXTURES}/observe_all.rb", "--",
+                              "curl", "-sS", url)
+      assert_equal ["served over loopback\n", "", 0], [bare[0], bare[1], bare[2].exitstatus]
+      assert_equal [bare[0], bare[1], 0], [hooked[0], hooked[1], hooked[2].exitstatus]
+      assert_include File.read(log), "calls="
+      server.value
+    end
+  end
+end
+
+DENY_NOTES = %(Hijack.before(:open, :openat, path: "**/notes.txt") { raise Errno::EACCES })
+
+assert("children are hooked: sh -c, env -i, python subprocess") do
+  in_tmpdir do |dir|
+    fixture_dir(dir)
+    [
+      ["sh", "-c", "cat notes.txt"],
+      ["env", "-i", "/bin/cat", "notes.txt"],
+      [python, "-c", "import subprocess, sys; sys.exit(subprocess.run(['cat', 'notes.txt']).returncode)"],
+      [python, "-c", "import subprocess, sys; sys.exit(subprocess.run(['cat', 'notes.txt'], env={}).returncode)"],
+    ].each do |argv|
+      out, err, st = Open3.capture3(exe, "run", "-e", DENY_NOTES, "--", *argv, chdir: dir)
+      assert_equal ["", 1], [out, st.exitstatus], argv.inspect
+      assert_include err, "notes.txt: Permission denied", argv.inspect
+    end
+  end
+end
+
+assert("--no-follow: a child given an environment of its own is not hooked") do
+  in_tmpdir do |dir|
+    fixture_dir(dir)
+    out, _err, st = Open3.capture3(exe, "run", "--no-follow", "-e", DENY_NOTES, "--",
+                                   "env", "-i", "/bin/cat", "notes.txt", chdir: dir)
+    assert_equal [File.read("#{dir}/notes.txt"), 0], [out, st.exitstatus]
+    _out, _err, st = Open3.capture3(exe, "run", "--no-follow", "-e", DENY_NOTES, "--",
+                                    "sh", "-c", "cat notes.txt", chdir: dir)
+    assert_equal 1, st.exitstatus, "a child that inherits the environment still is"
+  end
+end
+
+assert("8 python threads doing IO: exact counts, no deadlock") do
+  in_tmpdir do |dir|
+    data = write("#{dir}/data.bin", "d" * 1000)
+    script = write("#{dir}/count.rb", <<~RUBY)
+      Hijack.after(:open, :open64, :openat, :openat64, path: #{data.inspect}) { |c| Hijack::Shared.incr(:opens) }
+      Hijack.after(:read, path: #{data.inspect}) { |c| Hijack::Shared.incr(:bytes, c.result) if c.result > 0 }
+      Hijack.at_exit { Hijack.log "opens=\#{Hijack::Shared[:opens]} bytes=\#{Hijack::Shared[:bytes]}" }
+    RUBY
+    out, err, st = hijack("run", "-s", script, "--", python, "#{FIXTURES}/threads.py", data)
+    assert_equal ["ok\n", 0], [out, st.exitstatus]
+    assert_equal "opens=1600 bytes=1600000\n", err
+  end
+end
+
+assert("a hook sleeping in one thread does not hold up the others") do
+  in_tmpdir do |dir|
+    slow = write("#{dir}/slow", "s")
+    fast = write("#{dir}/fast", "f")
+    script = %(Hijack.before(:read, path: #{slow.inspect}) { sleep 1 })
+    out, _err, st = hijack("run", "-e", script, "--", python, "#{FIXTURES}/slow_and_fast.py", slow, fast)
+    assert_equal ["fast slow\n", 0], [out, st.exitstatus]
+  end
+end
+
+assert("before/after hooks with filters on real programs") do
+  in_tmpdir do |dir|
+    Dir.mkdir("#{dir}/keep")
+    write("#{dir}/keep/x", "x")
+    write("#{dir}/other", "o")
+    ro = %(Hijack.before(:unlink, :unlinkat, path: "#{dir}/keep/**") { raise Errno::EROFS })
+    _out, err, st = hijack("run", "-e", ro, "--", "rm", "#{dir}/keep/x", "#{dir}/other")
+    assert_equal 1, st.exitstatus
+    assert_include err, "Read-only file system"
+    assert_true File.exist?("#{dir}/keep/x")
+    assert_false File.exist?("#{dir}/other")
+  end
+end
+
+assert("call.data: a hook rewrites what is written and what is read") do
+  in_tmpdir do |dir|
+    # cat writes with write(2) (stdio's own writes go through glibc-internal
+    # calls that no preload library sees).
+    hello = write("#{dir}/hello", "hello\n")
+    out, _err, st = hijack("run", "-e", %(Hijack.before(:write, fd: 1) { |c| c.data = c.data.upcase }),
+                           "--", "cat", hello)
+    assert_equal ["HELLO\n", 0], [out, st.exitstatus]
+    data = write("#{dir}/data", "banana\n")
+    tr = %(Hijack.after(:read, path: #{data.inspect}) { |c| c.data = c.data.tr("a", "o") if c.result > 0 })
+    out, _err, st = hijack("run", "-e", tr, "--", "cat", data)
+    assert_equal ["bonono\n", 0], [out, st.exitstatus]
+  end
+end
+
+assert("HIJACK_ON_ERROR=abort makes an exception in a hook fatal, with its message") do
+  _out, err, st = hijack("run", "-e", %(Hijack.on(:close) { raise "broken" }), "--", "cat", "/etc/hostname",
+                         env: { "HIJACK_ON_ERROR" => "abort" })
+  assert_equal Signal.list["ABRT"], st.termsig
+  assert_match "hijack: -e:1*RuntimeError: broken*HIJACK_ON_ERROR=abort*", err
+end
