@@ -54,11 +54,13 @@ module Hijack
       return if @reported && !abort
       @reported = true
       what = "hijack: #{Hijack.__describe(exception)} (in a hook on #{call.name}"
+      trace = Hijack.__backtrace(exception)[1..-1] || []
+      from = trace.map { |line| "\n\tfrom #{line}" }.join
       if abort
-        Hijack.log("#{what}; HIJACK_ON_ERROR=abort)")
+        Hijack.log("#{what}; HIJACK_ON_ERROR=abort)#{from}")
         Hijack.__abort
       end
-      Hijack.log("#{what}; the call goes on without this hook)")
+      Hijack.log("#{what}; the call goes on without this hook)#{from}")
     end
   end
 
@@ -71,9 +73,9 @@ module Hijack
     # call.fail(:EACCES)), or returns a result of its own.
     #
     # Filters, checked natively (a call they keep out never enters Ruby):
-    #   path: "/data/**" (glob, or an Array of them; `*` stays within a
-    #         segment, `**` crosses them; relative paths are resolved; for a
-    #         call on a descriptor, the path of its file)
+    #   path: "/data/**" or /\.log\z/ (glob or Regexp, or an Array of them;
+    #         `*` stays within a segment, `**` crosses them; relative paths
+    #         are resolved; for a call on a descriptor, the path of its file)
     #   fd:   3 or 3.. (Integer or Range)
     #   host: "127.0.0.1" (glob, or Array), port: 5432 or 8000..8999
     def on(*names, **filters, &block)
@@ -105,23 +107,28 @@ module Hijack
       hook
     end
 
-    # [paths, fd_lo, fd_hi, hosts, port_lo, port_hi] for the native side.
+    # [paths, fd_lo, fd_hi, hosts, port_lo, port_hi, path_regexps] for the
+    # native side.
     def __filter_spec(filters)
       return nil if filters.empty?
       unknown = filters.keys - [:path, :fd, :host, :port]
       raise ArgumentError, "unknown filter #{unknown.first.inspect} (path:, fd:, host:, port:)" unless unknown.empty?
-      paths = __globs(filters, :path)
-      hosts = __globs(filters, :host)
+      paths = __patterns(filters, :path, true)
+      hosts = __patterns(filters, :host, false)
       fd = __bounds(filters, :fd)
       port = __bounds(filters, :port)
-      [paths, fd[0], fd[1], hosts, port[0], port[1]]
+      path_globs = paths && paths.select { |p| p.is_a?(String) }
+      path_regexps = paths && paths.select { |p| p.is_a?(Regexp) }
+      [path_globs, fd[0], fd[1], hosts, port[0], port[1], path_regexps]
     end
 
-    def __globs(filters, key)
+    def __patterns(filters, key, regexps)
       return nil unless filters.key?(key)
       list = filters[key].is_a?(Array) ? filters[key] : [filters[key]]
-      unless !list.empty? && list.all? { |g| g.is_a?(String) }
-        raise ArgumentError, "#{key}: takes a glob String or an Array of them, not #{filters[key].inspect}"
+      ok = !list.empty? && list.all? { |g| g.is_a?(String) || (regexps && g.is_a?(Regexp)) }
+      unless ok
+        kinds = regexps ? "a glob String, a Regexp, or an Array of them" : "a glob String or an Array of them"
+        raise ArgumentError, "#{key}: takes #{kinds}, not #{filters[key].inspect}"
       end
       list
     end
@@ -224,9 +231,16 @@ module Hijack
 
     # "FILE:LINE: Class: message" for an exception raised by hook code.
     def __describe(exception)
-      where = (exception.backtrace || []).first
+      where = __backtrace(exception).first
       what = "#{exception.class}: #{exception.message}"
       where ? "#{where}: #{what}" : what
+    end
+
+    # The backtrace lines of the script's own code: up to hijack's internal
+    # frames (its methods are named __*), without places mruby cannot name.
+    def __backtrace(exception)
+      lines = (exception.backtrace || []).take_while { |line| !line.include?(":in __") }
+      lines.reject { |line| line.start_with?("(unknown)") }
     end
 
     # Called natively for each hooked call.

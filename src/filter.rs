@@ -9,19 +9,46 @@
 
 use crate::lock::SpinLock;
 use crate::table::{Kind, CALLS, CALL_COUNT};
+use crate::regex::Regex;
 use crate::{glob, sockaddr, sys};
 use std::sync::atomic::{AtomicPtr, Ordering};
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default)]
 pub struct Filter {
-    /// Globs; the call matches when one of its paths matches one of them.
+    /// Globs; the call matches when one of its paths matches one of them
+    /// (or one of the path Regexps).
     pub paths: Vec<Vec<u8>>,
+    pub path_regexes: Vec<&'static Regex>,
     /// Inclusive range of the call's descriptor.
     pub fd: Option<(i64, i64)>,
     /// Globs over the peer address's host.
     pub hosts: Vec<Vec<u8>>,
     /// Inclusive range of the peer address's port.
     pub port: Option<(i64, i64)>,
+}
+
+impl PartialEq for Filter {
+    fn eq(&self, other: &Filter) -> bool {
+        self.paths == other.paths
+            && self.fd == other.fd
+            && self.hosts == other.hosts
+            && self.port == other.port
+            && self.path_regexes.len() == other.path_regexes.len()
+            && self.path_regexes.iter().zip(&other.path_regexes).all(|(a, b)| std::ptr::eq(*a, *b))
+    }
+}
+
+impl std::fmt::Debug for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let regexes: Vec<String> = self.path_regexes.iter().map(|r| String::from_utf8_lossy(&r.source).into_owned()).collect();
+        f.debug_struct("Filter")
+            .field("paths", &self.paths)
+            .field("path_regexes", &regexes)
+            .field("fd", &self.fd)
+            .field("hosts", &self.hosts)
+            .field("port", &self.port)
+            .finish()
+    }
 }
 
 #[derive(Default)]
@@ -37,7 +64,7 @@ static PER_CALL: [AtomicPtr<CallFilters>; CALL_COUNT] = [const { AtomicPtr::new(
 pub fn check(id: usize, f: &Filter) -> Result<(), String> {
     let info = &CALLS[id];
     let has = |k: Kind| info.arg_of(k).is_some();
-    if !f.paths.is_empty() && !has(Kind::Path) && !has(Kind::Fd) {
+    if (!f.paths.is_empty() || !f.path_regexes.is_empty()) && !has(Kind::Path) && !has(Kind::Fd) {
         return Err(format!("{} has no path or descriptor to filter with path:", info.name));
     }
     if f.fd.is_some() && !has(Kind::Fd) {
@@ -121,9 +148,12 @@ impl Filter {
                 }
             }
         }
-        if !self.paths.is_empty() {
+        if !self.paths.is_empty() || !self.path_regexes.is_empty() {
             let paths = call_paths(id, args);
-            if !paths.iter().any(|p| self.paths.iter().any(|g| glob::matches(g, p))) {
+            let hit = |p: &Vec<u8>| {
+                self.paths.iter().any(|g| glob::matches(g, p)) || self.path_regexes.iter().any(|r| r.is_match(p))
+            };
+            if !paths.iter().any(hit) {
                 return false;
             }
         }
@@ -201,6 +231,15 @@ mod tests {
         let no = Filter { paths: vec![b"/data/**".to_vec()], ..Filter::default() };
         assert!(yes.matches(id::read, &[fd, 0, 0]));
         assert!(!no.matches(id::read, &[fd, 0, 0]));
+    }
+
+    #[test]
+    fn path_filters_take_regexps_too() {
+        let f = Filter { path_regexes: vec![crate::regex::compile(br"\.log\z", false).unwrap()], ..Filter::default() };
+        let yes = cstr("/var/log/app.log");
+        let no = cstr("/var/log/app.log.1");
+        assert!(f.matches(id::open, &[yes.as_ptr() as u64, 0, 0]));
+        assert!(!f.matches(id::open, &[no.as_ptr() as u64, 0, 0]));
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! - [`vm`]: the compiled hook program and one mruby VM per thread;
 //! - [`shared`]: Hijack::Shared, the store threads and VMs share;
 //! - [`native`]: the native methods of the `Hijack` module;
+//! - [`regex`]: Regexp for hook code (POSIX extended, from the C library);
 //! - [`preload`]: start-up inside a target process (the preload library).
 
 #[allow(non_upper_case_globals, non_camel_case_types, non_snake_case, dead_code, unnecessary_transmutes, clippy::all)]
@@ -32,6 +33,7 @@ pub mod mrb;
 pub mod native;
 pub mod preload;
 pub mod real;
+pub mod regex;
 pub mod script;
 pub mod shared;
 pub mod sockaddr;

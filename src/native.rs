@@ -65,9 +65,22 @@ unsafe fn range(lo: Value, hi: Value) -> Option<(i64, i64)> {
     Some((mrb::as_int(lo).unwrap_or(i64::MIN), mrb::as_int(hi).unwrap_or(i64::MAX)))
 }
 
+/// The compiled patterns of an Array of Regexps (nil: none).
+unsafe fn regex_list(mrb: *mut State, v: Value) -> Option<Vec<&'static crate::regex::Regex>> {
+    if mrb::is_nil(v) {
+        return Some(Vec::new());
+    }
+    let n = ffi::hijack_ary_len(v);
+    if n < 0 {
+        return None;
+    }
+    (0..n).map(|i| regexp_of(mrb, ffi::mrb_ary_entry(v, i))).collect()
+}
+
 /// Hijack.__watch(name, spec) -> filter id or nil. Marks the call hooked and
 /// registers the hook's filter: spec is nil or
-/// [paths, fd_lo, fd_hi, hosts, port_lo, port_hi] (see Hijack.__filter_spec).
+/// [paths, fd_lo, fd_hi, hosts, port_lo, port_hi, path_regexps]
+/// (see Hijack.__filter_spec).
 unsafe extern "C" fn m_watch(mrb: *mut State, _self: Value) -> Value {
     let id = call_id(mrb, arg(mrb, 0));
     let spec = arg(mrb, 1);
@@ -75,12 +88,12 @@ unsafe extern "C" fn m_watch(mrb: *mut State, _self: Value) -> Value {
         Ok(filter::register(id, None))
     } else {
         let at = |i: i64| ffi::mrb_ary_entry(spec, i);
-        match (string_list(at(0)), string_list(at(3))) {
-            (Some(paths), Some(hosts)) if ffi::hijack_ary_len(spec) == 6 => {
-                let f = filter::Filter { paths, fd: range(at(1), at(2)), hosts, port: range(at(4), at(5)) };
+        match (string_list(at(0)), string_list(at(3)), regex_list(mrb, at(6))) {
+            (Some(paths), Some(hosts), Some(path_regexes)) if ffi::hijack_ary_len(spec) == 7 => {
+                let f = filter::Filter { paths, path_regexes, fd: range(at(1), at(2)), hosts, port: range(at(4), at(5)) };
                 filter::check(id, &f).map(|()| filter::register(id, Some(f)))
             }
-            _ => Err("a filter spec is [paths, fd_lo, fd_hi, hosts, port_lo, port_hi]".to_string()),
+            _ => Err("a filter spec is [paths, fd_lo, fd_hi, hosts, port_lo, port_hi, path_regexps]".to_string()),
         }
     };
     let out = match result {
@@ -332,6 +345,90 @@ unsafe extern "C" fn m_simulate(mrb: *mut State, this: Value) -> Value {
 
 unsafe extern "C" fn m_abort(_mrb: *mut State, _self: Value) -> Value {
     libc::abort()
+}
+
+// ---- Regexp ----------------------------------------------------------------
+
+pub static REGEXP_TYPE: crate::vm::DataType =
+    crate::vm::DataType(ffi::mrb_data_type { struct_name: c"Regexp".as_ptr(), dfree: None });
+
+/// The compiled pattern of a Regexp object.
+unsafe fn regexp_of(mrb: *mut State, v: Value) -> Option<&'static crate::regex::Regex> {
+    let p = ffi::mrb_data_check_get_ptr(mrb, v, &REGEXP_TYPE.0) as *const crate::regex::Regex;
+    p.as_ref()
+}
+
+/// Regexp.compile(source, options = nil, encoding = nil): options is "i",
+/// Regexp::IGNORECASE, or true for a case-insensitive pattern.
+unsafe extern "C" fn r_compile(mrb: *mut State, klass: Value) -> Value {
+    let args = mrb::args(mrb);
+    let Some(&src) = args.first() else {
+        mrb::raise(mrb, argument_error(mrb), "Regexp.new(source, options = nil)")
+    };
+    if regexp_of(mrb, src).is_some() {
+        return src;
+    }
+    let Some(source) = mrb::as_bytes(src) else {
+        mrb::raise(mrb, mrb::class_get(mrb, c"TypeError"), "Regexp.new takes a String")
+    };
+    let icase = match args.get(1).copied() {
+        None => false,
+        Some(o) if mrb::is_nil(o) => false,
+        Some(o) => match (mrb::as_int(o), mrb::as_bytes(o)) {
+            (Some(n), _) => n & 1 != 0,
+            (_, Some(s)) => s.contains(&b'i'),
+            _ => ffi::hijack_type(o) == ffi::mrb_vtype::MRB_TT_TRUE,
+        },
+    };
+    let compiled = crate::regex::compile(source, icase);
+    let out = match compiled {
+        Ok(r) => Ok(r),
+        Err(msg) => Err(mrb::str(mrb, msg.as_bytes())),
+    };
+    match out {
+        Ok(r) => {
+            let data = ffi::mrb_data_object_alloc(mrb, ffi::hijack_class_ptr(klass), r as *const _ as *mut std::ffi::c_void, &REGEXP_TYPE.0);
+            mrb::obj(data as *mut std::ffi::c_void)
+        }
+        Err(msg) => mrb::raise_value(mrb, ffi::mrb_exc_new_str(mrb, mrb::class_get(mrb, c"RegexpError"), msg)),
+    }
+}
+
+unsafe fn this_regexp(mrb: *mut State, this: Value) -> &'static crate::regex::Regex {
+    match regexp_of(mrb, this) {
+        Some(r) => r,
+        None => mrb::raise(mrb, mrb::class_get(mrb, c"TypeError"), "not an initialized Regexp"),
+    }
+}
+
+unsafe extern "C" fn r_source(mrb: *mut State, this: Value) -> Value {
+    mrb::str(mrb, &this_regexp(mrb, this).source)
+}
+
+unsafe extern "C" fn r_casefold(mrb: *mut State, this: Value) -> Value {
+    mrb::boolean(this_regexp(mrb, this).icase)
+}
+
+/// regexp.__offsets(string, pos) -> nil, or [[start, end] or nil, ...] for
+/// the match and each group (byte offsets).
+unsafe extern "C" fn r_offsets(mrb: *mut State, this: Value) -> Value {
+    let r = this_regexp(mrb, this);
+    let (Some(text), Some(pos)) = (mrb::as_bytes(arg(mrb, 0)), mrb::as_int(arg(mrb, 1))) else {
+        mrb::raise(mrb, mrb::class_get(mrb, c"TypeError"), "Regexp matches Strings")
+    };
+    let Some(groups) = r.find(text, pos.max(0) as usize) else { return mrb::nil() };
+    let ary = ffi::mrb_ary_new_capa(mrb, groups.len() as _);
+    for g in groups {
+        let v = match g {
+            Some((s, e)) => {
+                let pair = [mrb::int(mrb, s as i64), mrb::int(mrb, e as i64)];
+                ffi::mrb_ary_new_from_values(mrb, 2, pair.as_ptr())
+            }
+            None => mrb::nil(),
+        };
+        ffi::mrb_ary_push(mrb, ary, v);
+    }
+    ary
 }
 
 // ---- Hijack::Shared -------------------------------------------------------
@@ -703,6 +800,15 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, shared, c"[]=", s_set, args_req(2));
     function(mrb, shared, c"incr", s_incr, ARGS_REST);
     function(mrb, shared, c"to_h", s_to_h, ARGS_NONE);
+
+    let standard_error = mrb::class_get(mrb, c"StandardError");
+    ffi::mrb_define_class(mrb, c"RegexpError".as_ptr(), standard_error);
+    let regexp = ffi::mrb_define_class(mrb, c"Regexp".as_ptr(), (*mrb).object_class);
+    ffi::hijack_set_instance_tt_data(regexp);
+    ffi::mrb_define_class_method(mrb, regexp, c"compile".as_ptr(), Some(r_compile), ARGS_REST);
+    method(mrb, regexp, c"source", r_source, ARGS_NONE);
+    method(mrb, regexp, c"casefold?", r_casefold, ARGS_NONE);
+    method(mrb, regexp, c"__offsets", r_offsets, args_req(2));
 
     let call = ffi::mrb_define_class_under(mrb, m, c"Call".as_ptr(), (*mrb).object_class);
     ffi::hijack_set_instance_tt_data(call);
