@@ -1,15 +1,36 @@
-# One mruby build per hijack target. The host build is the one the tests run.
-# mruby itself is vendored read-only (see tasks/mruby.rb): no lock file is
-# written beside this config.
+# One mruby build per hijack target: the host build (`host`, the tests' and
+# the release's x86_64-linux on this kind of machine) and a CrossBuild for
+# each other target. `rake compile TARGET=i686-linux` (comma-separated)
+# limits the cross builds to those named. mruby itself is vendored
+# read-only (see tasks/mruby.rb): no lock file is written beside this config.
 require_relative "tasks/targets"
 
 MRuby::Lockfile.disable
 
-MRuby::Build.new do |conf|
-  conf.toolchain :gcc
+def hijack_common(conf)
   # libmruby is linked into a shared object (libhijack.so): position independent.
   conf.cc.flags << "-fPIC"
+  # 64-bit Integers on every target: file offsets, sizes and addresses fit.
+  conf.defines << "MRB_INT64"
   conf.gem File.expand_path(__dir__)   # mruby-hijack, which brings the core gems it needs
   conf.enable_test
   conf.enable_bintest
+end
+
+MRuby::Build.new do |conf|
+  conf.toolchain :gcc
+  hijack_common(conf)
+end
+
+if Hijack::Targets.wanted?("i686-linux")
+  MRuby::CrossBuild.new("i686-linux") do |conf|
+    conf.toolchain :gcc
+    # SSE doubles, as x86_64 has: mruby's float formatting goes wrong with
+    # the x87's extended precision.
+    conf.cc.flags << "-m32" << "-msse2" << "-mfpmath=sse"
+    conf.linker.flags << "-m32"
+    # 32-bit programs run natively here: mrbtest and bintest run as they are.
+    conf.test_runner.command = "env"
+    hijack_common(conf)
+  end
 end

@@ -47,7 +47,7 @@ assert("hijack compile writes bytecode that hijack run loads") do
     assert_equal ["", 0], [err, st.exitstatus]
     assert_equal "RITE", File.binread("#{dir}/hooks.mrb")[0, 4]
     abc = write("#{dir}/abc", "abc")
-    out, _err, st = hijack("run", "-s", "#{dir}/hooks.mrb", "--", "cat", abc)
+    out, _err, st = hijack("run", "-s", "#{dir}/hooks.mrb", "--", cat, abc)
     assert_equal ["cba", 0], [out, st.exitstatus]
     bad = write("#{dir}/bad.rb", "def x(\n")
     _out, err, st = hijack("compile", bad, "-o", "#{dir}/bad.mrb")

@@ -37,6 +37,7 @@ end
 
 OBSERVED.each do |name, command|
   assert("observe-everything hooks: #{name} behaves as without hijack") do
+    native_programs_only(name)
     in_tmpdir do |tmp|
       bare_dir = fixture_dir(Dir.mkdir("#{tmp}/bare") && "#{tmp}/bare")
       hooked_dir = fixture_dir(Dir.mkdir("#{tmp}/hooked") && "#{tmp}/hooked")
@@ -49,7 +50,34 @@ OBSERVED.each do |name, command|
   end
 end
 
+assert("observe-everything hooks: this target's test programs behave as without hijack") do
+  in_tmpdir do |dir|
+    fixture_dir(dir)
+    [[program("hcat"), "notes.txt", "sub/a.txt", "missing"], [program("offsets"), "sparse"]].each do |argv|
+      bare = Open3.capture3(*argv, chdir: dir)
+      log = "#{dir}/hijack.log"
+      hooked = Open3.capture3({ "HIJACK_LOG" => log }, exe, "run", "-s", "#{FIXTURES}/observe_all.rb", "--",
+                              *argv, chdir: dir)
+      assert_equal [bare[0], bare[1], bare[2].exitstatus], [hooked[0], hooked[1], hooked[2].exitstatus]
+      assert_include File.read(log), "calls="
+    end
+  end
+end
+
+assert("64-bit file offsets reach hooks whole") do
+  in_tmpdir do |dir|
+    hooks = %(Hijack.after(:lseek, :lseek64, :pread, :pread64) { |c| Hijack.log "\#{c.name} \#{c.offset} -> \#{c.result}" })
+    out, err, st = hijack("run", "-e", hooks, "--", program("offsets"), "#{dir}/sparse")
+    assert_equal ["size=5368709123 read=end\n", 0], [out, st.exitstatus]
+    # On 32-bit targets these are the *64 calls; on 64-bit ones either name.
+    suffix = target_bits == 32 ? "64" : "(64)?"
+    assert_true err.match?(/^lseek#{suffix} 5368709120 -> 5368709120$/), err
+    assert_true err.match?(/^pread#{suffix} 5368709120 -> 3$/), err
+  end
+end
+
 assert("observe-everything hooks: curl against a local server behaves as without hijack") do
+  native_programs_only("curl and python3")
   in_tmpdir do |dir|
     File.write("#{dir}/page.txt", "served over loopback\n")
     Open3.popen2(python, "#{FIXTURES}/serve.py", dir, "2") do |_stdin, stdout, server|
@@ -67,17 +95,22 @@ assert("observe-everything hooks: curl against a local server behaves as without
   end
 end
 
-DENY_NOTES = %(Hijack.before(:open, :openat, path: "**/notes.txt") { raise Errno::EACCES })
+DENY_NOTES = %(Hijack.before(:open, :openat, :open64, :openat64, path: "**/notes.txt") { raise Errno::EACCES })
 
 assert("children are hooked: sh -c, env -i, python subprocess") do
   in_tmpdir do |dir|
     fixture_dir(dir)
-    [
-      ["sh", "-c", "cat notes.txt"],
-      ["env", "-i", "/bin/cat", "notes.txt"],
-      [python, "-c", "import subprocess, sys; sys.exit(subprocess.run(['cat', 'notes.txt']).returncode)"],
-      [python, "-c", "import subprocess, sys; sys.exit(subprocess.run(['cat', 'notes.txt'], env={}).returncode)"],
-    ].each do |argv|
+    cat_path = cat == "cat" ? "/bin/cat" : cat
+    children = [
+      ["sh", "-c", "#{cat} notes.txt"],
+      [program("noenv"), cat_path, "notes.txt"],
+    ]
+    children << ["env", "-i", cat_path, "notes.txt"] if target_bits == 64
+    if target_bits == 64
+      children << [python, "-c", "import subprocess, sys; sys.exit(subprocess.run(['cat', 'notes.txt']).returncode)"]
+      children << [python, "-c", "import subprocess, sys; sys.exit(subprocess.run(['cat', 'notes.txt'], env={}).returncode)"]
+    end
+    children.each do |argv|
       out, err, st = Open3.capture3(exe, "run", "-e", DENY_NOTES, "--", *argv, chdir: dir)
       assert_equal ["", 1], [out, st.exitstatus], argv.inspect
       assert_include err, "notes.txt: Permission denied", argv.inspect
@@ -89,15 +122,16 @@ assert("--no-follow: a child given an environment of its own is not hooked") do
   in_tmpdir do |dir|
     fixture_dir(dir)
     out, _err, st = Open3.capture3(exe, "run", "--no-follow", "-e", DENY_NOTES, "--",
-                                   "env", "-i", "/bin/cat", "notes.txt", chdir: dir)
+                                   program("noenv"), (cat == "cat" ? "/bin/cat" : cat), "notes.txt", chdir: dir)
     assert_equal [File.read("#{dir}/notes.txt"), 0], [out, st.exitstatus]
     _out, _err, st = Open3.capture3(exe, "run", "--no-follow", "-e", DENY_NOTES, "--",
-                                    "sh", "-c", "cat notes.txt", chdir: dir)
+                                    "sh", "-c", "#{cat} notes.txt", chdir: dir)
     assert_equal 1, st.exitstatus, "a child that inherits the environment still is"
   end
 end
 
 assert("8 python threads doing IO: exact counts, no deadlock") do
+  native_programs_only("python3")
   in_tmpdir do |dir|
     data = write("#{dir}/data.bin", "d" * 1000)
     script = write("#{dir}/count.rb", <<~RUBY)
@@ -112,6 +146,7 @@ assert("8 python threads doing IO: exact counts, no deadlock") do
 end
 
 assert("a hook sleeping in one thread does not hold up the others") do
+  native_programs_only("python3")
   in_tmpdir do |dir|
     slow = write("#{dir}/slow", "s")
     fast = write("#{dir}/fast", "f")
@@ -122,6 +157,7 @@ assert("a hook sleeping in one thread does not hold up the others") do
 end
 
 assert("before/after hooks with filters on real programs") do
+  native_programs_only("rm")
   in_tmpdir do |dir|
     Dir.mkdir("#{dir}/keep")
     write("#{dir}/keep/x", "x")
@@ -141,17 +177,17 @@ assert("call.data: a hook rewrites what is written and what is read") do
     # calls that no preload library sees).
     hello = write("#{dir}/hello", "hello\n")
     out, _err, st = hijack("run", "-e", %(Hijack.before(:write, fd: 1) { |c| c.data = c.data.upcase }),
-                           "--", "cat", hello)
+                           "--", cat, hello)
     assert_equal ["HELLO\n", 0], [out, st.exitstatus]
     data = write("#{dir}/data", "banana\n")
     tr = %(Hijack.after(:read, path: #{data.inspect}) { |c| c.data = c.data.tr("a", "o") if c.result > 0 })
-    out, _err, st = hijack("run", "-e", tr, "--", "cat", data)
+    out, _err, st = hijack("run", "-e", tr, "--", cat, data)
     assert_equal ["bonono\n", 0], [out, st.exitstatus]
   end
 end
 
 assert("HIJACK_ON_ERROR=abort makes an exception in a hook fatal, with its message") do
-  _out, err, st = hijack("run", "-e", %(Hijack.on(:close) { raise "broken" }), "--", "cat", "/etc/hostname",
+  _out, err, st = hijack("run", "-e", %(Hijack.on(:close) { raise "broken" }), "--", cat, "/etc/hostname",
                          env: { "HIJACK_ON_ERROR" => "abort" })
   assert_equal Signal.list["ABRT"], st.termsig
   assert_match "hijack: -e:1*RuntimeError: broken*HIJACK_ON_ERROR=abort*", err

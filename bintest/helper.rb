@@ -23,12 +23,53 @@ module HijackBintest
     Open3.capture3(env, exe, *args, stdin_data: stdin)
   end
 
+  # The preload library of a 32-bit target, given to the system's 64-bit
+  # programs, only makes the dynamic loader complain: drop those lines.
+  def without_loader_noise(err)
+    err.lines.reject { |l| l.include?("wrong ELF class") }.join
+  end
+
   FIXTURES = File.expand_path("../test/fixtures", __dir__)
 
   # A real python3 executable (not a pyenv shim, which runs dozens of
   # processes of its own).
   def python
     @python ||= `python3 -c 'import sys; print(sys.executable)'`.strip
+  end
+
+  # The target under test: "host" (64-bit) or a cross target's name.
+  def target
+    File.basename(ENV.fetch("BUILD_DIR"))
+  end
+
+  def target_bits
+    target.start_with?("i686") ? 32 : 64
+  end
+
+  # A program to hook, built from test/programs/NAME.c for the target under
+  # test (so that a 32-bit hijack has 32-bit programs to hook).
+  def program(name)
+    @programs ||= {}
+    @programs[name] ||= begin
+      dir = File.join(ENV.fetch("BUILD_DIR"), "test-programs")
+      Dir.mkdir(dir) unless Dir.exist?(dir)
+      out = File.join(dir, name)
+      src = File.join(ROOT, "test", "programs", "#{name}.c")
+      flags = target_bits == 32 ? ["-m32"] : []
+      system("cc", "-O2", *flags, "-o", out, src) or raise "cannot build #{src}"
+      out
+    end
+  end
+
+  # `cat` for the target under test: the system's on the host, the test
+  # program on other targets.
+  def cat
+    target_bits == 64 ? "cat" : program("hcat")
+  end
+
+  # Skips the current assert on targets whose programs this machine has not.
+  def native_programs_only(what)
+    skip "#{what}: no #{target_bits}-bit build of it here" unless target_bits == 64
   end
 
   def in_tmpdir

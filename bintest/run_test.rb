@@ -11,9 +11,9 @@ assert("hijack run: a hook denies one path and lets another through") do
         call.proceed
       end
     RUBY
-    out, err, st = hijack("run", "-s", script, "--", "cat", "#{dir}/notes.txt")
+    out, err, st = hijack("run", "-s", script, "--", cat, "#{dir}/notes.txt")
     assert_equal ["just notes\n", "", 0], [out, err, st.exitstatus]
-    out, err, st = hijack("run", "-s", script, "--", "cat", "#{dir}/secret.txt")
+    out, err, st = hijack("run", "-s", script, "--", cat, "#{dir}/secret.txt")
     assert_equal "", out
     assert_include err, "#{dir}/secret.txt: Permission denied"
     assert_equal 1, st.exitstatus
@@ -25,7 +25,7 @@ assert("hijack run: the bundled deny-secret example") do
     write("#{dir}/notes.txt", "notes\n")
     write("#{dir}/my-secret-key", "key\n")
     out, err, st = hijack("run", "-s", "#{ROOT}/examples/deny-secret.rb", "--",
-                          "cat", "#{dir}/notes.txt", "#{dir}/my-secret-key")
+                          cat, "#{dir}/notes.txt", "#{dir}/my-secret-key")
     assert_equal "notes\n", out
     assert_include err, %(hijack: denied open)
     assert_include err, "my-secret-key: Permission denied"
@@ -37,7 +37,7 @@ assert("hijack run: a hook counts reads, and sees each one's fd and result") do
   in_tmpdir do |dir|
     data = write("#{dir}/data", "x" * 300_000)
     log = "#{dir}/hijack.log"
-    out, err, st = hijack("run", "-s", "#{ROOT}/examples/count-reads.rb", "--", "cat", data,
+    out, err, st = hijack("run", "-s", "#{ROOT}/examples/count-reads.rb", "--", cat, data,
                           env: { "HIJACK_LOG" => log })
     assert_equal [300_000, "", 0], [out.size, err, st.exitstatus]
     lines = File.readlines(log)
@@ -55,7 +55,7 @@ assert("hijack run: -e code, several scripts, hooks chained in order") do
     a = write("#{dir}/a.rb", %(Hijack.on(:openat, :open) { |c| Hijack.log "a \#{File.basename(c.path)}"; c.proceed }\n))
     b = write("#{dir}/b.rb", %(Hijack.on(:openat, :open) { |c| Hijack.log "b"; c.proceed }\n))
     write("#{dir}/f", "f\n")
-    out, err, st = hijack("run", "-s", a, "-s", b, "-e", %(Hijack.log "loaded -e"), "--", "cat", "#{dir}/f")
+    out, err, st = hijack("run", "-s", a, "-s", b, "-e", %(Hijack.log "loaded -e"), "--", cat, "#{dir}/f")
     assert_equal ["f\n", 0], [out, st.exitstatus]
     assert_equal "loaded -e", err.lines.first.chomp
     assert_include err, "a f\nb\n"
@@ -83,7 +83,7 @@ assert("hijack run: an exception in a hook is reported once; the program is unha
   in_tmpdir do |dir|
     script = write("#{dir}/boom.rb", "Hijack.on(:read) do |call|\n  raise \"boom\"\nend\n")
     data = write("#{dir}/data", "y" * 300_000)
-    out, err, st = hijack("run", "-s", script, "--", "cat", data)
+    out, err, st = hijack("run", "-s", script, "--", cat, data)
     assert_equal [300_000, 0], [out.size, st.exitstatus]
     assert_equal 1, err.lines.size, err
     assert_match "hijack: #{script}:2*RuntimeError: boom*in a hook on read*", err
@@ -92,7 +92,7 @@ end
 
 assert("hijack run: errno of the real call reaches the program through a hook") do
   out, err, st = hijack("run", "-e", %(Hijack.on(:open, :openat) { |c| Hijack.log "open"; c.proceed }),
-                        "--", "cat", "/nonexistent/file")
+                        "--", cat, "/nonexistent/file")
   assert_equal ["", 1], [out, st.exitstatus]
   assert_include err, "/nonexistent/file: No such file or directory"
 end
@@ -115,7 +115,7 @@ assert("a script broken at load time, set by hand, leaves the program unhooked")
   in_tmpdir do |dir|
     script = write("#{dir}/raises.rb", "Hijack.on(:read) { |c| 0 }\nraise ArgumentError, \"bad setup\"\n")
     data = write("#{dir}/data", "z\n")
-    out, err, st = Open3.capture3({ "LD_PRELOAD" => library, "HIJACK_SCRIPT" => script }, "cat", data)
+    out, err, st = Open3.capture3({ "LD_PRELOAD" => library, "HIJACK_SCRIPT" => script }, cat, data)
     assert_equal ["z\n", 0], [out, st.exitstatus]
     assert_match "hijack: #{script}:2*ArgumentError: bad setup*the program runs unhooked*", err
   end

@@ -87,7 +87,7 @@ unsafe extern "C" fn m_watch(mrb: *mut State, _self: Value) -> Value {
     let result: Result<Option<usize>, String> = if mrb::is_nil(spec) {
         Ok(filter::register(id, None))
     } else {
-        let at = |i: i64| ffi::mrb_ary_entry(spec, i);
+        let at = |i: i64| ffi::mrb_ary_entry(spec, i as _);
         match (string_list(at(0)), string_list(at(3)), regex_list(mrb, at(6))) {
             (Some(paths), Some(hosts), Some(path_regexes)) if ffi::hijack_ary_len(spec) == 7 => {
                 let f = filter::Filter { paths, path_regexes, fd: range(at(1), at(2)), hosts, port: range(at(4), at(5)) };
