@@ -7,12 +7,13 @@ require_relative "tasks/targets"
 
 MRuby::Lockfile.disable
 
-def hijack_common(conf)
+def hijack_common(conf, runnable: true)
   # libmruby is linked into a shared object (libhijack.so): position independent.
   conf.cc.flags << "-fPIC"
   # 64-bit Integers on every target: file offsets, sizes and addresses fit.
   conf.defines << "MRB_INT64"
   conf.gem File.expand_path(__dir__)   # mruby-hijack, which brings the core gems it needs
+  return unless runnable
   conf.enable_test
   conf.enable_bintest
 end
@@ -32,5 +33,19 @@ if Hijack::Targets.wanted?("i686-linux")
     # 32-bit programs run natively here: mrbtest and bintest run as they are.
     conf.test_runner.command = "env"
     hijack_common(conf)
+  end
+end
+
+# macOS: built with zig's compiler, checked from here (script/check-macho),
+# not run.
+Hijack::Targets::ZIG.each do |name, zig_target|
+  next unless Hijack::Targets.wanted?(name)
+  MRuby::CrossBuild.new(name) do |conf|
+    conf.toolchain :clang
+    cc = "#{Hijack::Targets::ZIG_COMMAND} cc -target #{zig_target}"
+    conf.cc.command = cc
+    conf.linker.command = cc
+    conf.archiver.command = "#{Hijack::Targets::ZIG_COMMAND} ar"
+    hijack_common(conf, runnable: false)
   end
 end

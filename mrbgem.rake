@@ -3,6 +3,7 @@
 # small C part in src/), the `hijack` runner (tools/hijack/) and, for each
 # build, the preload library build/<target>/lib/libhijack.so.
 require_relative "tasks/targets"
+require "shellwords"
 
 MRuby::Gem::Specification.new("mruby-hijack") do |spec|
   spec.license = "MIT"
@@ -19,6 +20,7 @@ MRuby::Gem::Specification.new("mruby-hijack") do |spec|
   end
 
   triple = Hijack::Targets.rust_triple(build)
+  darwin = Hijack::Targets.darwin?(build)
   gen_dir = "#{spec.build_dir}/gen"
   cflags_file = "#{spec.build_dir}/mruby-cflags.txt"
   cargo_dir = "#{File.dirname(build.build_dir)}/cargo"
@@ -33,7 +35,14 @@ MRuby::Gem::Specification.new("mruby-hijack") do |spec|
     mkdir_p File.dirname(t.name)
     defines = [build.cc.defines, build.defines].flatten.uniq.map { |d| "-D#{d}" }
     includes = build.cc.include_paths.flatten.uniq.map { |i| "-I#{i}" }
-    lines = defines + includes + ["#libmruby #{build.libmruby_static}"]
+    system_includes = []
+    if build.cc.command.include?("ziglang")
+      system_includes = Hijack::Targets.zig_include_dirs(build.cc.command).flat_map { |d| ["-isystem", d] }
+      # The libclang bindgen runs may predate the macOS headers' TARGET_OS_*
+      # extension: state what TargetConditionals.h would have.
+      system_includes += Hijack::Targets.darwin_conditionals(triple).map { |k, v| "-D#{k}=#{v}" }
+    end
+    lines = defines + includes + system_includes + ["#libmruby #{build.libmruby_static}"]
     File.write(t.name, lines.join("\n") + "\n")
   end
 
@@ -65,8 +74,7 @@ MRuby::Gem::Specification.new("mruby-hijack") do |spec|
   # (The build's linker, not the gem's: mruby leaves a gem with binaries out
   # of mrbtest's link.)
   build.linker.flags_before_libraries << %("#{core_lib}") << %("#{build.libmruby_static}")
-  build.linker.libraries.concat %w[pthread dl m]
-  build.linker.libraries << "gcc_s" if triple.include?("linux")
+  build.linker.libraries.concat %w[pthread dl m gcc_s] unless darwin
   file exefile("#{build.build_dir}/bin/hijack") => core_lib
   file exefile("#{build.build_dir}/bin/mrbtest") => core_lib
 
@@ -78,15 +86,22 @@ MRuby::Gem::Specification.new("mruby-hijack") do |spec|
     build.cc.run t.name, t.prerequisites.first, ["HIJACK_PRELOAD"], [gen_dir]
   end
 
-  so = "#{build.build_dir}/lib/#{triple.include?('darwin') ? 'libhijack.dylib' : 'libhijack.so'}"
+  so = "#{build.build_dir}/lib/#{darwin ? 'libhijack.dylib' : 'libhijack.so'}"
   file so => [preload_obj, preload_lib, build.libmruby_static, "#{gen_dir}/exports.map"] do |t|
     mkdir_p File.dirname(t.name)
-    exported = File.read("#{gen_dir}/exports.txt").split
-    undefined = exported.map { |name| "-Wl,-u,#{name}" }
-    sh build.linker.command, *build.linker.flags.flatten, "-shared", "-o", t.name,
-       "-Wl,--version-script=#{gen_dir}/exports.map", "-Wl,-z,defs", *undefined,
-       preload_obj, "-Wl,--start-group", preload_lib, build.libmruby_static, "-Wl,--end-group",
-       "-lpthread", "-ldl", "-lm", "-lgcc_s", "-lc"
+    linker = Shellwords.split(build.linker.command) + build.linker.flags.flatten
+    if darwin
+      # exports.map: the exported-symbols list (the hijack_i_* replacements)
+      sh(*linker, "-shared", "-o", t.name, "-Wl,-install_name,@rpath/libhijack.dylib",
+         "-Wl,-exported_symbols_list,#{gen_dir}/exports.map",
+         preload_obj, preload_lib, build.libmruby_static)
+    else
+      # exports.map: the version script; -u pulls every entry point in
+      undefined = File.read("#{gen_dir}/exports.txt").split.map { |name| "-Wl,-u,#{name}" }
+      sh(*linker, "-shared", "-o", t.name, "-Wl,--version-script=#{gen_dir}/exports.map", "-Wl,-z,defs",
+         *undefined, preload_obj, "-Wl,--start-group", preload_lib, build.libmruby_static, "-Wl,--end-group",
+         "-lpthread", "-ldl", "-lm", "-lgcc_s", "-lc")
+    end
   end
   build.products << so
 end

@@ -226,6 +226,7 @@ module Hijack
       Hijack.__setenv("HIJACK_EVAL", opts.evals.empty? ? nil : opts.evals.join("\n"))
       Hijack.__setenv("HIJACK_NO_FOLLOW", opts.follow ? nil : "1")
 
+      warn_about_sip(opts.command[0]) if Hijack.platform == "darwin"
       errno = Hijack.__exec(*opts.command)
       reason = SystemCallError.new(nil, errno).message
       fail_with(errno == Errno::ENOENT::Errno ? EX_NOTFOUND : EX_NOEXEC, "cannot run #{opts.command[0]}: #{reason}")
@@ -294,6 +295,23 @@ module Hijack
 
     def read_file(path)
       File.open(path, "rb") { |f| f.read }.to_s
+    end
+
+    SIP_PATHS = %w[/bin/ /usr/bin/ /sbin/ /usr/sbin/ /System/].freeze
+
+    # macOS strips DYLD_INSERT_LIBRARIES from programs under System
+    # Integrity Protection: say so, rather than let the hooks silently not run.
+    def warn_about_sip(command)
+      path = CLI.resolve(command, Hijack.__getenv("PATH").to_s)
+      return unless path && SIP_PATHS.any? { |p| path.start_with?(p) }
+      @err.puts "hijack: #{path} is protected by macOS (SIP), which strips DYLD_INSERT_LIBRARIES: " \
+                "the hooks will not run in it. Run a copy instead, e.g. cp #{path} /tmp/ && hijack run ... -- /tmp/#{File.basename(path)}"
+    end
+
+    # The file `command` names, searched in `path` like execvp does.
+    def self.resolve(command, path)
+      return command if command.include?("/")
+      path.split(":").map { |dir| File.join(dir.empty? ? "." : dir, command) }.find { |f| File.file?(f) }
     end
 
     def preload_library

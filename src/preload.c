@@ -25,9 +25,29 @@
 
 #define HIJACK_EXPAND(...) __VA_ARGS__
 
+#ifdef __APPLE__
+/* dyld's interposing: each entry of __DATA,__interpose maps a libSystem
+ * function to hijack's replacement, hijack_i_NAME (calls.h lists them). */
+#define HIJACK_ENTRY(name) hijack_i_##name
+struct hijack_interpose {
+  const void *replacement;
+  const void *replaced;
+};
+#define HIJACK_INTERPOSE(name, symbol)                                        \
+  extern void hijack_entry_##name(void) __asm__("_hijack_i_" #name);         \
+  extern void hijack_replaced_##name(void) __asm__(symbol);                   \
+  __attribute__((used, section("__DATA,__interpose"))) static const struct   \
+    hijack_interpose hijack_interpose_##name = {                             \
+      (const void *)hijack_entry_##name, (const void *)hijack_replaced_##name \
+    };
+#else
+/* On Linux the preload library defines the functions themselves. */
+#define HIJACK_ENTRY(name) name
+#endif
+
 /* `... mode_t mode`: read only when the flags say a mode was passed. */
 #define HIJACK_VARIADIC_MODE(ret, name, params, args, last)          \
-  ret name params                                                    \
+  ret HIJACK_ENTRY(name) params                                      \
   {                                                                  \
     mode_t mode = 0;                                                 \
     if (HIJACK_NEEDS_MODE(last)) {                                   \
@@ -41,7 +61,7 @@
 
 /* `... long a1, ..., a6`: all six read (the syscall(2) convention). */
 #define HIJACK_VARIADIC_LONG6(ret, name, params, args, last)          \
-  ret name params                                                    \
+  ret HIJACK_ENTRY(name) params                                      \
   {                                                                  \
     long a[6];                                                       \
     va_list ap;                                                      \
@@ -71,7 +91,7 @@
     argv[1] = NULL
 
 #define HIJACK_VARIADIC_LIST(ret, name)                              \
-  ret name(const char *path, const char *arg, ...)                   \
+  ret HIJACK_ENTRY(name)(const char *path, const char *arg, ...)     \
   {                                                                  \
     va_list ap;                                                      \
     va_start(ap, arg);                                               \
@@ -81,7 +101,7 @@
   }
 
 #define HIJACK_VARIADIC_LIST_ENV(ret, name)                          \
-  ret name(const char *path, const char *arg, ...)                   \
+  ret HIJACK_ENTRY(name)(const char *path, const char *arg, ...)     \
   {                                                                  \
     va_list ap;                                                      \
     va_start(ap, arg);                                               \

@@ -100,3 +100,9 @@ assert("Hijack.__check_syntax") do
   msg = Hijack.__check_syntax("def x\n  (\nend\n", "bad.rb")
   assert_true msg.start_with?("bad.rb:3: "), msg
 end
+
+assert("commands resolve like execvp: through PATH, or as given with a slash") do
+  assert_equal "/bin/sh", Hijack::CLI.resolve("/bin/sh", "")
+  assert_equal "/bin/sh", Hijack::CLI.resolve("sh", "/nonexistent:/bin")
+  assert_nil Hijack::CLI.resolve("no-such-command-anywhere", "/bin:/usr/bin")
+end
