@@ -1,7 +1,7 @@
 # Hijack::Call: one hooked call, as a hook sees it. The native part holds the
-# arguments, the result and errno; this part adds the accessors named after
-# the arguments (call.path, call.fd, ...), which come from the call table,
-# and the chaining of several hooks on one call.
+# arguments, the result and errno, and runs the hook chain (call.proceed);
+# this part adds the accessors named after the arguments (call.path,
+# call.fd, ...), which come from the call table.
 module Hijack
   class Call
     CLASSES = {}
@@ -27,14 +27,6 @@ module Hijack
       end
     end
 
-    # Runs the rest of the hook chain, then the real function, with the
-    # current arguments; returns the result. At most once per hook.
-    def proceed
-      raise Hijack::Error, "#{name}: a hook may call proceed only once" if @proceeded_here
-      @proceeded_here = true
-      __chain(@chain, @next)
-    end
-
     # Fails the call with an errno (:EIO, Errno::EIO or 5); returns the
     # failure result (-1 for most calls).
     def fail(err)
@@ -51,50 +43,6 @@ module Hijack
 
     def inspect
       "#<Hijack::Call #{name}(#{args.map(&:inspect).join(', ')})>"
-    end
-
-    # Runs hooks chain[i..] around the real function.
-    def __chain(chain, i)
-      hook = nil
-      while i < chain.size
-        candidate = chain[i]
-        i += 1
-        if candidate.enabled? && candidate.matches?(self)
-          hook = candidate
-          break
-        end
-      end
-      return __real unless hook
-
-      saved = [@chain, @next, @proceeded_here]
-      @chain = chain
-      @next = i
-      @proceeded_here = false
-      begin
-        case hook.kind
-        when :before
-          hook.block.call(self)
-          proceed unless @proceeded_here || failed?
-        when :after
-          proceed
-          hook.block.call(self)
-        else
-          value = hook.block.call(self)
-          if value.is_a?(Integer)
-            self.result = value
-          elsif !@proceeded_here && !failed?
-            proceed
-          end
-        end
-      rescue SystemCallError => e
-        fail(e.errno || Errno::EIO::Errno)
-      rescue Exception => e
-        hook.__report(self, e)
-        proceed unless @proceeded_here || failed?
-      ensure
-        @chain, @next, @proceeded_here = saved
-      end
-      result
     end
   end
 end

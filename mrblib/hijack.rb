@@ -8,23 +8,23 @@
 #   Hijack.after(:read, fd: 3..) { |call| Hijack::Shared.incr(:bytes, call.result) if call.result > 0 }
 module Hijack
   # A registered hook, as returned by Hijack.on, Hijack.before, Hijack.after.
+  # The chain that runs hooks is native (src/hooks.rs); a Hook holds the
+  # block (for the GC) and its places in the native registry.
   class Hook
     attr_reader :kind, :calls, :block, :filters
-    attr_accessor :filter_id
 
     def initialize(kind, calls, filters, block)
       @kind = kind
       @calls = calls
       @filters = filters
       @block = block
-      @filter_id = nil
+      @indexes = []
       @enabled = true
       @reported = false
     end
 
-    # Whether this hook's filters (path:, fd:, host:, port:) let the call in.
-    def matches?(call)
-      @filter_id.nil? || call.__match(@filter_id)
+    def __indexes
+      @indexes
     end
 
     def enabled?
@@ -33,11 +33,13 @@ module Hijack
 
     def enable
       @enabled = true
+      @indexes.each { |i| Hijack.__enable_hook(i, true) }
       self
     end
 
     def disable
       @enabled = false
+      @indexes.each { |i| Hijack.__enable_hook(i, false) }
       self
     end
 
@@ -54,7 +56,11 @@ module Hijack
       return if @reported && !abort
       @reported = true
       what = "hijack: #{Hijack.__describe(exception)} (in a hook on #{call.name}"
-      trace = Hijack.__backtrace(exception)[1..-1] || []
+      trace = Hijack.__backtrace(exception)
+      # Hooks are called natively: below the hook's block, mruby shows the
+      # top level of the last script loaded, which did not call it.
+      trace.pop if trace.size > 1 && !trace.last.include?(":in ")
+      trace = trace[1..-1] || []
       from = trace.map { |line| "\n\tfrom #{line}" }.join
       if abort
         Hijack.log("#{what}; HIJACK_ON_ERROR=abort)#{from}")
@@ -101,7 +107,8 @@ module Hijack
       spec = __filter_spec(filters)
       hook = Hook.new(kind, calls, filters, block)
       calls.each do |c|
-        hook.filter_id = __watch(c, spec)
+        filter_id = __watch(c, spec)
+        hook.__indexes << __add_hook(hook, kind, c, filter_id, block)
         (@hooks[c] ||= []) << hook
       end
       hook
@@ -150,9 +157,10 @@ module Hijack
       end
     end
 
-    # Removes a hook returned by Hijack.on.
+    # Removes a hook returned by Hijack.on, Hijack.before or Hijack.after.
     def off(hook)
       hook.disable
+      hook.__indexes.each { |i| __remove_hook(i) }
       @hooks.each_value { |list| list.delete(hook) }
       hook
     end
@@ -241,11 +249,6 @@ module Hijack
     def __backtrace(exception)
       lines = (exception.backtrace || []).take_while { |line| !line.include?(":in __") }
       lines.reject { |line| line.start_with?("(unknown)") }
-    end
-
-    # Called natively for each hooked call.
-    def __dispatch(call)
-      call.__chain(@hooks[call.name] || [], 0)
     end
 
     def __call_class(name)

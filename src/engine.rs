@@ -51,6 +51,10 @@ pub struct Frame<'a> {
     pub elapsed_ns: u64,
     /// A hook set the data a read delivers.
     pub data_set: bool,
+    /// Where call.proceed goes on in the hook chain (see hooks.rs).
+    pub next_hook: usize,
+    /// Whether the running hook has proceeded.
+    pub level_proceeded: bool,
     /// The caller's byte count, when a hook replaced the bytes to write.
     replaced_count: Option<u64>,
     /// Strings a hook put in place of path arguments, alive until the call ends.
@@ -75,6 +79,8 @@ impl<'a> Frame<'a> {
             failed: false,
             elapsed_ns: 0,
             data_set: false,
+            next_hook: 0,
+            level_proceeded: false,
             replaced_count: None,
             keep: Vec::new(),
             keep_words: Vec::new(),

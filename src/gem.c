@@ -4,6 +4,7 @@
 #include "bindings.h"
 
 void hijack_define_module(mrb_state *mrb);
+void hijack_detach_registry(mrb_state *mrb);
 
 void
 mrb_mruby_hijack_gem_init(mrb_state *mrb)
@@ -14,5 +15,5 @@ mrb_mruby_hijack_gem_init(mrb_state *mrb)
 void
 mrb_mruby_hijack_gem_final(mrb_state *mrb)
 {
-  (void)mrb;
+  hijack_detach_registry(mrb);
 }

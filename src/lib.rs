@@ -8,6 +8,7 @@
 //! - [`real`]: the real functions, looked up once;
 //! - [`guard`]: the per-thread re-entrancy guard;
 //! - [`engine`]: a hooked call's frame and its dispatch;
+//! - [`hooks`]: the hooks of a VM and the chain that runs them;
 //! - [`filter`], [`glob`], [`sockaddr`]: hook filters, checked natively;
 //! - [`follow`]: hijack's variables carried through exec;
 //! - [`lock`]: a spin lock a fork child can reset;
@@ -28,6 +29,7 @@ pub mod follow;
 pub mod glob;
 pub mod lock;
 pub mod guard;
+pub mod hooks;
 pub mod log;
 pub mod mrb;
 pub mod native;

@@ -4,7 +4,7 @@
 use crate::engine::Frame;
 use crate::table::{BufDir, Errors, Kind, CALLS};
 use crate::vm::CALL_TYPE;
-use crate::{engine, ffi, filter, log, mrb, script, shared, sockaddr, sys, table};
+use crate::{engine, ffi, filter, hooks, log, mrb, script, shared, sockaddr, sys, table};
 use mrb::{State, Value};
 use std::ffi::{CStr, CString};
 
@@ -283,7 +283,7 @@ unsafe extern "C" fn m_exe_path(mrb: *mut State, _self: Value) -> Value {
 ///   -> [result, errno, proceeded, [arg, ...]]
 /// Runs this VM's hooks on a synthetic call whose "real function" only
 /// returns real_result with real_errno (Hijack.simulate wraps it).
-unsafe extern "C" fn m_simulate(mrb: *mut State, this: Value) -> Value {
+unsafe extern "C" fn m_simulate(mrb: *mut State, _this: Value) -> Value {
     let id = call_id(mrb, arg(mrb, 0));
     let (values, ret, err) = (arg(mrb, 1), arg(mrb, 2), arg(mrb, 3));
     let info = &CALLS[id];
@@ -294,7 +294,6 @@ unsafe extern "C" fn m_simulate(mrb: *mut State, this: Value) -> Value {
     if given != info.args.len() {
         mrb::raise(mrb, argument_error(mrb), "__simulate needs one value per argument")
     }
-    let class = mrb::funcall(mrb, this, "__call_class", &[mrb::symbol(mrb, info.name)]);
     let outcome = {
         let real = move |_: &[u64]| {
             sys::set_errno(err as i32);
@@ -316,9 +315,9 @@ unsafe extern "C" fn m_simulate(mrb: *mut State, this: Value) -> Value {
         }
         match problem {
             Some(msg) => Err(mrb::str(mrb, msg.as_bytes())),
-            None => match crate::vm::run_hooks(mrb, this, ffi::hijack_class_ptr(class), &mut frame) {
-                Err(exc) => Err(exc),
-                Ok(_) => {
+            None => match hooks::run(mrb, &mut frame) {
+                false => Err(mrb::str(mrb, b"the hooks could not run")),
+                true => {
                     let args = ffi::mrb_ary_new_capa(mrb, given as _);
                     for (i, a) in info.args.iter().enumerate() {
                         ffi::mrb_ary_push(mrb, args, word_value(mrb, a.kind, frame.args[i]));
@@ -433,10 +432,9 @@ unsafe extern "C" fn r_offsets(mrb: *mut State, this: Value) -> Value {
 
 // ---- Hijack::Shared -------------------------------------------------------
 
-/// A Shared key: a Symbol's name or a String's bytes.
-unsafe fn shared_key(mrb: *mut State, v: Value) -> Vec<u8> {
-    let key = mrb::as_name(mrb, v).map(|s| s.as_bytes().to_vec()).or_else(|| mrb::as_bytes(v).map(<[u8]>::to_vec));
-    match key {
+/// A Shared key: a Symbol's name or a String's bytes (borrowed from mruby).
+unsafe fn shared_key<'a>(mrb: *mut State, v: Value) -> &'a [u8] {
+    match mrb::as_name(mrb, v).map(str::as_bytes).or_else(|| mrb::as_bytes(v)) {
         Some(k) => k,
         None => mrb::raise(mrb, argument_error(mrb), "Hijack::Shared keys are Symbols or Strings"),
     }
@@ -468,8 +466,7 @@ unsafe fn to_shared(v: Value) -> Result<Option<shared::Value>, ()> {
 
 unsafe extern "C" fn s_get(mrb: *mut State, _self: Value) -> Value {
     let key = shared_key(mrb, arg(mrb, 0));
-    let v = shared::get(&key);
-    drop(key);
+    let v = shared::get(key);
     shared_value(mrb, v)
 }
 
@@ -479,7 +476,7 @@ unsafe extern "C" fn s_set(mrb: *mut State, _self: Value) -> Value {
         mrb::raise(mrb, argument_error(mrb), "Hijack::Shared holds Integers, Floats, Strings and nil")
     };
     let key = shared_key(mrb, arg(mrb, 0));
-    shared::set(&key, value);
+    shared::set(key, value);
     v
 }
 
@@ -494,8 +491,7 @@ unsafe extern "C" fn s_incr(mrb: *mut State, _self: Value) -> Value {
         mrb::raise(mrb, argument_error(mrb), "Hijack::Shared.incr(key, by = 1)")
     };
     let key = shared_key(mrb, key);
-    let sum = shared::incr(&key, by);
-    drop(key);
+    let sum = shared::incr(key, by);
     match sum {
         Ok(v) => shared_value(mrb, Some(v)),
         Err(msg) => mrb::raise(mrb, argument_error(mrb), msg),
@@ -577,7 +573,54 @@ unsafe fn sockaddr_value(mrb: *mut State, word: u64) -> Value {
 
 unsafe extern "C" fn c_name(mrb: *mut State, this: Value) -> Value {
     let f = frame(mrb, this);
-    mrb::symbol(mrb, f.info().name)
+    ffi::hijack_sym(hooks::registry(mrb).name(mrb, f.id))
+}
+
+/// call.proceed: runs the rest of the hook chain, then the real function,
+/// with the current arguments; returns the result. At most once per hook.
+unsafe extern "C" fn c_proceed(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    if f.level_proceeded {
+        mrb::raise(mrb, hijack_error(mrb), "a hook may call proceed only once")
+    }
+    f.level_proceeded = true;
+    let next = f.next_hook;
+    hooks::run_from(mrb, this, f, next);
+    mrb::int(mrb, f.result)
+}
+
+/// Hijack.__add_hook(hook, kind, call_name, filter_id, block) -> index
+unsafe extern "C" fn m_add_hook(mrb: *mut State, _self: Value) -> Value {
+    let a = mrb::args(mrb);
+    if a.len() != 5 {
+        mrb::raise(mrb, argument_error(mrb), "__add_hook(hook, kind, call, filter_id, block)")
+    }
+    let kind = match mrb::as_name(mrb, a[1]) {
+        Some("around") => hooks::HookKind::Around,
+        Some("before") => hooks::HookKind::Before,
+        Some("after") => hooks::HookKind::After,
+        _ => mrb::raise(mrb, argument_error(mrb), "a hook is :around, :before or :after"),
+    };
+    let id = call_id(mrb, a[2]);
+    let filter = mrb::as_int(a[3]).map(|f| f as usize);
+    let index = hooks::registry(mrb).add(id, kind, a[4], a[0], filter);
+    mrb::int(mrb, index as i64)
+}
+
+/// Hijack.__enable_hook(index, enabled)
+unsafe extern "C" fn m_enable_hook(mrb: *mut State, _self: Value) -> Value {
+    let (index, on) = (arg(mrb, 0), arg(mrb, 1));
+    let on = ffi::hijack_type(on) == ffi::mrb_vtype::MRB_TT_TRUE;
+    let ok = mrb::as_int(index).is_some_and(|i| hooks::registry(mrb).set_enabled(i as usize, on));
+    mrb::boolean(ok)
+}
+
+/// Hijack.__remove_hook(index)
+unsafe extern "C" fn m_remove_hook(mrb: *mut State, _self: Value) -> Value {
+    if let Some(i) = mrb::as_int(arg(mrb, 0)) {
+        hooks::registry(mrb).remove(i as usize);
+    }
+    mrb::nil()
 }
 
 unsafe extern "C" fn c_arg(mrb: *mut State, this: Value) -> Value {
@@ -715,12 +758,6 @@ unsafe extern "C" fn c_set_data(mrb: *mut State, this: Value) -> Value {
     v
 }
 
-unsafe extern "C" fn c_real(mrb: *mut State, this: Value) -> Value {
-    let f = frame(mrb, this);
-    let r = f.proceed();
-    mrb::int(mrb, r)
-}
-
 unsafe extern "C" fn c_result(mrb: *mut State, this: Value) -> Value {
     let f = frame(mrb, this);
     mrb::int(mrb, f.result)
@@ -773,6 +810,7 @@ unsafe extern "C" fn c_elapsed(mrb: *mut State, this: Value) -> Value {
 #[no_mangle]
 pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     use mrb::{args_req, define_method as method, define_module_function as function, ARGS_NONE, ARGS_REST};
+    hooks::attach(mrb);
     let m = ffi::mrb_define_module(mrb, c"Hijack".as_ptr());
     ffi::mrb_define_class_under(mrb, m, c"Error".as_ptr(), mrb::class_get(mrb, c"StandardError"));
     function(mrb, m, c"__check_name", m_check_name, args_req(1));
@@ -792,6 +830,9 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"__exe_path", m_exe_path, ARGS_NONE);
     function(mrb, m, c"__simulate", m_simulate, args_req(4));
     function(mrb, m, c"__abort", m_abort, ARGS_NONE);
+    function(mrb, m, c"__add_hook", m_add_hook, ARGS_REST);
+    function(mrb, m, c"__enable_hook", m_enable_hook, args_req(2));
+    function(mrb, m, c"__remove_hook", m_remove_hook, args_req(1));
     function(mrb, m, c"__compile", m_compile, args_req(2));
     function(mrb, m, c"__load_bytecode", m_load_bytecode, args_req(1));
 
@@ -820,7 +861,7 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     method(mrb, call, c"__match", c_match, args_req(1));
     method(mrb, call, c"data", c_data, ARGS_NONE);
     method(mrb, call, c"data=", c_set_data, args_req(1));
-    method(mrb, call, c"__real", c_real, ARGS_NONE);
+    method(mrb, call, c"proceed", c_proceed, ARGS_NONE);
     method(mrb, call, c"result", c_result, ARGS_NONE);
     method(mrb, call, c"result=", c_set_result, args_req(1));
     method(mrb, call, c"errno", c_errno, ARGS_NONE);

@@ -34,15 +34,19 @@ pub fn set(key: &[u8], value: Option<Value>) {
 /// Adds `by` to the number under `key` (missing: 0); Err when it holds a String.
 pub fn incr(key: &[u8], by: Value) -> Result<Value, &'static str> {
     let mut store = STORE.lock();
-    let current = store.get(key).cloned().unwrap_or(Value::Int(0));
-    let sum = match (current, by) {
+    // The common case, an existing counter, allocates nothing.
+    let slot = match store.get_mut(key) {
+        Some(slot) => slot,
+        None => store.entry(key.to_vec()).or_insert(Value::Int(0)),
+    };
+    let sum = match (&*slot, by) {
         (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(b)),
-        (Value::Int(a), Value::Float(b)) => Value::Float(a as f64 + b),
+        (Value::Int(a), Value::Float(b)) => Value::Float(*a as f64 + b),
         (Value::Float(a), Value::Int(b)) => Value::Float(a + b as f64),
         (Value::Float(a), Value::Float(b)) => Value::Float(a + b),
         _ => return Err("Hijack::Shared.incr adds numbers to numbers"),
     };
-    store.insert(key.to_vec(), sum.clone());
+    *slot = sum.clone();
     Ok(sum)
 }
 

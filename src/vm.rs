@@ -5,8 +5,7 @@
 
 use crate::engine::Frame;
 use crate::script::Unit;
-use crate::table::{CALLS, CALL_COUNT};
-use crate::{engine, ffi, guard, log, mrb};
+use crate::{engine, ffi, guard, hooks, log, mrb};
 use std::cell::Cell;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,7 +13,6 @@ use std::sync::OnceLock;
 
 static PROGRAM: OnceLock<Vec<Unit>> = OnceLock::new();
 static LOAD_ERROR_REPORTED: AtomicBool = AtomicBool::new(false);
-static DISPATCH_ERROR_REPORTED: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
     // This thread's VM (null: none yet). Const-initialised, without a Rust
@@ -54,7 +52,6 @@ pub static CALL_TYPE: DataType = DataType(ffi::mrb_data_type { struct_name: c"Hi
 pub struct Vm {
     mrb: *mut mrb::State,
     hijack: mrb::Value,
-    classes: [*mut mrb::Class; CALL_COUNT],
 }
 
 impl Vm {
@@ -65,7 +62,7 @@ impl Vm {
             return None;
         }
         let hijack = mrb::obj(ffi::mrb_module_get(mrb, c"Hijack".as_ptr()) as *mut c_void);
-        Some(Vm { mrb, hijack, classes: [std::ptr::null_mut(); CALL_COUNT] })
+        Some(Vm { mrb, hijack })
     }
 
     pub fn state(&self) -> *mut mrb::State {
@@ -94,27 +91,9 @@ impl Vm {
         .unwrap_or_else(|| "an exception that could not be described".into())
     }
 
-    unsafe fn call_class(&mut self, id: usize) -> Option<*mut mrb::Class> {
-        if self.classes[id].is_null() {
-            let hijack = self.hijack;
-            let name = mrb::symbol(self.mrb, CALLS[id].name);
-            let class = mrb::protect(self.mrb, |m| mrb::funcall(m, hijack, "__call_class", &[name])).ok()?;
-            // Class objects live as constants: not collected.
-            self.classes[id] = ffi::hijack_class_ptr(class);
-        }
-        Some(self.classes[id])
-    }
-
-    /// Hands `frame` to the Ruby dispatcher. False when the hooks could not run.
+    /// Runs this VM's hooks on `frame`. False when they could not run.
     pub unsafe fn dispatch(&mut self, frame: &mut Frame) -> bool {
-        let _arena = mrb::Arena::save(self.mrb);
-        let Some(class) = self.call_class(frame.id) else { return false };
-        if let Err(exc) = run_hooks(self.mrb, self.hijack, class, frame) {
-            if !DISPATCH_ERROR_REPORTED.swap(true, Ordering::Relaxed) {
-                log::line(&format!("hijack: internal error while running hooks: {}", self.describe(exc)));
-            }
-        }
-        true
+        hooks::run(self.mrb, frame)
     }
 }
 
@@ -123,17 +102,6 @@ impl Drop for Vm {
         // SAFETY: the state is ours and no call is running on it.
         unsafe { ffi::mrb_close(self.mrb) }
     }
-}
-
-/// Runs the hooks registered in `mrb` on `frame`, as an object of `class`
-/// (a subclass of Hijack::Call), through Hijack.__dispatch. The object is
-/// emptied afterwards: the frame dies with the call.
-pub unsafe fn run_hooks(mrb: *mut mrb::State, hijack: mrb::Value, class: *mut mrb::Class, frame: &mut Frame) -> Result<mrb::Value, mrb::Value> {
-    let data = ffi::mrb_data_object_alloc(mrb, class, frame as *mut Frame as *mut c_void, &CALL_TYPE.0);
-    let call = mrb::obj(data as *mut c_void);
-    let outcome = mrb::protect(mrb, |m| mrb::funcall(m, hijack, "__dispatch", &[call]));
-    ffi::hijack_data_set_ptr(call, std::ptr::null_mut());
-    outcome
 }
 
 /// Sets the process's hook program (once).

@@ -1,0 +1,216 @@
+//! The hooks registered in one VM, and the chain that runs them on a call:
+//! native, so that a hooked call costs one Call object, one protected block
+//! call per hook, and nothing of the Ruby interpreter besides.
+//!
+//! Each mruby state carries its Registry in `mrb->ud` (set when the gem
+//! initialises a VM). The Ruby Hook objects (mrblib/hijack.rb) keep the
+//! blocks alive for the GC; the registry keeps their order and state.
+//!
+//! Chain semantics, in registration order: an around hook's block decides
+//! (its Integer value is the result; call.proceed runs the rest of the
+//! chain, then the real function; a block that does neither lets the call
+//! proceed); a before hook runs and then the rest, unless it failed the
+//! call; an after hook runs the rest, then its block. `raise Errno::X` fails
+//! the call; any other exception is reported once per hook and the call goes
+//! on without that hook.
+
+use crate::engine::Frame;
+use crate::table::{CALLS, CALL_COUNT};
+use crate::vm::CALL_TYPE;
+use crate::{filter, ffi, log, mrb};
+use std::ffi::c_void;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum HookKind {
+    Around,
+    Before,
+    After,
+}
+
+struct Hook {
+    kind: HookKind,
+    block: mrb::Value,
+    object: mrb::Value,
+    filter: Option<usize>,
+    enabled: bool,
+    removed: bool,
+}
+
+pub struct Registry {
+    hooks: Vec<Hook>,
+    per_call: Vec<Vec<usize>>,
+    classes: [*mut mrb::Class; CALL_COUNT],
+    names: [ffi::mrb_sym; CALL_COUNT],
+    system_call_error: *mut mrb::Class,
+}
+
+/// Creates the registry of a new VM (from the gem's init).
+pub unsafe fn attach(mrb: *mut mrb::State) {
+    let registry = Box::new(Registry {
+        hooks: Vec::new(),
+        per_call: vec![Vec::new(); CALL_COUNT],
+        classes: [std::ptr::null_mut(); CALL_COUNT],
+        names: [0; CALL_COUNT],
+        system_call_error: mrb::class_get(mrb, c"SystemCallError"),
+    });
+    (*mrb).ud = Box::into_raw(registry) as *mut c_void;
+}
+
+/// Frees the registry of a VM being closed (from the gem's final).
+#[no_mangle]
+pub unsafe extern "C" fn hijack_detach_registry(mrb: *mut mrb::State) {
+    let p = (*mrb).ud as *mut Registry;
+    if !p.is_null() {
+        (*mrb).ud = std::ptr::null_mut();
+        drop(Box::from_raw(p));
+    }
+}
+
+pub unsafe fn registry<'a>(mrb: *mut mrb::State) -> &'a mut Registry {
+    &mut *((*mrb).ud as *mut Registry)
+}
+
+impl Registry {
+    /// Adds a hook on call `id`; returns its index.
+    pub fn add(&mut self, id: usize, kind: HookKind, block: mrb::Value, object: mrb::Value, filter: Option<usize>) -> usize {
+        self.hooks.push(Hook { kind, block, object, filter, enabled: true, removed: false });
+        let index = self.hooks.len() - 1;
+        self.per_call[id].push(index);
+        index
+    }
+
+    pub fn set_enabled(&mut self, index: usize, enabled: bool) -> bool {
+        match self.hooks.get_mut(index) {
+            Some(h) if !h.removed => {
+                h.enabled = enabled;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn remove(&mut self, index: usize) {
+        if let Some(h) = self.hooks.get_mut(index) {
+            h.removed = true;
+            h.enabled = false;
+        }
+        for list in self.per_call.iter_mut() {
+            list.retain(|i| *i != index);
+        }
+    }
+
+    /// The symbol of call `id`'s name (interned once).
+    pub unsafe fn name(&mut self, mrb: *mut mrb::State, id: usize) -> ffi::mrb_sym {
+        if self.names[id] == 0 {
+            self.names[id] = mrb::intern(mrb, CALLS[id].name);
+        }
+        self.names[id]
+    }
+
+    /// The Hijack::Call subclass of call `id` (built by Ruby once).
+    unsafe fn class(&mut self, mrb: *mut mrb::State, id: usize) -> Option<*mut mrb::Class> {
+        if self.classes[id].is_null() {
+            let hijack = mrb::obj(ffi::mrb_module_get(mrb, c"Hijack".as_ptr()) as *mut c_void);
+            let name = ffi::hijack_sym(self.name(mrb, id));
+            let class = mrb::protect(mrb, |m| mrb::funcall(m, hijack, "__call_class", &[name])).ok()?;
+            self.classes[id] = ffi::hijack_class_ptr(class);
+        }
+        Some(self.classes[id])
+    }
+}
+
+/// Runs the hooks registered in `mrb` on `frame`. False when they could not
+/// run at all (the caller then lets the call proceed).
+pub unsafe fn run(mrb: *mut mrb::State, frame: &mut Frame) -> bool {
+    let _arena = mrb::Arena::save(mrb);
+    let Some(class) = registry(mrb).class(mrb, frame.id) else { return false };
+    let data = ffi::mrb_data_object_alloc(mrb, class, frame as *mut Frame as *mut c_void, &CALL_TYPE.0);
+    let call = mrb::obj(data as *mut c_void);
+    run_from(mrb, call, frame, 0);
+    // The frame dies with the call: a Call kept by a hook is empty from now on.
+    ffi::hijack_data_set_ptr(call, std::ptr::null_mut());
+    true
+}
+
+/// Runs the chain from hook position `pos` (then the real function).
+pub unsafe fn run_from(mrb: *mut mrb::State, call: mrb::Value, frame: &mut Frame, pos: usize) {
+    let id = frame.id;
+    let mut i = pos;
+    let found = loop {
+        let reg = registry(mrb);
+        let Some(&index) = reg.per_call[id].get(i) else { break None };
+        i += 1;
+        let h = &reg.hooks[index];
+        if !h.enabled {
+            continue;
+        }
+        if let Some(fid) = h.filter {
+            if !filter::get(fid).is_some_and(|f| f.matches(id, &frame.args[..frame.nargs])) {
+                continue;
+            }
+        }
+        break Some((index, h.kind, h.block));
+    };
+    let Some((index, kind, block)) = found else {
+        frame.proceed();
+        return;
+    };
+
+    let saved = (frame.next_hook, frame.level_proceeded);
+    frame.next_hook = i;
+    frame.level_proceeded = false;
+    match kind {
+        HookKind::Before => {
+            let outcome = mrb::protect(mrb, |m| ffi::mrb_yield(m, block, call));
+            if let Err(e) = outcome {
+                exception(mrb, index, call, frame, e);
+            }
+            if !frame.level_proceeded && !frame.failed {
+                frame.level_proceeded = true;
+                run_from(mrb, call, frame, i);
+            }
+        }
+        HookKind::After => {
+            frame.level_proceeded = true;
+            run_from(mrb, call, frame, i);
+            if let Err(e) = mrb::protect(mrb, |m| ffi::mrb_yield(m, block, call)) {
+                exception(mrb, index, call, frame, e);
+            }
+        }
+        HookKind::Around => match mrb::protect(mrb, |m| ffi::mrb_yield(m, block, call)) {
+            Ok(v) => {
+                if let Some(n) = mrb::as_int(v) {
+                    frame.result = n;
+                    frame.failed = false;
+                } else if !frame.level_proceeded && !frame.failed {
+                    frame.level_proceeded = true;
+                    run_from(mrb, call, frame, i);
+                }
+            }
+            Err(e) => {
+                exception(mrb, index, call, frame, e);
+                if !frame.level_proceeded && !frame.failed {
+                    frame.level_proceeded = true;
+                    run_from(mrb, call, frame, i);
+                }
+            }
+        },
+    }
+    (frame.next_hook, frame.level_proceeded) = saved;
+}
+
+/// A hook raised `e`: Errno fails the call; anything else is reported (once
+/// per hook, by Hijack::Hook#__report, which also honours HIJACK_ON_ERROR).
+unsafe fn exception(mrb: *mut mrb::State, index: usize, call: mrb::Value, frame: &mut Frame, e: mrb::Value) {
+    let reg = registry(mrb);
+    if ffi::mrb_obj_is_kind_of(mrb, e, reg.system_call_error) {
+        let errno = mrb::protect(mrb, |m| mrb::funcall(m, e, "errno", &[])).ok().and_then(|v| mrb::as_int(v));
+        if frame.fail(errno.filter(|n| *n > 0).unwrap_or(libc::EIO as i64) as i32) {
+            return;
+        }
+    }
+    let object = reg.hooks[index].object;
+    if mrb::protect(mrb, |m| mrb::funcall(m, object, "__report", &[call, e])).is_err() {
+        log::line("hijack: an exception in a hook could not be reported");
+    }
+}
