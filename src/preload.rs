@@ -83,19 +83,19 @@ unsafe fn init() {
     if scripts.is_none() && eval.is_none() {
         return;
     }
-    let Some(compiler) = vm::Vm::open() else {
+    let Some(first) = vm::Vm::open() else {
         vm::give_up("mruby could not open a VM");
         return;
     };
-    let program = compile_program(compiler.state(), scripts, eval);
-    drop(compiler);
+    // The scripts are compiled in the VM that then runs them for this thread.
+    let program = compile_program(first.state(), scripts, eval);
     match program {
         Ok(units) => {
             if let Some(library) = library_path() {
                 follow::start(&library);
             }
             vm::install(units);
-            if vm::start_thread_vm() {
+            if vm::adopt(first) {
                 libc::atexit(at_exit);
                 libc::pthread_atfork(Some(fork_prepare), Some(fork_parent), Some(fork_child));
             }

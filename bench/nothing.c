@@ -1,0 +1,6 @@
+/* The program workload 4 starts: returns at once. */
+int
+main(void)
+{
+  return 0;
+}

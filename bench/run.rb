@@ -1,0 +1,228 @@
+#!/usr/bin/env ruby
+# hijack's benchmark: every workload of bench/*.c under every mode, side by
+# side in one run (modes alternate within each repetition), medians and
+# min-max of the time per operation, ratios to the bare run, and the
+# targets of the project with PASS or MISS. Writes build/bench/results.json
+# and docs/performance.md. Run by `script/bench` (or `rake bench`), which
+# builds hijack and installs the peer tools first.
+#
+# Environment: BENCH_REPS (repetitions, default 5), BENCH_SCALE (multiplies
+# the iteration counts, default 1).
+require "etc"
+require "fileutils"
+require "json"
+require "open3"
+require "tmpdir"
+
+ROOT = File.expand_path("..", __dir__)
+BUILD = File.join(ROOT, "build")
+LIB = File.join(BUILD, "host", "lib", "libhijack.so")
+OUT = File.join(BUILD, "bench")
+REPS = Integer(ENV.fetch("BENCH_REPS", "5"))
+SCALE = Float(ENV.fetch("BENCH_SCALE", "1"))
+
+abort "bench: #{LIB} is missing: run `rake compile` first" unless File.file?(LIB)
+
+def scaled(n)
+  [(n * SCALE).round, 1].max
+end
+
+# --- the workloads -------------------------------------------------------
+FileUtils.mkdir_p(File.join(OUT, "bin"))
+%w[io_loop hot read_file spawn nothing threads].each do |name|
+  src = File.join(ROOT, "bench", "#{name}.c")
+  exe = File.join(OUT, "bin", name)
+  next if File.exist?(exe) && File.mtime(exe) > File.mtime(src) && File.mtime(exe) > File.mtime(File.join(ROOT, "bench", "common.h"))
+  system("cc", "-O2", "-pthread", "-o", exe, src) or abort "bench: cannot build #{src}"
+end
+BIN = ->(name) { File.join(OUT, "bin", name) }
+
+scratch = File.directory?("/dev/shm") ? Dir.mktmpdir("hijack-bench", "/dev/shm") : Dir.mktmpdir("hijack-bench")
+at_exit { FileUtils.rm_rf(scratch) }
+big = File.join(scratch, "big")
+File.open(big, "wb") { |f| chunk = "x" * (1 << 20); 256.times { f.write(chunk) } }
+
+# name => [argv, the calls it makes (for hooks), a call that has a path]
+WORKLOADS = {
+  "io loop" => [[BIN["io_loop"], scratch, scaled(20_000).to_s], %i[open write close], :open],
+  "hot call" => [[BIN["hot"], scaled(1_000_000).to_s], %i[close], :close],
+  "read 4K" => [[BIN["read_file"], big, "4096"], %i[open read close], :open],
+  "read 64K" => [[BIN["read_file"], big, "65536"], %i[open read close], :open],
+  "process start" => [[BIN["spawn"], BIN["nothing"], scaled(300).to_s], %i[fork execl], nil],
+  "threads" => [[BIN["threads"], scratch, "4", scaled(10_000).to_s], %i[open write close], :open],
+}.freeze
+
+def list(calls)
+  calls.map(&:inspect).join(", ")
+end
+
+# --- the modes -----------------------------------------------------------
+# Each: ->(workload) { [env, argv prefix, iteration divisor] } or nil when
+# the mode does not apply to that workload.
+trace_file = File.join(scratch, "trace.out")
+MODES = {
+  "bare" => ->(_) { [{}, [], 1] },
+  "hijack, nothing hooked" => ->(_) { [{ "LD_PRELOAD" => LIB }, [], 1] },
+  "hijack, hook on an unused call" => ->(_) { [{ "LD_PRELOAD" => LIB, "HIJACK_EVAL" => "Hijack.on(:socket) { |c| c.proceed }" }, [], 1] },
+  "hijack, observe-only Ruby hook" => lambda do |(_, calls, _)|
+    [{ "LD_PRELOAD" => LIB, "HIJACK_EVAL" => "Hijack.after(#{list(calls)}) { |c| Hijack::Shared.incr(:n) }" }, [], 1]
+  end,
+  "hijack, path filter never matching" => lambda do |(_, _, path_call)|
+    next nil unless path_call
+    [{ "LD_PRELOAD" => LIB, "HIJACK_EVAL" => "Hijack.before(#{path_call.inspect}, path: \"/nonexistent/**\") { }" }, [], 1]
+  end,
+  "hijack, one VM per call (the talk's naive design)" => lambda do |(_, calls, _)|
+    [{ "LD_PRELOAD" => LIB, "HIJACK_VM" => "per-call", "HIJACK_EVAL" => "Hijack.after(#{list(calls)}) { |c| Hijack::Shared.incr(:n) }" }, [], 100]
+  end,
+  "strace -f -o FILE" => ->(_) { [{}, ["strace", "-f", "-o", trace_file], 10] },
+  "ltrace -f -o FILE" => lambda do |(argv, _, _)|
+    next nil unless argv.first.end_with?("io_loop", "hot")
+    [{}, ["ltrace", "-f", "-o", trace_file], 100]
+  end,
+  "fiu-run -x" => ->(_) { [{}, ["fiu-run", "-x"], 1] },
+}.freeze
+
+def available?(tool)
+  system("sh", "-c", "command -v #{tool} >/dev/null 2>&1")
+end
+
+# The workload's argv with its iteration count divided (slow modes run fewer
+# iterations; results are per operation).
+def divided(argv, divisor)
+  return argv if divisor == 1
+  argv.each_with_index.map do |a, i|
+    i == argv.size - 1 && a.match?(/\A\d+\z/) && !a.match?(/\A(4096|65536)\z/) ? [a.to_i / divisor, 1].max.to_s : a
+  end
+end
+
+def run_once(env, argv)
+  out, err, st = Open3.capture3(env, *argv)
+  raise "#{argv.join(' ')} failed (#{st.exitstatus}): #{err}" unless st.success?
+  m = out.match(/ns=(\d+) n=(\d+) rss_kb=(-?\d+)/) or raise "no result from #{argv.join(' ')}: #{out}"
+  { per_op: m[1].to_f / m[2].to_i, rss_kb: m[3].to_i }
+end
+
+samples = Hash.new { |h, k| h[k] = [] }
+skipped = {}
+REPS.times do |rep|
+  WORKLOADS.each do |wname, workload|
+    MODES.each do |mname, mode|
+      setup = mode.call(workload)
+      next skipped[[wname, mname]] = "does not apply" unless setup
+      env, prefix, divisor = setup
+      tool = prefix.first
+      next skipped[[wname, mname]] = "#{tool} not installed" if tool && !available?(tool)
+      begin
+        samples[[wname, mname]] << run_once(env, prefix + divided(workload[0], divisor))
+      rescue RuntimeError => e
+        skipped[[wname, mname]] = e.message.lines.first.strip
+      end
+    end
+  end
+  warn "bench: repetition #{rep + 1}/#{REPS} done"
+end
+
+def median(xs)
+  s = xs.sort
+  s.size.odd? ? s[s.size / 2] : (s[s.size / 2 - 1] + s[s.size / 2]) / 2.0
+end
+
+results = {}
+samples.each do |key, runs|
+  per_op = runs.map { |r| r[:per_op] }
+  results[key] = { median: median(per_op), min: per_op.min, max: per_op.max,
+                   rss_kb: median(runs.map { |r| r[:rss_kb] }), runs: runs.size }
+end
+
+def fmt_ns(ns)
+  ns >= 1_000_000 ? format("%.2f ms", ns / 1e6) : ns >= 10_000 ? format("%.1f us", ns / 1e3) : format("%.1f ns", ns)
+end
+
+lines = []
+lines << "| workload | mode | per operation (median) | min - max | x bare |"
+lines << "|---|---|---:|---:|---:|"
+WORKLOADS.each_key do |w|
+  bare = results[[w, "bare"]]
+  MODES.each_key do |m|
+    r = results[[w, m]]
+    if r.nil?
+      lines << "| #{w} | #{m} | n/a | | #{skipped[[w, m]]} |"
+      next
+    end
+    ratio = bare ? format("%.2fx", r[:median] / bare[:median]) : ""
+    lines << "| #{w} | #{m} | #{fmt_ns(r[:median])} | #{fmt_ns(r[:min])} - #{fmt_ns(r[:max])} | #{ratio} |"
+  end
+end
+lines << "| io loop | hijack tracing every call to a file | n/a | | tracing is not implemented yet (issue 6) |"
+
+# --- targets -------------------------------------------------------------
+def med(results, w, m)
+  results.dig([w, m], :median)
+end
+
+targets = []
+target = lambda do |what, value, limit, unit, better = :lower|
+  if value.nil?
+    targets << ["MISS", what, "not measured"]
+    next
+  end
+  ok = better == :lower ? value <= limit : value >= limit
+  shown = unit == "x" ? format("%.3fx", value) : unit == "KiB" ? format("%d KiB", value) : format("%.1f %s", value, unit)
+  targets << [ok ? "PASS" : "MISS", what, "#{shown} (target #{better == :lower ? '<=' : '>='} #{limit} #{unit})"]
+end
+ratio = ->(w, m) { (a = med(results, w, m)) && (b = med(results, w, "bare")) && a / b }
+added = ->(w, m) { (a = med(results, w, m)) && (b = med(results, w, "bare")) && a - b }
+
+["io loop", "read 4K", "read 64K"].each do |w|
+  target.call("nothing hooked, #{w}", ratio.call(w, "hijack, nothing hooked"), 1.02, "x")
+end
+target.call("nothing hooked, added per call (hot call)", added.call("hot call", "hijack, nothing hooked"), 5, "ns")
+target.call("observe-only Ruby hook, io loop", ratio.call("io loop", "hijack, observe-only Ruby hook"), 1.10, "x")
+target.call("observe-only Ruby hook, added per hooked call (hot call)", added.call("hot call", "hijack, observe-only Ruby hook"), 150, "ns")
+target.call("native path filter never matching, added per call (hot call)", added.call("hot call", "hijack, path filter never matching"), 10, "ns")
+spawn_added = added.call("process start", "hijack, hook on an unused call")
+target.call("process start with a script, added per process", spawn_added && spawn_added / 1e6, 1, "ms")
+target.call("4 threads with hooks vs their bare run", ratio.call("threads", "hijack, observe-only Ruby hook"), 1.15, "x")
+targets << ["MISS", "tracing every call to a file >= 20x faster than strace -f -o", "tracing is not implemented yet (issue 6)"]
+one_vm = (a = results.dig(["io loop", "hijack, observe-only Ruby hook"], :rss_kb)) && (b = results.dig(["io loop", "bare"], :rss_kb)) && a - b
+target.call("memory added by one VM", one_vm, 2048, "KiB")
+four = (a = results.dig(["threads", "hijack, observe-only Ruby hook"], :rss_kb)) && (b = results.dig(["threads", "bare"], :rss_kb)) && a - b
+per_thread = four && one_vm && (four - one_vm) / 4.0
+target.call("memory per additional thread VM", per_thread, 512, "KiB")
+
+lines << ""
+targets.each { |status, what, detail| lines << "- **#{status}** #{what}: #{detail}" }
+
+machine = {
+  cpu: File.read("/proc/cpuinfo")[/model name\s*:\s*(.+)/, 1],
+  cores: Etc.nprocessors,
+  kernel: `uname -r`.strip,
+  date: Time.now.utc.strftime("%Y-%m-%d %H:%M UTC"),
+  repetitions: REPS,
+  scale: SCALE,
+}
+
+puts lines
+FileUtils.mkdir_p(OUT)
+File.write(File.join(OUT, "results.json"), JSON.pretty_generate(
+  machine: machine,
+  results: results.map { |(w, m), r| { workload: w, mode: m }.merge(r) },
+  skipped: skipped.map { |(w, m), why| { workload: w, mode: m, why: why } },
+  targets: targets.map { |s, w, d| { status: s, target: w, measured: d } },
+))
+docs = File.join(ROOT, "docs", "performance.md")
+FileUtils.mkdir_p(File.dirname(docs))
+File.write(docs, <<~MD)
+  # Performance
+
+  Made by `script/bench` (#{REPS} repetitions, modes alternating within each, scale #{SCALE}) on
+  #{machine[:date]}: #{machine[:cpu]}, #{machine[:cores]} cores, Linux #{machine[:kernel]}.
+  The machines here are shared and noisy: the ratios measured within one run are what count.
+  Times are per operation of each workload (`bench/*.c`): one open/write/close round for the io
+  loop, one `close(-1)` for the hot call, one `read` for the reads, one fork+exec+wait for process
+  start, one round per thread for threads. Slow modes run fewer iterations (per-operation times
+  stay comparable). The JSON is in `build/bench/results.json`.
+
+  #{lines.join("\n")}
+MD
+warn "bench: wrote #{docs} and #{File.join(OUT, 'results.json')}"
