@@ -15,7 +15,8 @@ MRuby::Gem::Specification.new("mruby-hijack") do |spec|
   %w[mruby-io mruby-errno mruby-time mruby-sprintf mruby-pack mruby-string-ext mruby-array-ext
      mruby-hash-ext mruby-struct mruby-random mruby-sleep mruby-error mruby-eval mruby-metaprog
      mruby-compiler mruby-kernel-ext mruby-object-ext mruby-symbol-ext mruby-proc-ext mruby-enum-ext
-     mruby-numeric-ext mruby-range-ext mruby-compar-ext mruby-exit mruby-print].each do |core|
+     mruby-numeric-ext mruby-range-ext mruby-compar-ext mruby-exit mruby-print
+     mruby-fiber mruby-enumerator].each do |core|
     spec.add_dependency core, core: core
   end
 

@@ -12,6 +12,8 @@ module Hijack
         row = Hijack.__table.find { |r| r[0] == name }
         raise ArgumentError, "unknown call #{name.inspect}" unless row
         klass = Class.new(Call)
+        kinds = row[1].map { |_arg, kind, _ctype| kind }
+        klass.define_method(:__kinds) { kinds }
         row[1].each_with_index do |(arg, kind, _ctype), i|
           klass.define_method(arg) { __arg(i) }
           klass.define_method("#{arg}=") { |value| __set_arg(i, value) }
@@ -43,6 +45,23 @@ module Hijack
 
     def inspect
       "#<Hijack::Call #{name}(#{args.map(&:inspect).join(', ')})>"
+    end
+
+    # The arguments as `name=value`, without the addresses of buffers and
+    # structures (which change from run to run).
+    def describe_args
+      names = Call.__names(name)
+      kinds = __kinds
+      shown = []
+      args.each_with_index do |value, i|
+        next if %i[buf pointer sockaddr timespec].include?(kinds[i])
+        shown << "#{names[i]}=#{value.is_a?(String) || value.is_a?(Array) ? value.inspect : value}"
+      end
+      shown.join(", ")
+    end
+
+    def self.__names(name)
+      (@names ||= {})[name] ||= Hijack.__table.find { |r| r[0] == name }[1].map(&:first)
     end
   end
 end

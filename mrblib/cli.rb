@@ -48,6 +48,20 @@ module Hijack
                             environment of their own (env -i) are not hooked
         -h, --help          show this help
 
+      Faults (each sugar for the Ruby verb of the same name; CALLS is a
+      comma-separated list of calls; @P a probability from 0 to 1):
+        --fail CALLS:ERRNO[@P]           e.g. --fail read:EIO@0.05
+        --delay CALLS:TIME[~JITTER][@P]  e.g. --delay write:50ms~20ms
+        --throttle CALLS:RATE            e.g. --throttle read:1MB/s (per descriptor)
+        --short CALLS:BYTES[@P]          e.g. --short write:1
+        --corrupt CALLS[@P]              e.g. --corrupt read@0.01 (flips one bit)
+        --partition HOST[:PORT][/MODE]   MODE refuse (default), timeout or blackhole
+        --drop CALLS[@P]                 e.g. --drop sendto@0.3 (lost datagrams)
+        --times N, --after N, --every N  limit the fault flag before them
+        --seed N                         make every random decision reproducible
+        --fault-log FILE                 one line per injected fault (default: hijack's log)
+        --faults-summary                 the count per rule at each process's exit
+
       Every script is compiled first: a syntax error is reported as FILE:LINE
       and the command is not started (exit status 2). Programs COMMAND runs
       are hooked too, even when given an environment without hijack's
@@ -60,6 +74,8 @@ module Hijack
                             messages go (default: standard error)
         HIJACK_ON_ERROR     `abort`: an exception in a hook aborts the program
                             (default: reported once, the call goes on)
+        HIJACK_SEED, HIJACK_FAULT_LOG, HIJACK_FAULTS_SUMMARY: as --seed,
+                            --fault-log, --faults-summary
 
       Example:
         hijack run -e 'Hijack.on(:openat) { |c| raise Errno::EACCES if c.path == "/etc/hostname"; c.proceed }' \\
@@ -157,12 +173,12 @@ module Hijack
     end
 
     # The parsed options of `hijack run`.
-    RunOptions = Struct.new(:scripts, :evals, :command, :follow)
+    RunOptions = Struct.new(:scripts, :evals, :command, :follow, :faults, :env)
 
     # Parses `run`'s arguments; raises ArgumentError with a message for the user.
     def self.parse_run(args)
       args = args.dup
-      opts = RunOptions.new([], [], [], true)
+      opts = RunOptions.new([], [], [], true, [], {})
       until args.empty?
         arg = args.shift
         if arg == "--"
@@ -177,6 +193,17 @@ module Hijack
           opts.evals << arg[7..-1]
         elsif arg == "--no-follow"
           opts.follow = false
+        elsif FaultFlags::VERBS.key?(arg)
+          opts.faults << FaultFlags.parse(arg, option_value(arg, args))
+        elsif FaultFlags::MODIFIERS.include?(arg)
+          raise ArgumentError, "#{arg} applies to the fault flag before it (e.g. --fail read:EIO #{arg} 1)" if opts.faults.empty?
+          opts.faults.last[arg[2..-1].to_sym] = FaultFlags.count(arg, option_value(arg, args))
+        elsif arg == "--seed"
+          opts.env["HIJACK_SEED"] = FaultFlags.count(arg, option_value(arg, args)).to_s
+        elsif arg == "--fault-log"
+          opts.env["HIJACK_FAULT_LOG"] = File.expand_path(option_value(arg, args))
+        elsif arg == "--faults-summary"
+          opts.env["HIJACK_FAULTS_SUMMARY"] = "1"
         elsif arg.start_with?("-") && arg != "-"
           raise ArgumentError, "unknown option for run: #{arg}"
         else
@@ -186,6 +213,7 @@ module Hijack
       end
       opts.command = args
       raise ArgumentError, "run needs a command to run" if opts.command.empty?
+      opts.evals.concat(opts.faults.map { |f| FaultFlags.to_ruby(f) })
       opts
     end
 
@@ -225,6 +253,12 @@ module Hijack
       Hijack.__setenv("HIJACK_SCRIPT", scripts.empty? ? nil : scripts.join(":"))
       Hijack.__setenv("HIJACK_EVAL", opts.evals.empty? ? nil : opts.evals.join("\n"))
       Hijack.__setenv("HIJACK_NO_FOLLOW", opts.follow ? nil : "1")
+      opts.env.each { |k, v| Hijack.__setenv(k, v) }
+      if !opts.faults.empty? && !opts.env.key?("HIJACK_SEED")
+        seed = (Time.now.usec ^ (Hijack.pid << 8)) & 0x7fffffff
+        Hijack.__setenv("HIJACK_SEED", seed.to_s)
+        @err.puts "hijack: faults seeded with #{seed} (rerun with --seed #{seed})"
+      end
 
       warn_about_sip(opts.command[0]) if Hijack.platform == "darwin"
       errno = Hijack.__exec(*opts.command)

@@ -141,6 +141,12 @@ impl<'a> Frame<'a> {
         self.keep_bytes.push(bytes);
     }
 
+    /// Puts `bytes` in place of a pointer argument, alive until the call ends.
+    pub fn set_bytes(&mut self, index: usize, bytes: Vec<u8>) {
+        self.args[index] = bytes.as_ptr() as usize as u64;
+        self.keep_bytes.push(bytes);
+    }
+
     /// Keeps a string alive until the call ends.
     pub fn keep_string(&mut self, s: CString) {
         self.keep.push(s);

@@ -23,6 +23,7 @@ pub mod ffi {
     include!(concat!(env!("OUT_DIR"), "/mruby.rs"));
 }
 
+pub mod blackhole;
 pub mod engine;
 pub mod filter;
 pub mod follow;

@@ -127,12 +127,18 @@ unsafe extern "C" fn m_table(mrb: *mut State, _self: Value) -> Value {
             Errors::Code => "code",
             Errors::None => "none",
         };
+        let buffer = match c.buffer {
+            BufDir::In => mrb::symbol(mrb, "in"),
+            BufDir::Out => mrb::symbol(mrb, "out"),
+            BufDir::NoBuf => mrb::nil(),
+        };
         let row = [
             mrb::symbol(mrb, c.name),
             args,
             mrb::symbol(mrb, errors),
             groups,
             mrb::str(mrb, c.prototype.as_bytes()),
+            buffer,
         ];
         ffi::mrb_ary_push(mrb, all, ffi::mrb_ary_new_from_values(mrb, row.len() as _, row.as_ptr()));
     }
@@ -340,6 +346,46 @@ unsafe extern "C" fn m_simulate(mrb: *mut State, _this: Value) -> Value {
         }
         Err(exc) => mrb::raise_value(mrb, exc),
     }
+}
+
+/// Hijack.monotonic: seconds on the monotonic clock, as a Float.
+unsafe extern "C" fn m_monotonic(mrb: *mut State, _self: Value) -> Value {
+    ffi::hijack_float(mrb, sys::now_ns() as f64 / 1e9)
+}
+
+/// Hijack.__fault_log(line): one line to the fault log.
+unsafe extern "C" fn m_fault_log(mrb: *mut State, _self: Value) -> Value {
+    let s = ffi::mrb_obj_as_string(mrb, arg(mrb, 0));
+    if let Some(bytes) = mrb::as_bytes(s) {
+        log::fault_line(&String::from_utf8_lossy(bytes));
+    }
+    mrb::nil()
+}
+
+/// Hijack.__blackhole -> port of a listener on 127.0.0.1 whose backlog is
+/// full: a connect to it hangs (its SYNs are dropped) until the caller's own
+/// timeout, like one to a host behind a network partition.
+unsafe extern "C" fn m_blackhole(mrb: *mut State, _self: Value) -> Value {
+    match crate::blackhole::port() {
+        Some(p) => mrb::int(mrb, p as i64),
+        None => mrb::raise(mrb, hijack_error(mrb), "could not set up a blackhole listener on 127.0.0.1"),
+    }
+}
+
+/// call.__message_bytes: the bytes a sendmsg/recvmsg message holds (the sum
+/// of its iovecs).
+unsafe extern "C" fn c_message_bytes(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    let Some(i) = f.info().args.iter().position(|a| a.name == "msg") else {
+        mrb::raise(mrb, hijack_error(mrb), "this call has no message")
+    };
+    let msg = f.args[i] as usize as *const libc::msghdr;
+    if msg.is_null() {
+        return mrb::int(mrb, 0);
+    }
+    let iov = (*msg).msg_iov;
+    let total: usize = (0..(*msg).msg_iovlen as usize).map(|k| (*iov.add(k)).iov_len).sum();
+    mrb::int(mrb, total as i64)
 }
 
 unsafe extern "C" fn m_abort(_mrb: *mut State, _self: Value) -> Value {
@@ -646,6 +692,24 @@ unsafe extern "C" fn c_set_arg(mrb: *mut State, this: Value) -> Value {
     let problem: Option<&'static str> = if let Some(n) = mrb::as_int(v) {
         f.args[i] = n as u64;
         None
+    } else if kind == Kind::Sockaddr {
+        // [host, port]: a new address; the length argument after it follows.
+        let host = mrb::as_bytes(ffi::mrb_ary_entry(v, 0)).and_then(|b| std::str::from_utf8(b).ok());
+        let port = mrb::as_int(ffi::mrb_ary_entry(v, 1));
+        match (ffi::hijack_ary_len(v) == 2, host, port) {
+            (true, Some(h), Some(p)) if (0..=65535).contains(&p) => match sockaddr::encode(h, p as u16) {
+                Some(bytes) => {
+                    if let Some(len) = f.info().args.get(i + 1).filter(|a| a.name == "addrlen" && a.kind == Kind::Int) {
+                        let _ = len;
+                        f.args[i + 1] = bytes.len() as u64;
+                    }
+                    f.set_bytes(i, bytes);
+                    None
+                }
+                None => Some("a socket address takes an IP address literal"),
+            },
+            _ => Some("a socket address is set as [host, port]"),
+        }
     } else if matches!(kind, Kind::Path | Kind::Str | Kind::Argv) && mrb::is_nil(v) {
         f.args[i] = 0;
         None
@@ -830,6 +894,9 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"__exe_path", m_exe_path, ARGS_NONE);
     function(mrb, m, c"__simulate", m_simulate, args_req(4));
     function(mrb, m, c"__abort", m_abort, ARGS_NONE);
+    function(mrb, m, c"monotonic", m_monotonic, ARGS_NONE);
+    function(mrb, m, c"__fault_log", m_fault_log, args_req(1));
+    function(mrb, m, c"__blackhole", m_blackhole, ARGS_NONE);
     function(mrb, m, c"__add_hook", m_add_hook, ARGS_REST);
     function(mrb, m, c"__enable_hook", m_enable_hook, args_req(2));
     function(mrb, m, c"__remove_hook", m_remove_hook, args_req(1));
@@ -860,6 +927,7 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     method(mrb, call, c"__sockaddr", c_sockaddr, args_req(1));
     method(mrb, call, c"__match", c_match, args_req(1));
     method(mrb, call, c"data", c_data, ARGS_NONE);
+    method(mrb, call, c"__message_bytes", c_message_bytes, ARGS_NONE);
     method(mrb, call, c"data=", c_set_data, args_req(1));
     method(mrb, call, c"proceed", c_proceed, ARGS_NONE);
     method(mrb, call, c"result", c_result, ARGS_NONE);

@@ -8,7 +8,7 @@
 
 #![cfg_attr(not(feature = "preload"), allow(dead_code))]
 
-use crate::{filter, follow, guard, mrb, script, shared, sys, vm};
+use crate::{filter, follow, guard, log, mrb, script, shared, sys, vm};
 use std::ffi::OsString;
 
 /// Reads and compiles the scripts named by the environment.
@@ -83,6 +83,7 @@ unsafe fn init() {
     if scripts.is_none() && eval.is_none() {
         return;
     }
+    log::open();
     let Some(first) = vm::Vm::open() else {
         vm::give_up("mruby could not open a VM");
         return;

@@ -38,8 +38,46 @@ pub unsafe fn decode(ptr: usize) -> Option<Address> {
     }
 }
 
+/// A socket address for `host` (an IPv4 or IPv6 literal) and `port`, as
+/// the bytes of a sockaddr_in or sockaddr_in6.
+pub fn encode(host: &str, port: u16) -> Option<Vec<u8>> {
+    match host.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(ip) => {
+            // SAFETY: a plain C struct, zeroed.
+            let mut sin: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+            sin.sin_family = libc::AF_INET as _;
+            sin.sin_port = port.to_be();
+            sin.sin_addr.s_addr = u32::from(ip).to_be();
+            Some(bytes_of(&sin))
+        }
+        std::net::IpAddr::V6(ip) => {
+            // SAFETY: a plain C struct, zeroed.
+            let mut sin6: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
+            sin6.sin6_family = libc::AF_INET6 as _;
+            sin6.sin6_port = port.to_be();
+            sin6.sin6_addr.s6_addr = ip.octets();
+            Some(bytes_of(&sin6))
+        }
+    }
+}
+
+fn bytes_of<T>(v: &T) -> Vec<u8> {
+    // SAFETY: reading the bytes of a plain C struct.
+    unsafe { std::slice::from_raw_parts(v as *const T as *const u8, std::mem::size_of::<T>()) }.to_vec()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn encoded_addresses_decode_back() {
+        for (host, port) in [("127.0.0.1", 80u16), ("::ffff:127.0.0.1", 8080), ("::1", 1)] {
+            let bytes = encode(host, port).unwrap();
+            let a = unsafe { decode(bytes.as_ptr() as usize) }.unwrap();
+            assert_eq!((a.host.as_str(), a.port), (host, Some(port)));
+        }
+        assert!(encode("example.com", 80).is_none());
+    }
+
     use super::*;
 
     #[test]
