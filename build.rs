@@ -58,6 +58,7 @@ struct Call {
     follow: bool,
     linux_only: bool,
     inode64: bool,
+    manual: bool,
 }
 
 /// What the table is generated for.
@@ -104,6 +105,7 @@ const TYPES: &[(&str, &str, Class)] = &[
     ("uid_t", "libc::uid_t", Class::Unsigned),
     ("gid_t", "libc::gid_t", Class::Unsigned),
     ("useconds_t", "libc::c_uint", Class::Unsigned),
+    ("void", "()", Class::Unsigned),
 ];
 
 /// Argument kinds by argument name: how the Ruby side reads and writes them.
@@ -225,6 +227,7 @@ fn parse_table(text: &str) -> Vec<Call> {
         let mut follow = false;
         let mut linux_only = false;
         let mut inode64 = false;
+        let mut manual = false;
         let mut words = notes.split_whitespace();
         while let Some(w) = words.next() {
             match w {
@@ -232,6 +235,7 @@ fn parse_table(text: &str) -> Vec<Call> {
                 "follow" => follow = true,
                 "linux" => linux_only = true,
                 "inode64" => inode64 = true,
+                "manual" => manual = true,
                 "real" => real = words.next().unwrap_or_else(|| fail(line, "`real` needs a name")).to_string(),
                 other => fail(line, &format!("unknown annotation `{other}`")),
             }
@@ -256,6 +260,7 @@ fn parse_table(text: &str) -> Vec<Call> {
             follow,
             linux_only,
             inode64,
+            manual,
         });
     }
     calls
@@ -408,7 +413,7 @@ fn generate_rust(calls: &[Call], target: &Target) -> String {
 
     writeln!(s, "/// The interposed entry points (the preload library only).").unwrap();
     writeln!(s, "#[cfg(feature = \"preload\")]\n#[allow(clippy::missing_safety_doc, unused_variables)]\npub mod entry {{").unwrap();
-    for c in calls {
+    for c in calls.iter().filter(|c| !c.manual) {
         let params: Vec<String> = c.args.iter().enumerate().map(|(i, a)| format!("a{i}: {}", a.rust)).collect();
         let words: Vec<String> = c.args.iter().enumerate().map(|(i, a)| to_word(&format!("a{i}"), a)).collect();
         let variadic_arg = |i: usize| c.tail == Tail::Mode && i >= c.fixed || c.tail == Tail::Always && i >= c.fixed;

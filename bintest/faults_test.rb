@@ -161,3 +161,19 @@ assert("--faults-summary counts the faults of each rule at exit") do
     assert_match "*fail read with EIO (rule 1): 1 faults injected*", err
   end
 end
+
+assert("--fail-malloc-after N: a C program sees a clean NULL") do
+  out, _err, st = hijack("run", "--fail-malloc-after", "50", "--", program("allocate"), "1000")
+  assert_equal 3, st.exitstatus, "its NULL check ran (not a crash: #{st.inspect})"
+  assert_match "allocation * refused", out.chomp
+  out, _err, st = hijack("run", "--", program("allocate"), "1000")
+  assert_equal ["all 1000 allocations\n", 0], [out, st.exitstatus]
+end
+
+assert("malloc refused to python3: MemoryError") do
+  native_programs_only("python3")
+  big = %(Hijack.on(:malloc, :calloc) { |c| (c.name == :calloc ? c.nmemb * c.size : c.size) >= (1 << 26) ? c.fail(:ENOMEM) : c.proceed })
+  out, _err, st = hijack("run", "-e", big, "--", python, "-c",
+                         "try:\n    bytearray(256 << 20)\nexcept MemoryError:\n    print('MemoryError')")
+  assert_equal ["MemoryError\n", 0], [out, st.exitstatus]
+end

@@ -57,6 +57,7 @@ module Hijack
         --corrupt CALLS[@P]              e.g. --corrupt read@0.01 (flips one bit)
         --partition HOST[:PORT][/MODE]   MODE refuse (default), timeout or blackhole
         --drop CALLS[@P]                 e.g. --drop sendto@0.3 (lost datagrams)
+        --fail-malloc-after N            every allocation after the first N fails (ENOMEM)
         --times N, --after N, --every N  limit the fault flag before them
         --seed N                         make every random decision reproducible
         --fault-log FILE                 one line per injected fault (default: hijack's log)
@@ -195,6 +196,8 @@ module Hijack
           opts.follow = false
         elsif FaultFlags::VERBS.key?(arg)
           opts.faults << FaultFlags.parse(arg, option_value(arg, args))
+        elsif arg == "--fail-malloc-after"
+          opts.faults << FaultFlags.malloc_after(arg, option_value(arg, args))
         elsif FaultFlags::MODIFIERS.include?(arg)
           raise ArgumentError, "#{arg} applies to the fault flag before it (e.g. --fail read:EIO #{arg} 1)" if opts.faults.empty?
           opts.faults.last[arg[2..-1].to_sym] = FaultFlags.count(arg, option_value(arg, args))

@@ -8,6 +8,7 @@ module Hijack
       "--corrupt" => :corrupt, "--partition" => :partition, "--drop" => :drop,
     }.freeze
     MODIFIERS = %w[--times --after --every].freeze
+    MEMORY = %i[malloc calloc realloc posix_memalign aligned_alloc].freeze
     RATE_UNITS = { "B" => 1, "KB" => 1000, "MB" => 1_000_000, "GB" => 1_000_000_000,
                    "KiB" => 1024, "MiB" => 1 << 20, "GiB" => 1 << 30 }.freeze
     TIME_UNITS = { "us" => 1e-6, "ms" => 1e-3, "s" => 1.0 }.freeze
@@ -104,6 +105,11 @@ module Hijack
     end
 
     # The Ruby that registers the fault.
+    # --fail-malloc-after N: every allocation after the first N fails.
+    def malloc_after(flag, text)
+      { verb: :fail, flag: flag, spec: text, calls: MEMORY, with: "ENOMEM", after: count(flag, text) }
+    end
+
     def to_ruby(f)
       opts = []
       opts << "probability: #{f[:probability]}" if f[:probability]

@@ -46,6 +46,8 @@ pub struct Frame<'a> {
     real: RealFn<'a>,
     pub result: i64,
     pub errno: i32,
+    /// The caller's errno when the call began.
+    entry_errno: i32,
     pub proceeded: bool,
     pub failed: bool,
     pub elapsed_ns: u64,
@@ -75,6 +77,7 @@ impl<'a> Frame<'a> {
             real,
             result: 0,
             errno,
+            entry_errno: errno,
             proceeded: false,
             failed: false,
             elapsed_ns: 0,
@@ -104,7 +107,9 @@ impl<'a> Frame<'a> {
             follow::prepare(self);
         }
         let start = sys::now_ns();
-        sys::set_errno(0);
+        // The real function sees the caller's errno: one that succeeds
+        // without touching errno (most do) leaves it as the caller had it.
+        sys::set_errno(self.entry_errno);
         self.result = (self.real)(&self.args[..self.nargs]);
         self.errno = sys::errno();
         self.elapsed_ns = sys::now_ns().saturating_sub(start);
@@ -201,6 +206,14 @@ mod tests {
         assert_eq!((f.result, f.errno, f.failed), (-1, libc::EBADF, true));
         let mut s = Frame::new(id::sleep, &[1], &real, 0);
         assert!(!s.fail(libc::EINTR), "sleep cannot fail");
+    }
+
+    #[test]
+    fn a_real_call_that_leaves_errno_alone_leaves_the_callers() {
+        let real = |_: &[u64]| 0;
+        let mut f = Frame::new(id::malloc, &[16], &real, libc::ENOENT);
+        f.proceed();
+        assert_eq!(f.errno, libc::ENOENT);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! - [`table`]: the call table (generated from `src/calls.tab`);
 //! - [`real`]: the real functions, looked up once;
 //! - [`guard`]: the per-thread re-entrancy guard;
+//! - [`memory`]: the allocator's entry points, usable before dlsym;
 //! - [`engine`]: a hooked call's frame and its dispatch;
 //! - [`hooks`]: the hooks of a VM and the chain that runs them;
 //! - [`filter`], [`glob`], [`sockaddr`]: hook filters, checked natively;
@@ -32,6 +33,7 @@ pub mod lock;
 pub mod guard;
 pub mod hooks;
 pub mod log;
+pub mod memory;
 pub mod mrb;
 pub mod native;
 pub mod preload;

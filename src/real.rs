@@ -4,11 +4,14 @@
 
 use std::ffi::{c_void, CStr};
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
 pub struct Real<F> {
     name: &'static CStr,
     ptr: AtomicPtr<c_void>,
+    /// Set while dlsym runs: a call that dlsym itself makes (an allocation)
+    /// finds no real function rather than recursing.
+    resolving: AtomicBool,
     _fn: PhantomData<F>,
 }
 
@@ -17,7 +20,7 @@ unsafe impl<F> Sync for Real<F> {}
 
 impl<F: Copy> Real<F> {
     pub const fn new(name: &'static CStr) -> Self {
-        Real { name, ptr: AtomicPtr::new(std::ptr::null_mut()), _fn: PhantomData }
+        Real { name, ptr: AtomicPtr::new(std::ptr::null_mut()), resolving: AtomicBool::new(false), _fn: PhantomData }
     }
 
     pub fn name(&self) -> &'static CStr {
@@ -37,8 +40,12 @@ impl<F: Copy> Real<F> {
 
     #[cold]
     fn lookup(&self) -> Option<*mut c_void> {
+        if self.resolving.swap(true, Ordering::Acquire) {
+            return None;
+        }
         // SAFETY: dlsym with a valid C string.
         let p = unsafe { libc::dlsym(libc::RTLD_NEXT, self.name.as_ptr()) };
+        self.resolving.store(false, Ordering::Release);
         if p.is_null() {
             return None;
         }

@@ -89,3 +89,16 @@ assert("run: fault flags and their modifiers") do
   e = assert_raise(ArgumentError) { Hijack::CLI.parse_run(%w[--times 1 -- cat]) }
   assert_include e.message, "applies to the fault flag before it"
 end
+
+assert("--fail-malloc-after N fails the memory family after N allocations") do
+  o = Hijack::CLI.parse_run(%w[--fail-malloc-after 100 -- prog])
+  assert_include o.evals.last, "Hijack.fail(:malloc, :calloc, :realloc, :posix_memalign, :aligned_alloc, with: :ENOMEM, after: 100)"
+end
+
+assert("the memory family: malloc fails with NULL, posix_memalign with its error code") do
+  without_hooks do
+    Hijack.fail :malloc, :posix_memalign, with: :ENOMEM
+    assert_equal [0, Errno::ENOMEM::Errno], Hijack.simulate(:malloc, size: 10, returns: 4096).values_at(:result, :errno)
+    assert_equal Errno::ENOMEM::Errno, Hijack.simulate(:posix_memalign, size: 10)[:result]
+  end
+end
