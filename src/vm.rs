@@ -133,10 +133,7 @@ unsafe fn thread_vm() -> Option<&'static mut Vm> {
         let _ = FAILED.try_with(|f| f.set(true));
         return None;
     };
-    let ptr = Box::into_raw(Box::new(vm));
-    SLOT.with(|s| s.set(ptr));
-    libc::pthread_setspecific(thread_key(), ptr as *const c_void);
-    Some(&mut *ptr)
+    Some(set_thread_vm(vm))
 }
 
 /// Makes `vm` (in which the program was just compiled) this thread's VM,
@@ -148,10 +145,16 @@ pub unsafe fn adopt(mut vm: Vm) -> bool {
         let _ = FAILED.try_with(|f| f.set(true));
         return false;
     }
+    set_thread_vm(vm);
+    true
+}
+
+/// Makes `vm` this thread's, freed when the thread exits.
+unsafe fn set_thread_vm(vm: Vm) -> &'static mut Vm {
     let ptr = Box::into_raw(Box::new(vm));
     SLOT.with(|s| s.set(ptr));
     libc::pthread_setspecific(thread_key(), ptr as *const c_void);
-    true
+    &mut *ptr
 }
 
 /// Puts a VM ready for the program on this thread. The first thread to do so
