@@ -63,6 +63,12 @@ module Hijack
         --fault-log FILE                 one line per injected fault (default: hijack's log)
         --faults-summary                 the count per rule at each process's exit
 
+      Time (Hijack::Clock; every process of the tree sees the same clock):
+        --time "2030-01-01 00:00:00"     travel there (UTC unless a zone is given), or
+        --time @1893456000 | +1d | -3h   to seconds since 1970, or by a duration
+        --freeze                         time stands still (at --time, or now)
+        --time-scale N                   time runs N times as fast (sleeps too)
+
       Every script is compiled first: a syntax error is reported as FILE:LINE
       and the command is not started (exit status 2). Programs COMMAND runs
       are hooked too, even when given an environment without hijack's
@@ -174,12 +180,12 @@ module Hijack
     end
 
     # The parsed options of `hijack run`.
-    RunOptions = Struct.new(:scripts, :evals, :command, :follow, :faults, :env)
+    RunOptions = Struct.new(:scripts, :evals, :command, :follow, :faults, :env, :clock)
 
     # Parses `run`'s arguments; raises ArgumentError with a message for the user.
     def self.parse_run(args)
       args = args.dup
-      opts = RunOptions.new([], [], [], true, [], {})
+      opts = RunOptions.new([], [], [], true, [], {}, {})
       until args.empty?
         arg = args.shift
         if arg == "--"
@@ -201,6 +207,16 @@ module Hijack
         elsif FaultFlags::MODIFIERS.include?(arg)
           raise ArgumentError, "#{arg} applies to the fault flag before it (e.g. --fail read:EIO #{arg} 1)" if opts.faults.empty?
           opts.faults.last[arg[2..-1].to_sym] = FaultFlags.count(arg, option_value(arg, args))
+        elsif arg == "--time"
+          value = option_value(arg, args)
+          opts.clock[:time] = clock_value(arg, value)
+        elsif arg == "--freeze"
+          opts.clock[:freeze] = true
+        elsif arg == "--time-scale"
+          value = option_value(arg, args)
+          scale = value.to_f
+          raise ArgumentError, "--time-scale #{value}: expected a factor above 0, e.g. 10 or 0.5" unless value =~ /\A\d+(\.\d+)?\z/ && scale > 0
+          opts.clock[:scale] = scale
         elsif arg == "--seed"
           opts.env["HIJACK_SEED"] = FaultFlags.count(arg, option_value(arg, args)).to_s
         elsif arg == "--fault-log"
@@ -217,7 +233,34 @@ module Hijack
       opts.command = args
       raise ArgumentError, "run needs a command to run" if opts.command.empty?
       opts.evals.concat(opts.faults.map { |f| FaultFlags.to_ruby(f) })
+      opts.evals.concat(clock_ruby(opts.clock))
       opts
+    end
+
+    # --time VALUE: [:travel, "2030-..."] or [:offset, seconds]; checked now.
+    def self.clock_value(flag, value)
+      if value =~ /\A[+-]/
+        [:offset, Clock.duration(value)]
+      else
+        Clock.to_ns(value)
+        [:travel, value]
+      end
+    rescue ArgumentError => e
+      raise ArgumentError, "#{flag} #{value}: #{e.message}"
+    end
+
+    # The Ruby for --time, --freeze and --time-scale.
+    def self.clock_ruby(clock)
+      code = []
+      kind, value = clock[:time]
+      if clock[:freeze]
+        code << (kind == :travel ? "Hijack::Clock.freeze(#{value.inspect})" : "Hijack::Clock.freeze")
+        code << "Hijack::Clock.offset(#{value})" if kind == :offset
+      elsif kind
+        code << "Hijack::Clock.#{kind}(#{value.inspect})"
+      end
+      code << "Hijack::Clock.scale(#{clock[:scale]})" if clock[:scale]
+      code
     end
 
     def self.option_value(flag, args)

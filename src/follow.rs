@@ -13,7 +13,16 @@ use std::ffi::{CStr, CString};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
-pub const VARIABLES: &[&str] = &["HIJACK_SCRIPT", "HIJACK_EVAL", "HIJACK_LOG", "HIJACK_ON_ERROR"];
+pub const VARIABLES: &[&str] = &[
+    "HIJACK_SCRIPT",
+    "HIJACK_EVAL",
+    "HIJACK_LOG",
+    "HIJACK_ON_ERROR",
+    "HIJACK_SEED",
+    "HIJACK_FAULT_LOG",
+    "HIJACK_FAULTS_SUMMARY",
+    "HIJACK_CLOCK",
+];
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static SNAPSHOT: OnceLock<Vec<(String, String)>> = OnceLock::new();

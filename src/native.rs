@@ -372,6 +372,101 @@ unsafe extern "C" fn m_blackhole(mrb: *mut State, _self: Value) -> Value {
     }
 }
 
+/// The pointer argument `i` of the call, checked.
+unsafe fn pointer_arg(mrb: *mut State, f: &Frame, v: Value) -> usize {
+    let i = arg_index(mrb, f, v);
+    let p = f.args[i] as usize;
+    if p == 0 {
+        mrb::raise(mrb, argument_error(mrb), "that argument is a null pointer")
+    }
+    p
+}
+
+/// call.__timespec(i) -> nanoseconds in the struct timespec argument i
+unsafe extern "C" fn c_get_timespec(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    let ts = &*(pointer_arg(mrb, f, arg(mrb, 0)) as *const libc::timespec);
+    mrb::int(mrb, ts.tv_sec as i64 * 1_000_000_000 + ts.tv_nsec as i64)
+}
+
+fn split_ns(ns: i64) -> (i64, i64) {
+    (ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000))
+}
+
+/// call.__set_timespec(i, ns): writes the struct timespec argument i.
+unsafe extern "C" fn c_set_timespec(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    let p = pointer_arg(mrb, f, arg(mrb, 0)) as *mut libc::timespec;
+    let Some(ns) = mrb::as_int(arg(mrb, 1)) else { mrb::raise(mrb, argument_error(mrb), "nanoseconds are an Integer") };
+    let (sec, nsec) = split_ns(ns);
+    (*p).tv_sec = sec as _;
+    (*p).tv_nsec = nsec as _;
+    mrb::nil()
+}
+
+/// call.__set_timeval(i, ns): writes the struct timeval argument i.
+unsafe extern "C" fn c_set_timeval(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    let p = pointer_arg(mrb, f, arg(mrb, 0)) as *mut libc::timeval;
+    let Some(ns) = mrb::as_int(arg(mrb, 1)) else { mrb::raise(mrb, argument_error(mrb), "nanoseconds are an Integer") };
+    let (sec, nsec) = split_ns(ns);
+    (*p).tv_sec = sec as _;
+    (*p).tv_usec = (nsec / 1000) as _;
+    mrb::nil()
+}
+
+/// call.__set_time_t(i, seconds): writes the time_t argument i (when not null).
+unsafe extern "C" fn c_set_time_t(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    let i = arg_index(mrb, f, arg(mrb, 0));
+    let Some(secs) = mrb::as_int(arg(mrb, 1)) else { mrb::raise(mrb, argument_error(mrb), "seconds are an Integer") };
+    let p = f.args[i] as usize as *mut libc::time_t;
+    if !p.is_null() {
+        *p = secs as _;
+    }
+    mrb::nil()
+}
+
+/// call.__replace_timespec(i, ns): points argument i at a new struct
+/// timespec (the caller's is left alone).
+unsafe extern "C" fn c_replace_timespec(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    let i = arg_index(mrb, f, arg(mrb, 0));
+    let Some(ns) = mrb::as_int(arg(mrb, 1)) else { mrb::raise(mrb, argument_error(mrb), "nanoseconds are an Integer") };
+    let (sec, nsec) = split_ns(ns.max(0));
+    let ts = libc::timespec { tv_sec: sec as _, tv_nsec: nsec as _ };
+    let bytes = std::slice::from_raw_parts(&ts as *const libc::timespec as *const u8, std::mem::size_of::<libc::timespec>());
+    f.set_bytes(i, bytes.to_vec());
+    mrb::nil()
+}
+
+/// Hijack.__clocks -> {realtime: 0, monotonic: 1, ...} and TIMER_ABSTIME.
+unsafe extern "C" fn m_clocks(mrb: *mut State, _self: Value) -> Value {
+    let hash = ffi::mrb_hash_new(mrb);
+    let mut clocks: Vec<(&str, i64)> =
+        vec![("realtime", libc::CLOCK_REALTIME as i64), ("monotonic", libc::CLOCK_MONOTONIC as i64)];
+    #[cfg(target_os = "linux")]
+    clocks.extend([
+        ("timer_abstime", libc::TIMER_ABSTIME as i64),
+        ("realtime_coarse", libc::CLOCK_REALTIME_COARSE as i64),
+        ("monotonic_coarse", libc::CLOCK_MONOTONIC_COARSE as i64),
+        ("monotonic_raw", libc::CLOCK_MONOTONIC_RAW as i64),
+        ("boottime", libc::CLOCK_BOOTTIME as i64),
+    ]);
+    for (k, v) in clocks {
+        ffi::mrb_hash_set(mrb, hash, mrb::symbol(mrb, k), mrb::int(mrb, v));
+    }
+    hash
+}
+
+/// Hijack.__real_clock(id) -> nanoseconds on the real clock `id`.
+unsafe extern "C" fn m_real_clock(mrb: *mut State, _self: Value) -> Value {
+    let Some(id) = mrb::as_int(arg(mrb, 0)) else { mrb::raise(mrb, argument_error(mrb), "a clock id is an Integer") };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    libc::clock_gettime(id as libc::clockid_t, &mut ts);
+    mrb::int(mrb, ts.tv_sec as i64 * 1_000_000_000 + ts.tv_nsec as i64)
+}
+
 /// call.__message_bytes: the bytes a sendmsg/recvmsg message holds (the sum
 /// of its iovecs).
 unsafe extern "C" fn c_message_bytes(mrb: *mut State, this: Value) -> Value {
@@ -897,6 +992,8 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"monotonic", m_monotonic, ARGS_NONE);
     function(mrb, m, c"__fault_log", m_fault_log, args_req(1));
     function(mrb, m, c"__blackhole", m_blackhole, ARGS_NONE);
+    function(mrb, m, c"__clocks", m_clocks, ARGS_NONE);
+    function(mrb, m, c"__real_clock", m_real_clock, args_req(1));
     function(mrb, m, c"__add_hook", m_add_hook, ARGS_REST);
     function(mrb, m, c"__enable_hook", m_enable_hook, args_req(2));
     function(mrb, m, c"__remove_hook", m_remove_hook, args_req(1));
@@ -928,6 +1025,11 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     method(mrb, call, c"__match", c_match, args_req(1));
     method(mrb, call, c"data", c_data, ARGS_NONE);
     method(mrb, call, c"__message_bytes", c_message_bytes, ARGS_NONE);
+    method(mrb, call, c"__timespec", c_get_timespec, args_req(1));
+    method(mrb, call, c"__set_timespec", c_set_timespec, args_req(2));
+    method(mrb, call, c"__set_timeval", c_set_timeval, args_req(2));
+    method(mrb, call, c"__set_time_t", c_set_time_t, args_req(2));
+    method(mrb, call, c"__replace_timespec", c_replace_timespec, args_req(2));
     method(mrb, call, c"data=", c_set_data, args_req(1));
     method(mrb, call, c"proceed", c_proceed, ARGS_NONE);
     method(mrb, call, c"result", c_result, ARGS_NONE);

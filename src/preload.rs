@@ -92,11 +92,14 @@ unsafe fn init() {
     let program = compile_program(first.state(), scripts, eval);
     match program {
         Ok(units) => {
+            vm::install(units);
+            let adopted = vm::adopt(first);
+            // After the scripts ran: what they put in the environment (the
+            // clock's anchor) follows too.
             if let Some(library) = library_path() {
                 follow::start(&library);
             }
-            vm::install(units);
-            if vm::adopt(first) {
+            if adopted {
                 libc::atexit(at_exit);
                 libc::pthread_atfork(Some(fork_prepare), Some(fork_parent), Some(fork_child));
             }
