@@ -2,6 +2,8 @@
 # BUILD_DIR set to the build under test).
 require "open3"
 require "tmpdir"
+require "json"
+require "fileutils"
 
 return if defined?(HijackBintest)
 

@@ -63,6 +63,16 @@ module Hijack
         --fault-log FILE                 one line per injected fault (default: hijack's log)
         --faults-summary                 the count per rule at each process's exit
 
+      Files (Hijack::FS; GLOB: `*` within a segment, `**` across them):
+        --redirect FROM=TO               e.g. /etc/hosts=/tmp/hosts or /srv/**=/tmp/fixture/**
+        --fake PATH=CONTENT_FILE         PATH exists, with CONTENT_FILE's bytes
+        --readonly GLOB                  writes, creates, renames, unlinks: EROFS
+        --hide GLOB                      every path call: ENOENT
+
+      Policy (Hijack::Policy):
+        --policy FILE.rb                 a Hijack::Policy.enforce/audit script
+        --audit FILE                     one JSON line per violation (default: hijack's log)
+
       Time (Hijack::Clock; every process of the tree sees the same clock):
         --time "2030-01-01 00:00:00"     travel there (UTC unless a zone is given), or
         --time @1893456000 | +1d | -3h   to seconds since 1970, or by a duration
@@ -207,6 +217,12 @@ module Hijack
         elsif FaultFlags::MODIFIERS.include?(arg)
           raise ArgumentError, "#{arg} applies to the fault flag before it (e.g. --fail read:EIO #{arg} 1)" if opts.faults.empty?
           opts.faults.last[arg[2..-1].to_sym] = FaultFlags.count(arg, option_value(arg, args))
+        elsif arg == "--policy"
+          opts.scripts << option_value(arg, args)
+        elsif arg == "--audit"
+          opts.env["HIJACK_AUDIT"] = File.expand_path(option_value(arg, args))
+        elsif %w[--redirect --fake --readonly --hide].include?(arg)
+          opts.evals << CLI.fs_ruby(arg, option_value(arg, args))
         elsif arg == "--time"
           value = option_value(arg, args)
           opts.clock[:time] = clock_value(arg, value)
@@ -235,6 +251,29 @@ module Hijack
       opts.evals.concat(opts.faults.map { |f| FaultFlags.to_ruby(f) })
       opts.evals.concat(clock_ruby(opts.clock))
       opts
+    end
+
+    # The Ruby for an FS flag, its value checked now.
+    def self.fs_ruby(flag, value)
+      case flag
+      when "--redirect", "--fake"
+        from, to = value.split("=", 2)
+        raise ArgumentError, "#{flag} #{value}: expected #{flag == '--fake' ? 'PATH=CONTENT_FILE' : 'FROM=TO'}" if from.to_s.empty? || to.to_s.empty?
+        if flag == "--fake"
+          raise ArgumentError, "#{flag} #{value}: no file #{to}" unless File.file?(to)
+          "Hijack::FS.fake(#{File.expand_path(from).inspect}, #{File.open(to, 'rb') { |f| f.read }.to_s.inspect})"
+        else
+          begin
+            Hijack::FS.check_redirect(from, to)
+          rescue ArgumentError => e
+            raise ArgumentError, "#{flag} #{value}: #{e.message}"
+          end
+          "Hijack::FS.redirect(#{File.expand_path(from).inspect} => #{File.expand_path(to).inspect})"
+        end
+      else
+        raise ArgumentError, "#{flag} needs a path or glob" if value.empty?
+        "Hijack::FS.#{flag[2..-1]}(#{File.expand_path(value).inspect})"
+      end
     end
 
     # --time VALUE: [:travel, "2030-..."] or [:offset, seconds]; checked now.

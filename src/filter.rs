@@ -166,30 +166,8 @@ impl Filter {
 /// or else the file its descriptor is open on.
 pub fn call_paths(id: usize, args: &[u64]) -> Vec<Vec<u8>> {
     let info = &CALLS[id];
-    let mut out = Vec::new();
-    let mut dirfd = libc::AT_FDCWD;
-    for (i, a) in info.args.iter().enumerate() {
-        match a.kind {
-            Kind::Dirfd => dirfd = args[i] as i32,
-            Kind::Path if args[i] != 0 => {
-                // SAFETY: the caller's C string argument.
-                let p = unsafe { std::ffi::CStr::from_ptr(args[i] as usize as *const libc::c_char) }.to_bytes();
-                if p.starts_with(b"/") {
-                    out.push(p.to_vec());
-                } else {
-                    let base = if dirfd == libc::AT_FDCWD { sys::cwd() } else { sys::fd_path(dirfd) };
-                    if let Some(mut b) = base {
-                        if !b.ends_with(b"/") {
-                            b.push(b'/');
-                        }
-                        b.extend_from_slice(p.strip_prefix(b"./").unwrap_or(p));
-                        out.push(b);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
+    let mut out: Vec<Vec<u8>> =
+        (0..info.args.len()).filter(|i| info.args[*i].kind == Kind::Path).filter_map(|i| absolute_path(id, args, i)).collect();
     if out.is_empty() {
         if let Some(i) = info.arg_of(Kind::Fd) {
             if let Some(p) = sys::fd_path(args[i] as i32) {
@@ -198,6 +176,32 @@ pub fn call_paths(id: usize, args: &[u64]) -> Vec<Vec<u8>> {
         }
     }
     out
+}
+
+/// The path argument `index` of a call, made absolute: a relative one is
+/// resolved against the directory descriptor before it, or the working
+/// directory. (`..` and symbolic links are left as they are.)
+pub fn absolute_path(id: usize, args: &[u64], index: usize) -> Option<Vec<u8>> {
+    let info = &CALLS[id];
+    if info.args.get(index)?.kind != Kind::Path || args[index] == 0 {
+        return None;
+    }
+    // SAFETY: the caller's C string argument.
+    let p = unsafe { std::ffi::CStr::from_ptr(args[index] as usize as *const libc::c_char) }.to_bytes();
+    if p.starts_with(b"/") {
+        return Some(p.to_vec());
+    }
+    let dirfd = (0..index).rev().find(|i| info.args[*i].kind == Kind::Dirfd).map(|i| args[i] as i32);
+    let base = match dirfd {
+        Some(fd) if fd != libc::AT_FDCWD => sys::fd_path(fd),
+        _ => sys::cwd(),
+    };
+    let mut b = base?;
+    if !b.ends_with(b"/") {
+        b.push(b'/');
+    }
+    b.extend_from_slice(p.strip_prefix(b"./").unwrap_or(p));
+    Some(b)
 }
 
 #[cfg(test)]

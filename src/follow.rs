@@ -22,6 +22,7 @@ pub const VARIABLES: &[&str] = &[
     "HIJACK_FAULT_LOG",
     "HIJACK_FAULTS_SUMMARY",
     "HIJACK_CLOCK",
+    "HIJACK_AUDIT",
 ];
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);

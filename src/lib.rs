@@ -26,6 +26,7 @@ pub mod ffi {
 
 pub mod blackhole;
 pub mod engine;
+pub mod fakefile;
 pub mod filter;
 pub mod follow;
 pub mod glob;

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 const UNOPENED: i32 = -1;
 static FD: AtomicI32 = AtomicI32::new(UNOPENED);
 static FAULT_FD: AtomicI32 = AtomicI32::new(UNOPENED);
+static AUDIT_FD: AtomicI32 = AtomicI32::new(UNOPENED);
 
 /// The descriptor of the log named by the variable `var` (opened once), or
 /// `fallback` when the variable is not set.
@@ -93,6 +94,11 @@ pub fn open() {
 /// Writes one line to the fault log (HIJACK_FAULT_LOG, default hijack's log).
 pub fn fault_line(text: &str) {
     write_line(fd_of(&FAULT_FD, "HIJACK_FAULT_LOG", fd), text);
+}
+
+/// Writes one line to the policy's audit log (HIJACK_AUDIT, default hijack's log).
+pub fn audit_line(text: &str) {
+    write_line(fd_of(&AUDIT_FD, "HIJACK_AUDIT", fd), text);
 }
 
 /// Writes `text` and a newline as one line of the log.

@@ -362,6 +362,15 @@ unsafe extern "C" fn m_fault_log(mrb: *mut State, _self: Value) -> Value {
     mrb::nil()
 }
 
+/// Hijack.__audit_log(line): one line to the audit log.
+unsafe extern "C" fn m_audit_log(mrb: *mut State, _self: Value) -> Value {
+    let s = ffi::mrb_obj_as_string(mrb, arg(mrb, 0));
+    if let Some(bytes) = mrb::as_bytes(s) {
+        log::audit_line(&String::from_utf8_lossy(bytes));
+    }
+    mrb::nil()
+}
+
 /// Hijack.__blackhole -> port of a listener on 127.0.0.1 whose backlog is
 /// full: a connect to it hangs (its SYNs are dropped) until the caller's own
 /// timeout, like one to a host behind a network partition.
@@ -465,6 +474,60 @@ unsafe extern "C" fn m_real_clock(mrb: *mut State, _self: Value) -> Value {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     libc::clock_gettime(id as libc::clockid_t, &mut ts);
     mrb::int(mrb, ts.tv_sec as i64 * 1_000_000_000 + ts.tv_nsec as i64)
+}
+
+/// call.__abs_path(i) -> the path argument i, made absolute (or nil).
+unsafe extern "C" fn c_abs_path(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    let i = arg_index(mrb, f, arg(mrb, 0));
+    match filter::absolute_path(f.id, &f.args[..f.nargs], i) {
+        Some(p) => mrb::str(mrb, &p),
+        None => mrb::nil(),
+    }
+}
+
+/// Hijack.glob?(pattern, path): hijack's glob matching (`*` within a
+/// segment, `**` across them).
+unsafe extern "C" fn m_glob(mrb: *mut State, _self: Value) -> Value {
+    match (mrb::as_bytes(arg(mrb, 0)), mrb::as_bytes(arg(mrb, 1))) {
+        (Some(p), Some(t)) => mrb::boolean(crate::glob::matches(p, t)),
+        _ => mrb::raise(mrb, argument_error(mrb), "Hijack.glob?(pattern, path) takes two Strings"),
+    }
+}
+
+/// Hijack.__fake_path(name, content) -> the path of a private file named
+/// like `name` holding `content` (removed when the process that made it
+/// exits).
+unsafe extern "C" fn m_fake_path(mrb: *mut State, _self: Value) -> Value {
+    let (Some(name), Some(content)) = (mrb::as_bytes(arg(mrb, 0)), mrb::as_bytes(arg(mrb, 1))) else {
+        mrb::raise(mrb, argument_error(mrb), "__fake_path(name, content) takes Strings")
+    };
+    let made = crate::fakefile::make(&String::from_utf8_lossy(name), content);
+    match made {
+        Ok(path) => mrb::str(mrb, path.as_bytes()),
+        Err(_) => mrb::raise(mrb, hijack_error(mrb), "could not make a fake file"),
+    }
+}
+
+/// Hijack.__open_flags -> the O_* flags that make an open write.
+unsafe extern "C" fn m_open_flags(mrb: *mut State, _self: Value) -> Value {
+    let hash = ffi::mrb_hash_new(mrb);
+    for (k, v) in [
+        ("wronly", libc::O_WRONLY),
+        ("rdwr", libc::O_RDWR),
+        ("creat", libc::O_CREAT),
+        ("trunc", libc::O_TRUNC),
+        ("append", libc::O_APPEND),
+    ] {
+        ffi::mrb_hash_set(mrb, hash, mrb::symbol(mrb, k), mrb::int(mrb, v as i64));
+    }
+    hash
+}
+
+/// Hijack.__argv0 -> the program's name (argv[0]).
+unsafe extern "C" fn m_argv0(mrb: *mut State, _self: Value) -> Value {
+    let name = std::env::args_os().next().map(|a| a.to_string_lossy().into_owned()).unwrap_or_default();
+    mrb::str(mrb, name.as_bytes())
 }
 
 /// call.__message_bytes: the bytes a sendmsg/recvmsg message holds (the sum
@@ -991,8 +1054,13 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"__abort", m_abort, ARGS_NONE);
     function(mrb, m, c"monotonic", m_monotonic, ARGS_NONE);
     function(mrb, m, c"__fault_log", m_fault_log, args_req(1));
+    function(mrb, m, c"__audit_log", m_audit_log, args_req(1));
     function(mrb, m, c"__blackhole", m_blackhole, ARGS_NONE);
     function(mrb, m, c"__clocks", m_clocks, ARGS_NONE);
+    function(mrb, m, c"glob?", m_glob, args_req(2));
+    function(mrb, m, c"__fake_path", m_fake_path, args_req(2));
+    function(mrb, m, c"__open_flags", m_open_flags, ARGS_NONE);
+    function(mrb, m, c"__argv0", m_argv0, ARGS_NONE);
     function(mrb, m, c"__real_clock", m_real_clock, args_req(1));
     function(mrb, m, c"__add_hook", m_add_hook, ARGS_REST);
     function(mrb, m, c"__enable_hook", m_enable_hook, args_req(2));
@@ -1026,6 +1094,7 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     method(mrb, call, c"data", c_data, ARGS_NONE);
     method(mrb, call, c"__message_bytes", c_message_bytes, ARGS_NONE);
     method(mrb, call, c"__timespec", c_get_timespec, args_req(1));
+    method(mrb, call, c"__abs_path", c_abs_path, args_req(1));
     method(mrb, call, c"__set_timespec", c_set_timespec, args_req(2));
     method(mrb, call, c"__set_timeval", c_set_timeval, args_req(2));
     method(mrb, call, c"__set_time_t", c_set_time_t, args_req(2));

@@ -1,4 +1,6 @@
-# mrbtest: the fault verbs, through Hijack.simulate.
+# mrbtest: the fault verbs, through Hijack.simulate. (The faults these tests
+# inject on purpose are logged nowhere.)
+Hijack.__setenv("HIJACK_FAULT_LOG", "/dev/null")
 def without_hooks
   Hijack.hooks.each { |h| Hijack.off(h) }
   yield

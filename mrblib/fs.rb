@@ -1,0 +1,140 @@
+# Hijack::FS: fake and redirected files, read-only and hidden paths, for a
+# program and every process it starts (FakeFS's idea, any program's reach).
+#
+#   Hijack::FS.redirect "/etc/hosts" => "/tmp/test-hosts", "/srv/data/**" => "/tmp/fixture/**"
+#   Hijack::FS.fake "/etc/motd", "hello\n"     # a file that exists only for this process tree
+#                                             # (each process has a private copy, made on first
+#                                             # use, removed at its exit)
+#   Hijack::FS.readonly "/srv/**"              # writes, creates, renames, unlinks, truncates: EROFS
+#   Hijack::FS.hide "/home/*/.ssh/**"          # ENOENT for every path call
+#
+# Every call of the table with a path argument is covered (opens, stdio
+# opens, the stat family, access, exec, unlink, rename, mkdir, readlink,
+# ...); relative paths are resolved first. Globs: `*` within a segment, `**`
+# across them. Directory listings are not changed (readdir is not
+# interposed): a hidden file is still listed, a fake one is not.
+module Hijack
+  module FS
+    WRITE_CALLS = %i[creat creat64 unlink unlinkat rename renameat renameat2 mkdir mkdirat rmdir
+                     truncate truncate64 chmod chown link symlink].freeze
+    OPEN_CALLS = %i[open open64 openat openat64 __open_2 __open64_2 __openat_2 __openat64_2].freeze
+    STDIO_CALLS = %i[fopen fopen64 freopen].freeze
+
+    @rules = []
+    @fakes = {}
+    @hook = nil
+
+    class << self
+      def redirect(map = {}, **pairs)
+        map.merge(pairs).each do |from, to|
+          check_redirect(from.to_s, to.to_s)
+          add(:redirect, absolute(from.to_s), absolute(to.to_s))
+        end
+        self
+      end
+
+      def check_redirect(from, to)
+        exact = !from.include?("*") && !to.include?("*")
+        tree = from.end_with?("/**") && to.end_with?("/**") && !from[0..-4].include?("*") && !to[0..-4].include?("*")
+        return if exact || tree
+        raise ArgumentError, "redirect takes exact paths or DIR/** => DIR/**, not #{from.inspect} => #{to.inspect}"
+      end
+
+      def fake(path, content)
+        add(:fake, absolute(path.to_s), content.to_s)
+      end
+
+      def readonly(*globs)
+        globs.flatten.each { |g| add(:readonly, absolute(g.to_s), nil) }
+        self
+      end
+
+      def hide(*globs)
+        globs.flatten.each { |g| add(:hide, absolute(g.to_s), nil) }
+        self
+      end
+
+      def rules
+        @rules.dup
+      end
+
+      def absolute(path)
+        raise ArgumentError, "a path pattern cannot be empty" if path.empty?
+        path.start_with?("/") ? path : File.expand_path(path)
+      end
+
+      def add(kind, pattern, extra)
+        @rules << [kind, pattern, extra]
+        install
+        self
+      end
+
+      # One before-hook on every call with a path, whose native filter is
+      # the union of the rules' patterns: other paths never enter Ruby.
+      def install
+        Hijack.off(@hook) if @hook
+        patterns = @rules.map { |kind, pattern, _| kind == :redirect && pattern.end_with?("/**") ? [pattern, pattern[0..-4]] : pattern }.flatten.uniq
+        @hook = Hijack.before(*path_calls, path: patterns) { |call| FS.apply(call) }
+      end
+
+      def path_calls
+        @path_calls ||= Hijack.__table.select { |row| row[1].any? { |_, kind, _| kind == :path } }.map(&:first)
+      end
+
+      def apply(call)
+        kinds = call.__kinds
+        kinds.each_with_index do |kind, i|
+          next unless kind == :path
+          path = call.__abs_path(i)
+          next unless path
+          @rules.each do |rule, pattern, extra|
+            case rule
+            when :hide
+              raise Errno::ENOENT if Hijack.glob?(pattern, path)
+            when :readonly
+              raise Errno::EROFS if Hijack.glob?(pattern, path) && writes?(call, i)
+            when :fake
+              if path == pattern
+                call.__set_arg(i, fake_path(pattern, extra))
+                break
+              end
+            when :redirect
+              target = redirected(pattern, extra, path)
+              if target
+                call.__set_arg(i, target)
+                break
+              end
+            end
+          end
+        end
+      end
+
+      def redirected(from, to, path)
+        return to if path == from
+        return nil unless from.end_with?("/**")
+        base = from[0..-4]
+        return to[0..-4] if path == base
+        return nil unless path.start_with?("#{base}/")
+        "#{to[0..-4]}#{path[base.size..-1]}"
+      end
+
+      # The file behind a fake path in this process (made on first use).
+      def fake_path(path, content)
+        @fakes[path] ||= Hijack.__fake_path(File.basename(path), content)
+      end
+
+      # Whether the call writes through its path argument `i`.
+      def writes?(call, _i)
+        name = call.name
+        return true if WRITE_CALLS.include?(name)
+        if OPEN_CALLS.include?(name)
+          f = Hijack.__open_flags
+          mask = f[:wronly] | f[:rdwr] | f[:creat] | f[:trunc] | f[:append]
+          return call.flags & mask != 0
+        end
+        return call.mode.to_s.count("wa+") > 0 if STDIO_CALLS.include?(name)
+        false
+      end
+    end
+  end
+end

@@ -1,0 +1,163 @@
+# Hijack::Policy: allow/deny rules for files, peers and programs, with an
+# audit trail.
+#
+#   Hijack::Policy.enforce do            # or Hijack::Policy.audit: log but allow
+#     allow_read  "/usr/**", "/lib/**", "/etc/**", Dir.pwd + "/**"
+#     allow_write "/tmp/**"
+#     allow_connect "127.0.0.1:*", "[::1]:*"
+#     allow_exec "/usr/bin/git", "/bin/sh"
+#     deny_all_else
+#   end
+#
+# Without deny_all_else nothing is denied. A violation fails with EACCES
+# (EPERM for exec) and writes one JSON line to the audit log (HIJACK_AUDIT,
+# `hijack run --audit FILE`; default hijack's log); each process lists what
+# it denied at exit. What a preload library cannot stop: raw system calls,
+# static binaries, a program that rewrites its own memory: for a boundary,
+# use a kernel mechanism (Landlock, seccomp, namespaces/containers).
+module Hijack
+  module Policy
+    READ_CALLS = %i[open open64 openat openat64 __open_2 __open64_2 __openat_2 __openat64_2 fopen fopen64 freopen
+                    stat lstat fstatat stat64 lstat64 fstatat64 statx access faccessat readlink].freeze
+    EXEC_CALLS = %i[execve execv execvp execvpe execl execlp execle posix_spawn posix_spawnp].freeze
+    SHELL_CALLS = %i[system popen].freeze
+
+    # The rules, as the block of enforce/audit states them.
+    class Rules
+      attr_reader :allowed, :deny_rest
+
+      def initialize
+        @allowed = { read: [], write: [], connect: [], exec: [] }
+        @deny_rest = false
+      end
+
+      def allow_read(*globs)
+        @allowed[:read].concat(globs.flatten.map { |g| FS.absolute(g.to_s) })
+      end
+
+      def allow_write(*globs)
+        @allowed[:write].concat(globs.flatten.map { |g| FS.absolute(g.to_s) })
+      end
+
+      def allow_connect(*peers)
+        @allowed[:connect].concat(peers.flatten.map(&:to_s))
+      end
+
+      def allow_exec(*paths)
+        @allowed[:exec].concat(paths.flatten.map { |g| FS.absolute(g.to_s) })
+      end
+
+      def deny_all_else
+        @deny_rest = true
+      end
+    end
+
+    class << self
+      def enforce(&block)
+        apply(:enforce, block)
+      end
+
+      def audit(&block)
+        apply(:audit, block)
+      end
+
+      def apply(mode, block)
+        raise ArgumentError, "Hijack::Policy.#{mode} needs a block" unless block
+        rules = Rules.new
+        rules.instance_eval(&block)
+        @mode = mode
+        @rules = rules
+        @denied = {}
+        install
+        self
+      end
+
+      def install
+        return if @installed
+        @installed = true
+        calls = (READ_CALLS + FS::WRITE_CALLS + EXEC_CALLS + SHELL_CALLS + [:connect]).uniq & Hijack.calls
+        Hijack.before(*calls) { |call| Policy.check(call) }
+        Hijack.at_exit do
+          unless @denied.empty?
+            list = @denied.map { |what, n| "#{what} (#{n})" }.join(", ")
+            Hijack.log("hijack: policy #{@mode == :enforce ? 'denied' : 'would deny'} in pid #{Hijack.pid}: #{list}")
+          end
+        end
+      end
+
+      # [category, subject] pairs the call touches.
+      def subjects(call)
+        name = call.name
+        return [[:connect, peer(call)]].compact.reject { |_, s| s.nil? } if name == :connect
+        return [[:exec, "/bin/sh"]] if SHELL_CALLS.include?(name)
+        out = []
+        call.__kinds.each_with_index do |kind, i|
+          next unless kind == :path
+          path = call.__abs_path(i)
+          next unless path
+          if EXEC_CALLS.include?(name)
+            out << [:exec, executable(call, i, path)]
+          elsif FS::WRITE_CALLS.include?(name) || FS.writes?(call, i)
+            out << [:write, path]
+          else
+            out << [:read, path]
+          end
+        end
+        out
+      end
+
+      # The program an exec call runs: execvp and friends search PATH.
+      def executable(call, i, path)
+        given = call.args[i].to_s
+        return path if given.include?("/") || !%i[execvp execvpe execlp posix_spawnp].include?(call.name)
+        CLI.resolve(given, Hijack.__getenv("PATH").to_s) || path
+      end
+
+      def peer(call)
+        family = call.family
+        return nil unless family == :inet || family == :inet6
+        host = family == :inet6 ? "[#{call.host}]" : call.host
+        "#{host}:#{call.port}"
+      end
+
+      def allowed?(category, subject)
+        @rules.allowed[category].any? { |pattern| Hijack.glob?(pattern, subject) }
+      end
+
+      def check(call)
+        return unless @rules && @rules.deny_rest
+        subjects(call).each do |category, subject|
+          next if allowed?(category, subject)
+          key = "#{call.name} #{subject}"
+          @denied[key] = (@denied[key] || 0) + 1
+          record(call, category, subject)
+          next if @mode == :audit
+          raise(category == :exec ? Errno::EPERM : Errno::EACCES)
+        end
+      end
+
+      def record(call, category, subject)
+        field = category == :connect ? "peer" : "path"
+        Hijack.__audit_log(
+          "{\"time\":#{format('%.6f', Time.now.to_f)},\"pid\":#{Hijack.pid},\"argv0\":#{json(Hijack.__argv0)}," \
+          "\"call\":#{json(call.name.to_s)},\"#{field}\":#{json(subject)},\"rule\":\"deny_all_else (#{category})\"," \
+          "\"action\":\"#{@mode == :enforce ? 'denied' : 'audited'}\"}"
+        )
+      end
+
+      def json(s)
+        out = "\""
+        s.to_s.each_char do |c|
+          out << case c
+                 when "\"" then "\\\""
+                 when "\\" then "\\\\"
+                 when "\n" then "\\n"
+                 when "\t" then "\\t"
+                 else c.ord < 0x20 ? format("\\u%04x", c.ord) : c
+                 end
+        end
+        out << "\""
+      end
+    end
+  end
+end
