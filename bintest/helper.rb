@@ -57,7 +57,7 @@ module HijackBintest
       Dir.mkdir(dir) unless Dir.exist?(dir)
       out = File.join(dir, name)
       src = File.join(ROOT, "test", "programs", "#{name}.c")
-      flags = target_bits == 32 ? ["-m32"] : []
+      flags = target_bits == 32 ? ["-m32", "-pthread"] : ["-pthread"]
       system("cc", "-O2", *flags, "-o", out, src) or raise "cannot build #{src}"
       out
     end

@@ -69,6 +69,16 @@ module Hijack
         --readonly GLOB                  writes, creates, renames, unlinks: EROFS
         --hide GLOB                      every path call: ENOENT
 
+      Tracing (Hijack.trace; every process and thread of the tree):
+        --trace CALLS                    names and groups: file, net, process, time, memory, all
+        -o, --output FILE                where the trace goes (default: hijack's log)
+        --format strace|jsonl|chrome     strace's lines, JSON lines, or a Chrome/Perfetto trace
+        -T                               each call's duration (strace format)
+        --strsize N                      how much of strings and buffers is shown (default 32)
+        --summary                        a table of calls, errors, time and bytes at the end
+                                         (hijack then waits for the command: exit status the
+                                         command's, 128+N for signal N)
+
       Policy (Hijack::Policy):
         --policy FILE.rb                 a Hijack::Policy.enforce/audit script
         --audit FILE                     one JSON line per violation (default: hijack's log)
@@ -190,12 +200,12 @@ module Hijack
     end
 
     # The parsed options of `hijack run`.
-    RunOptions = Struct.new(:scripts, :evals, :command, :follow, :faults, :env, :clock)
+    RunOptions = Struct.new(:scripts, :evals, :command, :follow, :faults, :env, :clock, :trace)
 
     # Parses `run`'s arguments; raises ArgumentError with a message for the user.
     def self.parse_run(args)
       args = args.dup
-      opts = RunOptions.new([], [], [], true, [], {}, {})
+      opts = RunOptions.new([], [], [], true, [], {}, {}, { format: :strace, to: "-", time: false, strsize: 32 })
       until args.empty?
         arg = args.shift
         if arg == "--"
@@ -217,6 +227,25 @@ module Hijack
         elsif FaultFlags::MODIFIERS.include?(arg)
           raise ArgumentError, "#{arg} applies to the fault flag before it (e.g. --fail read:EIO #{arg} 1)" if opts.faults.empty?
           opts.faults.last[arg[2..-1].to_sym] = FaultFlags.count(arg, option_value(arg, args))
+        elsif arg == "--trace" || arg.start_with?("--trace=")
+          value = arg == "--trace" ? option_value(arg, args) : arg[8..-1]
+          begin
+            opts.trace[:calls] = Trace.expand(value.split(","))
+          rescue ArgumentError
+            raise ArgumentError, "--trace #{value}: expected call names or groups (file, net, process, time, memory, all)"
+          end
+        elsif arg == "-o" || arg == "--output"
+          opts.trace[:to] = File.expand_path(option_value(arg, args))
+        elsif arg == "--format" || arg.start_with?("--format=")
+          value = arg == "--format" ? option_value(arg, args) : arg[9..-1]
+          raise ArgumentError, "--format #{value}: expected strace, jsonl or chrome" unless %w[strace jsonl chrome].include?(value)
+          opts.trace[:format] = value.to_sym
+        elsif arg == "-T"
+          opts.trace[:time] = true
+        elsif arg == "--strsize"
+          opts.trace[:strsize] = FaultFlags.count(arg, option_value(arg, args))
+        elsif arg == "--summary"
+          opts.trace[:summary] = true
         elsif arg == "--policy"
           opts.scripts << option_value(arg, args)
         elsif arg == "--audit"
@@ -250,6 +279,11 @@ module Hijack
       raise ArgumentError, "run needs a command to run" if opts.command.empty?
       opts.evals.concat(opts.faults.map { |f| FaultFlags.to_ruby(f) })
       opts.evals.concat(clock_ruby(opts.clock))
+      t = opts.trace
+      if t[:calls]
+        opts.evals << "Hijack.trace(#{t[:calls].map(&:inspect).join(', ')}, to: #{t[:to].inspect}, " \
+                      "format: :#{t[:format]}, time: #{t[:time]}, strsize: #{t[:strsize]})"
+      end
       opts
     end
 
@@ -346,6 +380,8 @@ module Hijack
       end
 
       warn_about_sip(opts.command[0]) if Hijack.platform == "darwin"
+      prepare_trace_output(opts.trace)
+      return run_with_summary(opts) if opts.trace[:summary]
       errno = Hijack.__exec(*opts.command)
       reason = SystemCallError.new(nil, errno).message
       fail_with(errno == Errno::ENOENT::Errno ? EX_NOTFOUND : EX_NOEXEC, "cannot run #{opts.command[0]}: #{reason}")
@@ -414,6 +450,31 @@ module Hijack
 
     def read_file(path)
       File.open(path, "rb") { |f| f.read }.to_s
+    end
+
+    # A trace file starts empty (a Chrome trace with its opening bracket).
+    def prepare_trace_output(trace)
+      return unless trace[:calls] && trace[:to] != "-"
+      File.open(trace[:to], "w") { |f| f.write(trace[:format] == :chrome ? "[\n" : "") }
+    end
+
+    # --summary: the command runs as a child, counted by every process of
+    # the tree; the table follows its end. Exit status: the command's, or
+    # 128+N when signal N killed it.
+    def run_with_summary(opts)
+      file = File.join(Hijack.__getenv("TMPDIR").to_s.empty? ? "/tmp" : Hijack.__getenv("TMPDIR"),
+                       "hijack-summary-#{Hijack.pid}-#{Time.now.usec}")
+      File.open(file, "w") {}
+      calls = opts.trace[:calls] || Trace.expand([:all])
+      code = "Hijack.count_calls(#{calls.map(&:inspect).join(', ')}, to: #{file.inspect})"
+      evals = (Hijack.__getenv("HIJACK_EVAL").to_s.split("\n") + [code]).join("\n")
+      Hijack.__setenv("HIJACK_EVAL", evals)
+      status, signal, errno = Hijack.__spawn_wait(*opts.command)
+      lines = File.open(file, "r") { |f| f.read }.to_s.split("\n")
+      File.delete(file)
+      return fail_with(EX_NOTFOUND, "cannot run #{opts.command[0]}: #{SystemCallError.new(nil, errno).message}") if errno != 0
+      @err.print Trace.summary_table(lines)
+      signal > 0 ? 128 + signal : status
     end
 
     SIP_PATHS = %w[/bin/ /usr/bin/ /sbin/ /usr/sbin/ /System/].freeze

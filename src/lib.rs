@@ -26,6 +26,7 @@ pub mod ffi {
 
 pub mod blackhole;
 pub mod engine;
+pub mod errnames;
 pub mod fakefile;
 pub mod filter;
 pub mod follow;
@@ -43,6 +44,8 @@ pub mod regex;
 pub mod script;
 pub mod shared;
 pub mod sockaddr;
+pub mod spawn;
 pub mod sys;
 pub mod table;
+pub mod tracefile;
 pub mod vm;

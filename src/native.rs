@@ -362,6 +362,119 @@ unsafe extern "C" fn m_fault_log(mrb: *mut State, _self: Value) -> Value {
     mrb::nil()
 }
 
+/// Hijack.__constants -> {open: [[name, value], ...], af: ..., sock: ...,
+/// msg: ..., clock: ..., at_fdcwd: n}: for decoding arguments symbolically.
+unsafe extern "C" fn m_constants(mrb: *mut State, _self: Value) -> Value {
+    let hash = ffi::mrb_hash_new(mrb);
+    let table = |mrb: *mut State, rows: &[(&str, i64)]| {
+        let ary = ffi::mrb_ary_new_capa(mrb, rows.len() as _);
+        for (name, v) in rows {
+            let pair = [mrb::str(mrb, name.as_bytes()), mrb::int(mrb, *v)];
+            ffi::mrb_ary_push(mrb, ary, ffi::mrb_ary_new_from_values(mrb, 2, pair.as_ptr()));
+        }
+        ary
+    };
+    #[allow(unused_mut)]
+    let mut open: Vec<(&str, i64)> = vec![
+        ("O_WRONLY", libc::O_WRONLY as i64),
+        ("O_RDWR", libc::O_RDWR as i64),
+        ("O_CREAT", libc::O_CREAT as i64),
+        ("O_EXCL", libc::O_EXCL as i64),
+        ("O_NOCTTY", libc::O_NOCTTY as i64),
+        ("O_TRUNC", libc::O_TRUNC as i64),
+        ("O_APPEND", libc::O_APPEND as i64),
+        ("O_NONBLOCK", libc::O_NONBLOCK as i64),
+        ("O_DSYNC", libc::O_DSYNC as i64),
+        ("O_SYNC", libc::O_SYNC as i64),
+        ("O_DIRECTORY", libc::O_DIRECTORY as i64),
+        ("O_NOFOLLOW", libc::O_NOFOLLOW as i64),
+        ("O_CLOEXEC", libc::O_CLOEXEC as i64),
+    ];
+    #[cfg(target_os = "linux")]
+    open.extend([
+        ("O_LARGEFILE", libc::O_LARGEFILE as i64),
+        ("O_NOATIME", libc::O_NOATIME as i64),
+        ("O_PATH", libc::O_PATH as i64),
+        ("O_TMPFILE", libc::O_TMPFILE as i64),
+        ("O_DIRECT", libc::O_DIRECT as i64),
+    ]);
+    let af = [("AF_UNIX", libc::AF_UNIX as i64), ("AF_INET", libc::AF_INET as i64), ("AF_INET6", libc::AF_INET6 as i64)];
+    #[allow(unused_mut)]
+    let mut sock: Vec<(&str, i64)> = vec![
+        ("SOCK_STREAM", libc::SOCK_STREAM as i64),
+        ("SOCK_DGRAM", libc::SOCK_DGRAM as i64),
+        ("SOCK_RAW", libc::SOCK_RAW as i64),
+        ("SOCK_SEQPACKET", libc::SOCK_SEQPACKET as i64),
+    ];
+    #[cfg(target_os = "linux")]
+    sock.extend([("SOCK_NONBLOCK", libc::SOCK_NONBLOCK as i64), ("SOCK_CLOEXEC", libc::SOCK_CLOEXEC as i64)]);
+    let msg = [
+        ("MSG_OOB", libc::MSG_OOB as i64),
+        ("MSG_PEEK", libc::MSG_PEEK as i64),
+        ("MSG_DONTWAIT", libc::MSG_DONTWAIT as i64),
+        ("MSG_WAITALL", libc::MSG_WAITALL as i64),
+        ("MSG_NOSIGNAL", libc::MSG_NOSIGNAL as i64),
+    ];
+    #[allow(unused_mut)]
+    let mut clock: Vec<(&str, i64)> =
+        vec![("CLOCK_REALTIME", libc::CLOCK_REALTIME as i64), ("CLOCK_MONOTONIC", libc::CLOCK_MONOTONIC as i64)];
+    #[cfg(target_os = "linux")]
+    clock.extend([
+        ("CLOCK_PROCESS_CPUTIME_ID", libc::CLOCK_PROCESS_CPUTIME_ID as i64),
+        ("CLOCK_THREAD_CPUTIME_ID", libc::CLOCK_THREAD_CPUTIME_ID as i64),
+        ("CLOCK_MONOTONIC_RAW", libc::CLOCK_MONOTONIC_RAW as i64),
+        ("CLOCK_REALTIME_COARSE", libc::CLOCK_REALTIME_COARSE as i64),
+        ("CLOCK_MONOTONIC_COARSE", libc::CLOCK_MONOTONIC_COARSE as i64),
+        ("CLOCK_BOOTTIME", libc::CLOCK_BOOTTIME as i64),
+    ]);
+    for (k, rows) in [("open", &open[..]), ("af", &af[..]), ("sock", &sock[..]), ("msg", &msg[..]), ("clock", &clock[..])] {
+        ffi::mrb_hash_set(mrb, hash, mrb::symbol(mrb, k), table(mrb, rows));
+    }
+    ffi::mrb_hash_set(mrb, hash, mrb::symbol(mrb, "at_fdcwd"), mrb::int(mrb, libc::AT_FDCWD as i64));
+    hash
+}
+
+/// Hijack.__errno_name(n) -> ["ENOENT", "No such file or directory"]
+unsafe extern "C" fn m_errno_name(mrb: *mut State, _self: Value) -> Value {
+    let n = mrb::as_int(arg(mrb, 0)).unwrap_or(0) as i32;
+    let name = crate::errnames::name(n).map(str::to_string).unwrap_or_else(|| format!("E{n}"));
+    let text = CStr::from_ptr(libc::strerror(n)).to_string_lossy().into_owned();
+    let row = [mrb::str(mrb, name.as_bytes()), mrb::str(mrb, text.as_bytes())];
+    ffi::mrb_ary_new_from_values(mrb, 2, row.as_ptr())
+}
+
+/// Hijack.__trace_write(path, line): appends one line to the trace file
+/// `path` (opened once per process, O_APPEND; one write(2) per line, so
+/// lines from threads and processes never tear or interleave, and nothing
+/// waits in a buffer when the process dies). "-" is hijack's log.
+unsafe extern "C" fn m_trace_write(mrb: *mut State, _self: Value) -> Value {
+    let (Some(path), Some(line)) = (mrb::as_bytes(arg(mrb, 0)), mrb::as_bytes(arg(mrb, 1))) else {
+        mrb::raise(mrb, argument_error(mrb), "__trace_write(path, line) takes Strings")
+    };
+    if crate::tracefile::write(path, line).is_err() {
+        log::line("hijack: cannot write the trace file");
+    }
+    mrb::nil()
+}
+
+/// Hijack.__spawn_wait(file, *args) -> [exit status, signal or 0, errno]:
+/// runs the command as a child (execvp), forwards INT, TERM, HUP, QUIT,
+/// USR1, USR2 and WINCH to it, and waits for it.
+unsafe extern "C" fn m_spawn_wait(mrb: *mut State, _self: Value) -> Value {
+    let outcome = {
+        let argv: Option<Vec<CString>> = mrb::args(mrb).iter().map(|v| mrb::as_bytes(*v).and_then(|b| CString::new(b).ok())).collect();
+        match argv {
+            Some(argv) if !argv.is_empty() => crate::spawn::run(&argv),
+            _ => Err(libc::EINVAL),
+        }
+    };
+    let row = match outcome {
+        Ok((status, signal)) => [mrb::int(mrb, status as i64), mrb::int(mrb, signal as i64), mrb::int(mrb, 0)],
+        Err(e) => [mrb::int(mrb, 0), mrb::int(mrb, 0), mrb::int(mrb, e as i64)],
+    };
+    ffi::mrb_ary_new_from_values(mrb, 3, row.as_ptr())
+}
+
 /// Hijack.__audit_log(line): one line to the audit log.
 unsafe extern "C" fn m_audit_log(mrb: *mut State, _self: Value) -> Value {
     let s = ffi::mrb_obj_as_string(mrb, arg(mrb, 0));
@@ -452,6 +565,7 @@ unsafe extern "C" fn c_replace_timespec(mrb: *mut State, this: Value) -> Value {
 /// Hijack.__clocks -> {realtime: 0, monotonic: 1, ...} and TIMER_ABSTIME.
 unsafe extern "C" fn m_clocks(mrb: *mut State, _self: Value) -> Value {
     let hash = ffi::mrb_hash_new(mrb);
+    #[allow(unused_mut)]
     let mut clocks: Vec<(&str, i64)> =
         vec![("realtime", libc::CLOCK_REALTIME as i64), ("monotonic", libc::CLOCK_MONOTONIC as i64)];
     #[cfg(target_os = "linux")]
@@ -474,6 +588,51 @@ unsafe extern "C" fn m_real_clock(mrb: *mut State, _self: Value) -> Value {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     libc::clock_gettime(id as libc::clockid_t, &mut ts);
     mrb::int(mrb, ts.tv_sec as i64 * 1_000_000_000 + ts.tv_nsec as i64)
+}
+
+/// call.__word(i) -> argument i as the raw machine word.
+unsafe extern "C" fn c_word(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    let i = arg_index(mrb, f, arg(mrb, 0));
+    mrb::int(mrb, f.args[i] as i64)
+}
+
+/// call.__variadic?
+unsafe extern "C" fn c_variadic(mrb: *mut State, this: Value) -> Value {
+    mrb::boolean(frame(mrb, this).info().variadic)
+}
+
+/// call.__buffer -> :in, :out or nil (whether the buffer is read or filled)
+unsafe extern "C" fn c_buffer(mrb: *mut State, this: Value) -> Value {
+    match frame(mrb, this).info().buffer {
+        BufDir::In => mrb::symbol(mrb, "in"),
+        BufDir::Out => mrb::symbol(mrb, "out"),
+        BufDir::NoBuf => mrb::nil(),
+    }
+}
+
+/// call.__returns_pointer?
+unsafe extern "C" fn c_returns_pointer(mrb: *mut State, this: Value) -> Value {
+    mrb::boolean(frame(mrb, this).info().returns_pointer)
+}
+
+/// call.__errors -> :minus_one, :null, :code or :none (the error convention)
+unsafe extern "C" fn c_errors(mrb: *mut State, this: Value) -> Value {
+    let name = match frame(mrb, this).info().errors {
+        Errors::MinusOne => "minus_one",
+        Errors::Null => "null",
+        Errors::Code => "code",
+        Errors::None => "none",
+    };
+    mrb::symbol(mrb, name)
+}
+
+/// call.__error_code -> the error number: the result for calls that return
+/// it, errno for the others.
+unsafe extern "C" fn c_error_code(mrb: *mut State, this: Value) -> Value {
+    let f = frame(mrb, this);
+    let code = if f.info().errors == Errors::Code { f.result } else { f.errno as i64 };
+    mrb::int(mrb, code)
 }
 
 /// call.__abs_path(i) -> the path argument i, made absolute (or nil).
@@ -1055,6 +1214,10 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"monotonic", m_monotonic, ARGS_NONE);
     function(mrb, m, c"__fault_log", m_fault_log, args_req(1));
     function(mrb, m, c"__audit_log", m_audit_log, args_req(1));
+    function(mrb, m, c"__constants", m_constants, ARGS_NONE);
+    function(mrb, m, c"__errno_name", m_errno_name, args_req(1));
+    function(mrb, m, c"__trace_write", m_trace_write, args_req(2));
+    function(mrb, m, c"__spawn_wait", m_spawn_wait, ARGS_REST);
     function(mrb, m, c"__blackhole", m_blackhole, ARGS_NONE);
     function(mrb, m, c"__clocks", m_clocks, ARGS_NONE);
     function(mrb, m, c"glob?", m_glob, args_req(2));
@@ -1095,6 +1258,12 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     method(mrb, call, c"__message_bytes", c_message_bytes, ARGS_NONE);
     method(mrb, call, c"__timespec", c_get_timespec, args_req(1));
     method(mrb, call, c"__abs_path", c_abs_path, args_req(1));
+    method(mrb, call, c"__word", c_word, args_req(1));
+    method(mrb, call, c"__variadic?", c_variadic, ARGS_NONE);
+    method(mrb, call, c"__buffer", c_buffer, ARGS_NONE);
+    method(mrb, call, c"__returns_pointer?", c_returns_pointer, ARGS_NONE);
+    method(mrb, call, c"__errors", c_errors, ARGS_NONE);
+    method(mrb, call, c"__error_code", c_error_code, ARGS_NONE);
     method(mrb, call, c"__set_timespec", c_set_timespec, args_req(2));
     method(mrb, call, c"__set_timeval", c_set_timeval, args_req(2));
     method(mrb, call, c"__set_time_t", c_set_time_t, args_req(2));

@@ -4,15 +4,21 @@
 
 use std::ffi::{c_void, CStr};
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 pub struct Real<F> {
     name: &'static CStr,
     ptr: AtomicPtr<c_void>,
-    /// Set while dlsym runs: a call that dlsym itself makes (an allocation)
-    /// finds no real function rather than recursing.
-    resolving: AtomicBool,
     _fn: PhantomData<F>,
+}
+
+thread_local! {
+    // Set while this thread runs dlsym: a call dlsym itself makes (an
+    // allocation) finds no real function rather than recursing. Per thread:
+    // another thread resolving the same name at the same time must wait
+    // for nothing and find it.
+    static RESOLVING: Cell<bool> = const { Cell::new(false) };
 }
 
 // SAFETY: only an address is shared, and it is written atomically.
@@ -20,7 +26,7 @@ unsafe impl<F> Sync for Real<F> {}
 
 impl<F: Copy> Real<F> {
     pub const fn new(name: &'static CStr) -> Self {
-        Real { name, ptr: AtomicPtr::new(std::ptr::null_mut()), resolving: AtomicBool::new(false), _fn: PhantomData }
+        Real { name, ptr: AtomicPtr::new(std::ptr::null_mut()), _fn: PhantomData }
     }
 
     pub fn name(&self) -> &'static CStr {
@@ -40,16 +46,34 @@ impl<F: Copy> Real<F> {
 
     #[cold]
     fn lookup(&self) -> Option<*mut c_void> {
-        if self.resolving.swap(true, Ordering::Acquire) {
+        if RESOLVING.try_with(|r| r.replace(true)).unwrap_or(true) {
             return None;
         }
         // SAFETY: dlsym with a valid C string.
         let p = unsafe { libc::dlsym(libc::RTLD_NEXT, self.name.as_ptr()) };
-        self.resolving.store(false, Ordering::Release);
+        let _ = RESOLVING.try_with(|r| r.set(false));
         if p.is_null() {
             return None;
         }
         self.ptr.store(p, Ordering::Relaxed);
         Some(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static GETPID: Real<unsafe extern "C" fn() -> libc::pid_t> = Real::new(c"getpid");
+
+    #[test]
+    fn threads_resolving_at_once_all_find_the_function() {
+        let found: Vec<bool> = (0..8)
+            .map(|_| std::thread::spawn(|| GETPID.get().is_some()))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect();
+        assert_eq!(found, vec![true; 8]);
     }
 }
