@@ -71,6 +71,9 @@ MODES = {
     next nil unless path_call
     [{ "LD_PRELOAD" => LIB, "HIJACK_EVAL" => "Hijack.before(#{path_call.inspect}, path: \"/nonexistent/**\") { }" }, [], 1]
   end,
+  "hijack, tracing every call to a file" => lambda do |(_, calls, _)|
+    [{ "LD_PRELOAD" => LIB, "HIJACK_EVAL" => "Hijack.trace(#{list(calls)}, to: #{trace_file.inspect})" }, [], 1]
+  end,
   "hijack, one VM per call (the talk's naive design)" => lambda do |(_, calls, _)|
     [{ "LD_PRELOAD" => LIB, "HIJACK_VM" => "per-call", "HIJACK_EVAL" => "Hijack.after(#{list(calls)}) { |c| Hijack::Shared.incr(:n) }" }, [], 100]
   end,
@@ -153,7 +156,6 @@ WORKLOADS.each_key do |w|
     lines << "| #{w} | #{m} | #{fmt_ns(r[:median])} | #{fmt_ns(r[:min])} - #{fmt_ns(r[:max])} | #{ratio} |"
   end
 end
-lines << "| io loop | hijack tracing every call to a file | n/a | | tracing is not implemented yet (issue 6) |"
 
 # --- targets -------------------------------------------------------------
 def med(results, w, m)
@@ -183,7 +185,9 @@ target.call("native path filter never matching, added per call (hot call)", adde
 spawn_added = added.call("process start", "hijack, hook on an unused call")
 target.call("process start with a script, added per process", spawn_added && spawn_added / 1e6, 1, "ms")
 target.call("4 threads with hooks vs their bare run", ratio.call("threads", "hijack, observe-only Ruby hook"), 1.15, "x")
-targets << ["MISS", "tracing every call to a file >= 20x faster than strace -f -o", "tracing is not implemented yet (issue 6)"]
+strace_io = med(results, "io loop", "strace -f -o FILE")
+traced_io = med(results, "io loop", "hijack, tracing every call to a file")
+target.call("tracing every call to a file vs strace -f -o, io loop", strace_io && traced_io && strace_io / traced_io, 20, "x", :higher)
 one_vm = (a = results.dig(["io loop", "hijack, observe-only Ruby hook"], :rss_kb)) && (b = results.dig(["io loop", "bare"], :rss_kb)) && a - b
 target.call("memory added by one VM", one_vm, 2048, "KiB")
 four = (a = results.dig(["threads", "hijack, observe-only Ruby hook"], :rss_kb)) && (b = results.dig(["threads", "bare"], :rss_kb)) && a - b

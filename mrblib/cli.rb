@@ -19,6 +19,8 @@ module Hijack
         hijack run [-s FILE]... [-e CODE]... [--no-follow] [--] COMMAND [ARGS...]
         hijack eval FILE.rb | -e CODE
         hijack compile FILE.rb [-o FILE.mrb]
+        hijack ps
+        hijack ctl PID (-e CODE | -s FILE | --off ID | --list)
         hijack list
         hijack version
         hijack help [COMMAND]
@@ -27,6 +29,8 @@ module Hijack
         run       run COMMAND with the hooks of the given scripts
         eval      run Ruby with the Hijack library (unit tests of hook scripts)
         compile   compile a hook script to mruby bytecode
+        ps        list the processes started with `run --control`
+        ctl       load or remove hook code in a running process
         list      list the calls hijack can hook
         version   print hijack's version
         help      show this help, or a command's
@@ -46,6 +50,7 @@ module Hijack
         -e, --eval CODE     hook code given on the command line (repeatable)
         --no-follow         hook COMMAND only: programs it runs with an
                             environment of their own (env -i) are not hooked
+        --control           every process listens for `hijack ctl` (see `hijack help ctl`)
         -h, --help          show this help
 
       Faults (each sugar for the Ruby verb of the same name; CALLS is a
@@ -129,6 +134,27 @@ module Hijack
       it). `hijack run -s FILE.mrb` loads it without compiling.
     TEXT
 
+    HELP_PS = <<~TEXT
+      Usage: hijack ps
+
+      Lists your processes that run with `hijack run --control`: PID and
+      command line.
+    TEXT
+
+    HELP_CTL = <<~TEXT
+      Usage: hijack ctl PID -e CODE | -s FILE | --off ID | --list
+
+      Talks to a process started with `hijack run --control` (only yours):
+        -e CODE, -s FILE   load hook code; every thread picks it up at its
+                           next hooked call. Prints the unit's ID.
+        --off ID           remove the hooks that unit ID registered
+        --list             the scripts and units in force
+
+      Example:
+        hijack ctl 4242 -e 'Hijack.fail(:read, with: :EIO, path: "/data/**")'
+        hijack ctl 4242 --off 1
+    TEXT
+
     HELP_LIST = <<~TEXT
       Usage: hijack list
 
@@ -145,6 +171,8 @@ module Hijack
       "run" => [:run, HELP_RUN],
       "eval" => [:eval, HELP_EVAL],
       "compile" => [:compile, HELP_COMPILE],
+      "ps" => [:ps, HELP_PS],
+      "ctl" => [:ctl, HELP_CTL],
       "list" => [:list, HELP_LIST],
       "version" => [:version, HELP_VERSION],
       "help" => [:help, HELP],
@@ -218,6 +246,8 @@ module Hijack
           opts.evals << option_value(arg, args)
         elsif arg.start_with?("--eval=")
           opts.evals << arg[7..-1]
+        elsif arg == "--control"
+          opts.env["HIJACK_CONTROL"] = "1"
         elsif arg == "--no-follow"
           opts.follow = false
         elsif FaultFlags::VERBS.key?(arg)
@@ -446,6 +476,39 @@ module Hijack
       0
     rescue IOError, SystemCallError => e
       fail_with(1, "cannot write #{output}: #{e.message}")
+    end
+
+    def ps(args)
+      return usage_error("ps takes no arguments", HELP_PS) unless args.empty?
+      Hijack.__control_processes.each { |pid, cmd| @out.puts "#{pid.to_s.rjust(7)}  #{cmd}" }
+      0
+    rescue Hijack::Error => e
+      fail_with(1, e.message)
+    end
+
+    def ctl(args)
+      pid = args.shift
+      return usage_error("ctl needs a PID", HELP_CTL) unless pid && pid =~ /\A\d+\z/
+      what = args.shift
+      request = case what
+                when "-e" then args.first && "eval -e\n#{args.shift}"
+                when "-s"
+                  path = args.shift
+                  return fail_with(EX_USAGE, "script not found: #{path}") unless path && File.file?(path)
+                  "eval #{File.expand_path(path)}\n#{read_file(path)}"
+                when "--off" then args.first =~ /\A\d+\z/ && "off #{args.shift}"
+                when "--list" then "list"
+                end
+      return usage_error("ctl takes one of -e CODE, -s FILE, --off ID, --list", HELP_CTL) unless request && args.empty?
+      reply = Hijack.__control_request(pid.to_i, request).chomp
+      if reply.start_with?("error: ")
+        @err.puts "hijack: #{reply[7..-1]}"
+        return 1
+      end
+      @out.puts reply unless reply.empty?
+      0
+    rescue Hijack::Error => e
+      fail_with(1, e.message)
     end
 
     def read_file(path)

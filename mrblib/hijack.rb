@@ -11,7 +11,7 @@ module Hijack
   # The chain that runs hooks is native (src/hooks.rs); a Hook holds the
   # block (for the GC) and its places in the native registry.
   class Hook
-    attr_reader :kind, :calls, :block, :filters
+    attr_reader :kind, :calls, :block, :filters, :unit
 
     def initialize(kind, calls, filters, block)
       @kind = kind
@@ -21,6 +21,7 @@ module Hijack
       @indexes = []
       @enabled = true
       @reported = false
+      @unit = Hijack.__unit
     end
 
     def __indexes
@@ -169,6 +170,21 @@ module Hijack
     def hooks(name = nil)
       return (@hooks[__check_name(name)] || []).dup if name
       @hooks.values.flatten.uniq
+    end
+
+    # The live-control unit (hijack ctl -e) being loaded, if any.
+    def __unit
+      @unit
+    end
+
+    def __unit=(id)
+      @unit = id
+    end
+
+    # Removes the hooks of live-control unit `id` (hijack ctl --off).
+    def __off_unit(id)
+      hooks.select { |h| h.unit == id }.each { |h| off(h) }
+      nil
     end
 
     # The calls hijack can hook on this platform, as Symbols.

@@ -23,6 +23,7 @@ pub const VARIABLES: &[&str] = &[
     "HIJACK_FAULTS_SUMMARY",
     "HIJACK_CLOCK",
     "HIJACK_AUDIT",
+    "HIJACK_CONTROL",
 ];
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);

@@ -25,6 +25,7 @@ pub mod ffi {
 }
 
 pub mod blackhole;
+pub mod control;
 pub mod engine;
 pub mod errnames;
 pub mod fakefile;

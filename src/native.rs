@@ -475,6 +475,43 @@ unsafe extern "C" fn m_spawn_wait(mrb: *mut State, _self: Value) -> Value {
     ffi::mrb_ary_new_from_values(mrb, 3, row.as_ptr())
 }
 
+/// Hijack.__control_request(pid, text) -> the process's reply; Hijack::Error
+/// when it cannot be reached.
+unsafe extern "C" fn m_control_request(mrb: *mut State, _self: Value) -> Value {
+    let (Some(pid), Some(text)) = (mrb::as_int(arg(mrb, 0)), mrb::as_bytes(arg(mrb, 1))) else {
+        mrb::raise(mrb, argument_error(mrb), "__control_request(pid, text)")
+    };
+    let reply = crate::control::request(pid as u32, &String::from_utf8_lossy(text));
+    let v = match reply {
+        Ok(r) => Ok(mrb::str(mrb, r.as_bytes())),
+        Err(e) => Err(mrb::str(mrb, e.as_bytes())),
+    };
+    match v {
+        Ok(v) => v,
+        Err(msg) => mrb::raise_value(mrb, ffi::mrb_exc_new_str(mrb, hijack_error(mrb), msg)),
+    }
+}
+
+/// Hijack.__control_processes -> [[pid, command line], ...]
+unsafe extern "C" fn m_control_processes(mrb: *mut State, _self: Value) -> Value {
+    let found = crate::control::processes();
+    let v = match found {
+        Ok(list) => {
+            let ary = ffi::mrb_ary_new(mrb);
+            for (pid, cmd) in list {
+                let row = [mrb::int(mrb, pid as i64), mrb::str(mrb, cmd.as_bytes())];
+                ffi::mrb_ary_push(mrb, ary, ffi::mrb_ary_new_from_values(mrb, 2, row.as_ptr()));
+            }
+            Ok(ary)
+        }
+        Err(e) => Err(mrb::str(mrb, e.as_bytes())),
+    };
+    match v {
+        Ok(v) => v,
+        Err(msg) => mrb::raise_value(mrb, ffi::mrb_exc_new_str(mrb, hijack_error(mrb), msg)),
+    }
+}
+
 /// Hijack.__audit_log(line): one line to the audit log.
 unsafe extern "C" fn m_audit_log(mrb: *mut State, _self: Value) -> Value {
     let s = ffi::mrb_obj_as_string(mrb, arg(mrb, 0));
@@ -1218,6 +1255,8 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"__errno_name", m_errno_name, args_req(1));
     function(mrb, m, c"__trace_write", m_trace_write, args_req(2));
     function(mrb, m, c"__spawn_wait", m_spawn_wait, ARGS_REST);
+    function(mrb, m, c"__control_request", m_control_request, args_req(2));
+    function(mrb, m, c"__control_processes", m_control_processes, ARGS_NONE);
     function(mrb, m, c"__blackhole", m_blackhole, ARGS_NONE);
     function(mrb, m, c"__clocks", m_clocks, ARGS_NONE);
     function(mrb, m, c"glob?", m_glob, args_req(2));

@@ -80,7 +80,9 @@ unsafe fn init() {
     }
     let scripts = env_nonempty("HIJACK_SCRIPT");
     let eval = env_nonempty("HIJACK_EVAL").map(|v| v.to_string_lossy().into_owned());
-    if scripts.is_none() && eval.is_none() {
+    let control = env_nonempty("HIJACK_CONTROL").is_some_and(|v| v == "1");
+    // With --control and no script, hooks come later through the socket.
+    if scripts.is_none() && eval.is_none() && !control {
         return;
     }
     log::open();
@@ -98,6 +100,9 @@ unsafe fn init() {
             // clock's anchor) follows too.
             if let Some(library) = library_path() {
                 follow::start(&library);
+            }
+            if adopted && control {
+                crate::control::start();
             }
             if adopted {
                 libc::atexit(at_exit);

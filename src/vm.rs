@@ -52,6 +52,9 @@ pub static CALL_TYPE: DataType = DataType(ffi::mrb_data_type { struct_name: c"Hi
 pub struct Vm {
     mrb: *mut mrb::State,
     hijack: mrb::Value,
+    /// The live-control units loaded here, and the generation they match.
+    units: Vec<u64>,
+    generation: u64,
 }
 
 impl Vm {
@@ -62,7 +65,7 @@ impl Vm {
             return None;
         }
         let hijack = mrb::obj(ffi::mrb_module_get(mrb, c"Hijack".as_ptr()) as *mut c_void);
-        Some(Vm { mrb, hijack })
+        Some(Vm { mrb, hijack, units: Vec::new(), generation: 0 })
     }
 
     pub fn state(&self) -> *mut mrb::State {
@@ -89,6 +92,48 @@ impl Vm {
             Err(_) => None,
         }
         .unwrap_or_else(|| "an exception that could not be described".into())
+    }
+
+    /// Runs a live-control unit here, its hooks tagged with its id.
+    pub unsafe fn load_unit(&self, id: u64, irep: &[u8]) -> Result<(), String> {
+        let _arena = mrb::Arena::save(self.mrb);
+        let hijack = self.hijack;
+        let idv = mrb::int(self.mrb, id as i64);
+        let _ = mrb::protect(self.mrb, |m| mrb::funcall(m, hijack, "__unit=", &[idv]));
+        ffi::mrb_load_irep_buf(self.mrb, irep.as_ptr() as *const c_void, irep.len());
+        let outcome = match mrb::take_exception(self.mrb) {
+            Some(exc) => Err(self.describe(exc)),
+            None => Ok(()),
+        };
+        let _ = mrb::protect(self.mrb, |m| mrb::funcall(m, hijack, "__unit=", &[mrb::nil()]));
+        outcome
+    }
+
+    pub fn has_unit(&self, id: u64) -> bool {
+        self.units.contains(&id)
+    }
+
+    pub fn mark_unit(&mut self, id: u64) {
+        self.units.push(id);
+    }
+
+    /// Removes the hooks a live-control unit registered here.
+    pub unsafe fn remove_unit(&mut self, id: u64) {
+        if !self.units.contains(&id) {
+            return;
+        }
+        self.units.retain(|u| *u != id);
+        let hijack = self.hijack;
+        let idv = mrb::int(self.mrb, id as i64);
+        let _ = mrb::protect(self.mrb, |m| mrb::funcall(m, hijack, "__off_unit", &[idv]));
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    pub fn set_generation(&mut self, g: u64) {
+        self.generation = g;
     }
 
     /// Runs this VM's hooks on `frame`. False when they could not run.
@@ -195,7 +240,12 @@ pub fn dispatch(frame: &mut Frame) -> bool {
             };
         }
         match thread_vm() {
-            Some(vm) => vm.dispatch(frame),
+            Some(vm) => {
+                if let Some(g) = crate::control::changed(vm.generation()) {
+                    crate::control::sync(vm, g);
+                }
+                vm.dispatch(frame)
+            }
             None => false,
         }
     }
