@@ -62,7 +62,7 @@ MRuby::Gem::Specification.new("mruby-hijack") do |spec|
   # After libmruby: bindgen reads mruby.h, which needs the generated presym
   # headers, and `cargo test` links libmruby.
   file core_lib => rust_sources + [cflags_file, build.libmruby_static] do |t|
-    cargo.call(nil, t.name)
+    cargo.call("tui", t.name)
   end
   file preload_lib => rust_sources + [cflags_file, core_lib] do |t|
     cargo.call("preload", t.name)

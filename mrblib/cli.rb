@@ -19,6 +19,7 @@ module Hijack
         hijack run [-s FILE]... [-e CODE]... [--no-follow] [--] COMMAND [ARGS...]
         hijack eval FILE.rb | -e CODE
         hijack compile FILE.rb [-o FILE.mrb]
+        hijack top [RUN OPTIONS] [--] COMMAND [ARGS...]
         hijack ps
         hijack ctl PID (-e CODE | -s FILE | --off ID | --list)
         hijack list
@@ -29,6 +30,7 @@ module Hijack
         run       run COMMAND with the hooks of the given scripts
         eval      run Ruby with the Hijack library (unit tests of hook scripts)
         compile   compile a hook script to mruby bytecode
+        top       run COMMAND with a live view of its calls
         ps        list the processes started with `run --control`
         ctl       load or remove hook code in a running process
         list      list the calls hijack can hook
@@ -134,6 +136,17 @@ module Hijack
       it). `hijack run -s FILE.mrb` loads it without compiling.
     TEXT
 
+    HELP_TOP = <<~TEXT
+      Usage: hijack top [RUN OPTIONS] [--] COMMAND [ARGS...]
+
+      Runs COMMAND (with any of `hijack run`'s options) and shows, every
+      second: calls per second by call, errors by errno, bytes in and out,
+      the files and peers with most traffic, the slowest recent calls.
+      q quits the view; the command goes on. Without a terminal, prints a
+      plain snapshot every second until the command ends (exit status the
+      command's).
+    TEXT
+
     HELP_PS = <<~TEXT
       Usage: hijack ps
 
@@ -171,6 +184,7 @@ module Hijack
       "run" => [:run, HELP_RUN],
       "eval" => [:eval, HELP_EVAL],
       "compile" => [:compile, HELP_COMPILE],
+      "top" => [:top, HELP_TOP],
       "ps" => [:ps, HELP_PS],
       "ctl" => [:ctl, HELP_CTL],
       "list" => [:list, HELP_LIST],
@@ -378,7 +392,19 @@ module Hijack
       rescue ArgumentError => e
         return usage_error(e.message, HELP_RUN)
       end
+      status = prepare(opts)
+      return status if status
+      warn_about_sip(opts.command[0]) if Hijack.platform == "darwin"
+      prepare_trace_output(opts.trace)
+      return run_with_summary(opts) if opts.trace[:summary]
+      errno = Hijack.__exec(*opts.command)
+      reason = SystemCallError.new(nil, errno).message
+      fail_with(errno == Errno::ENOENT::Errno ? EX_NOTFOUND : EX_NOEXEC, "cannot run #{opts.command[0]}: #{reason}")
+    end
 
+    # Checks the scripts and sets the environment for the command; an exit
+    # status when something is wrong, else nil.
+    def prepare(opts)
       opts.scripts.each do |path|
         return fail_with(EX_USAGE, "script not found: #{path}") unless File.file?(path)
         return fail_with(EX_USAGE, "a script path cannot contain ':': #{path}") if path.include?(":")
@@ -408,13 +434,7 @@ module Hijack
         Hijack.__setenv("HIJACK_SEED", seed.to_s)
         @err.puts "hijack: faults seeded with #{seed} (rerun with --seed #{seed})"
       end
-
-      warn_about_sip(opts.command[0]) if Hijack.platform == "darwin"
-      prepare_trace_output(opts.trace)
-      return run_with_summary(opts) if opts.trace[:summary]
-      errno = Hijack.__exec(*opts.command)
-      reason = SystemCallError.new(nil, errno).message
-      fail_with(errno == Errno::ENOENT::Errno ? EX_NOTFOUND : EX_NOEXEC, "cannot run #{opts.command[0]}: #{reason}")
+      nil
     end
 
     def eval(args)
@@ -476,6 +496,27 @@ module Hijack
       0
     rescue IOError, SystemCallError => e
       fail_with(1, "cannot write #{output}: #{e.message}")
+    end
+
+    def top(args)
+      opts = begin
+        CLI.parse_run(args)
+      rescue ArgumentError => e
+        return usage_error(e.message, HELP_TOP)
+      end
+      trace = File.join(Hijack.__getenv("TMPDIR").to_s.empty? ? "/tmp" : Hijack.__getenv("TMPDIR"),
+                        "hijack-top-#{Hijack.pid}-#{Time.now.usec}.jsonl")
+      File.open(trace, "w") {}
+      calls = opts.trace[:calls] || Trace.expand([:all])
+      opts.evals << "Hijack.trace(#{calls.map(&:inspect).join(', ')}, to: #{trace.inspect}, format: :jsonl)"
+      status = prepare(opts)
+      return status if status
+      pid = Hijack.__spawn(*opts.command)
+      result = Hijack.__top(trace, pid, opts.command.join(" "))
+      File.delete(trace)
+      result || 0
+    rescue Hijack::Error => e
+      fail_with(1, e.message)
     end
 
     def ps(args)

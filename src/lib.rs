@@ -48,5 +48,7 @@ pub mod sockaddr;
 pub mod spawn;
 pub mod sys;
 pub mod table;
+#[cfg(feature = "tui")]
+pub mod top;
 pub mod tracefile;
 pub mod vm;

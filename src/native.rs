@@ -512,6 +512,41 @@ unsafe extern "C" fn m_control_processes(mrb: *mut State, _self: Value) -> Value
     }
 }
 
+/// Hijack.__top(trace_path, pid, title) -> the command's exit status, or
+/// nil when the user quit first (hijack top).
+#[cfg(feature = "tui")]
+unsafe extern "C" fn m_top(mrb: *mut State, _self: Value) -> Value {
+    let (Some(path), Some(pid), Some(title)) = (mrb::as_bytes(arg(mrb, 0)), mrb::as_int(arg(mrb, 1)), mrb::as_bytes(arg(mrb, 2)))
+    else {
+        mrb::raise(mrb, argument_error(mrb), "__top(trace_path, pid, title)")
+    };
+    let outcome = crate::top::run(&String::from_utf8_lossy(path), pid as i32, &String::from_utf8_lossy(title));
+    let v = match outcome {
+        Ok(Some(status)) => Ok(mrb::int(mrb, status as i64)),
+        Ok(None) => Ok(mrb::nil()),
+        Err(e) => Err(mrb::str(mrb, e.to_string().as_bytes())),
+    };
+    match v {
+        Ok(v) => v,
+        Err(msg) => mrb::raise_value(mrb, ffi::mrb_exc_new_str(mrb, hijack_error(mrb), msg)),
+    }
+}
+
+/// Hijack.__spawn(file, *args) -> pid, or raises SystemCallError-like Hijack::Error.
+unsafe extern "C" fn m_spawn(mrb: *mut State, _self: Value) -> Value {
+    let started = {
+        let argv: Option<Vec<CString>> = mrb::args(mrb).iter().map(|v| mrb::as_bytes(*v).and_then(|b| CString::new(b).ok())).collect();
+        match argv {
+            Some(argv) if !argv.is_empty() => crate::spawn::start(&argv),
+            _ => Err(libc::EINVAL),
+        }
+    };
+    match started {
+        Ok(pid) => mrb::int(mrb, pid as i64),
+        Err(_) => mrb::raise(mrb, hijack_error(mrb), "cannot start the command"),
+    }
+}
+
 /// Hijack.__audit_log(line): one line to the audit log.
 unsafe extern "C" fn m_audit_log(mrb: *mut State, _self: Value) -> Value {
     let s = ffi::mrb_obj_as_string(mrb, arg(mrb, 0));
@@ -1255,6 +1290,9 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"__errno_name", m_errno_name, args_req(1));
     function(mrb, m, c"__trace_write", m_trace_write, args_req(2));
     function(mrb, m, c"__spawn_wait", m_spawn_wait, ARGS_REST);
+    function(mrb, m, c"__spawn", m_spawn, ARGS_REST);
+    #[cfg(feature = "tui")]
+    function(mrb, m, c"__top", m_top, args_req(3));
     function(mrb, m, c"__control_request", m_control_request, args_req(2));
     function(mrb, m, c"__control_processes", m_control_processes, ARGS_NONE);
     function(mrb, m, c"__blackhole", m_blackhole, ARGS_NONE);

@@ -17,10 +17,9 @@ extern "C" fn forward(sig: libc::c_int) {
     }
 }
 
-/// Runs argv; Ok((exit status, 0)) or Ok((0, signal)) when it was killed;
-/// Err(errno) when it could not start (the child reports exec failures as
-/// exit status 127 or 126, like a shell).
-pub fn run(argv: &[CString]) -> Result<(i32, i32), i32> {
+/// Starts argv as a child (fork + execvp); its pid. The child reports exec
+/// failures as exit status 127 or 126, like a shell.
+pub fn start(argv: &[CString]) -> Result<i32, i32> {
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|c| c.as_ptr()).collect();
     ptrs.push(std::ptr::null());
     // SAFETY: the child only calls async-signal-safe functions before exec.
@@ -35,6 +34,13 @@ pub fn run(argv: &[CString]) -> Result<(i32, i32), i32> {
             libc::_exit(if e == libc::ENOENT { 127 } else { 126 });
         }
     }
+    Ok(pid)
+}
+
+/// Runs argv; Ok((exit status, 0)) or Ok((0, signal)) when it was killed;
+/// Err(errno) when it could not start.
+pub fn run(argv: &[CString]) -> Result<(i32, i32), i32> {
+    let pid = start(argv)?;
     CHILD.store(pid, Ordering::Relaxed);
     for sig in FORWARDED {
         // SAFETY: installing a handler that only calls kill.
