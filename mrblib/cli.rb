@@ -504,8 +504,7 @@ module Hijack
       rescue ArgumentError => e
         return usage_error(e.message, HELP_TOP)
       end
-      trace = File.join(Hijack.__getenv("TMPDIR").to_s.empty? ? "/tmp" : Hijack.__getenv("TMPDIR"),
-                        "hijack-top-#{Hijack.pid}-#{Time.now.usec}.jsonl")
+      trace = temp_path("top", ".jsonl")
       File.open(trace, "w") {}
       calls = opts.trace[:calls] || Trace.expand([:all])
       opts.evals << "Hijack.trace(#{calls.map(&:inspect).join(', ')}, to: #{trace.inspect}, format: :jsonl)"
@@ -566,8 +565,7 @@ module Hijack
     # the tree; the table follows its end. Exit status: the command's, or
     # 128+N when signal N killed it.
     def run_with_summary(opts)
-      file = File.join(Hijack.__getenv("TMPDIR").to_s.empty? ? "/tmp" : Hijack.__getenv("TMPDIR"),
-                       "hijack-summary-#{Hijack.pid}-#{Time.now.usec}")
+      file = temp_path("summary", "")
       File.open(file, "w") {}
       calls = opts.trace[:calls] || Trace.expand([:all])
       code = "Hijack.count_calls(#{calls.map(&:inspect).join(', ')}, to: #{file.inspect})"
@@ -579,6 +577,12 @@ module Hijack
       return fail_with(EX_NOTFOUND, "cannot run #{opts.command[0]}: #{SystemCallError.new(nil, errno).message}") if errno != 0
       @err.print Trace.summary_table(lines)
       signal > 0 ? 128 + signal : status
+    end
+
+    # A fresh file name under TMPDIR (or /tmp) for the runner's own use.
+    def temp_path(kind, ext)
+      dir = Hijack.__getenv("TMPDIR").to_s
+      File.join(dir.empty? ? "/tmp" : dir, "hijack-#{kind}-#{Hijack.pid}-#{Time.now.usec}#{ext}")
     end
 
     SIP_PATHS = %w[/bin/ /usr/bin/ /sbin/ /usr/sbin/ /System/].freeze

@@ -145,13 +145,17 @@ unsafe extern "C" fn m_table(mrb: *mut State, _self: Value) -> Value {
     all
 }
 
-unsafe extern "C" fn m_log(mrb: *mut State, _self: Value) -> Value {
-    let v = arg(mrb, 0);
-    let s = ffi::mrb_obj_as_string(mrb, v);
+/// Writes the native method's argument, as a String, with `write`.
+unsafe fn log_argument(mrb: *mut State, write: fn(&str)) -> Value {
+    let s = ffi::mrb_obj_as_string(mrb, arg(mrb, 0));
     if let Some(bytes) = mrb::as_bytes(s) {
-        log::line(&String::from_utf8_lossy(bytes));
+        write(&String::from_utf8_lossy(bytes));
     }
     mrb::nil()
+}
+
+unsafe extern "C" fn m_log(mrb: *mut State, _self: Value) -> Value {
+    log_argument(mrb, log::line)
 }
 
 unsafe extern "C" fn m_version(mrb: *mut State, _self: Value) -> Value {
@@ -355,11 +359,7 @@ unsafe extern "C" fn m_monotonic(mrb: *mut State, _self: Value) -> Value {
 
 /// Hijack.__fault_log(line): one line to the fault log.
 unsafe extern "C" fn m_fault_log(mrb: *mut State, _self: Value) -> Value {
-    let s = ffi::mrb_obj_as_string(mrb, arg(mrb, 0));
-    if let Some(bytes) = mrb::as_bytes(s) {
-        log::fault_line(&String::from_utf8_lossy(bytes));
-    }
-    mrb::nil()
+    log_argument(mrb, log::fault_line)
 }
 
 /// Hijack.__constants -> {open: [[name, value], ...], af: ..., sock: ...,
@@ -549,11 +549,7 @@ unsafe extern "C" fn m_spawn(mrb: *mut State, _self: Value) -> Value {
 
 /// Hijack.__audit_log(line): one line to the audit log.
 unsafe extern "C" fn m_audit_log(mrb: *mut State, _self: Value) -> Value {
-    let s = ffi::mrb_obj_as_string(mrb, arg(mrb, 0));
-    if let Some(bytes) = mrb::as_bytes(s) {
-        log::audit_line(&String::from_utf8_lossy(bytes));
-    }
-    mrb::nil()
+    log_argument(mrb, log::audit_line)
 }
 
 /// Hijack.__blackhole -> port of a listener on 127.0.0.1 whose backlog is
