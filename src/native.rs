@@ -415,18 +415,7 @@ unsafe extern "C" fn m_constants(mrb: *mut State, _self: Value) -> Value {
         ("MSG_WAITALL", libc::MSG_WAITALL as i64),
         ("MSG_NOSIGNAL", libc::MSG_NOSIGNAL as i64),
     ];
-    #[allow(unused_mut)]
-    let mut clock: Vec<(&str, i64)> =
-        vec![("CLOCK_REALTIME", libc::CLOCK_REALTIME as i64), ("CLOCK_MONOTONIC", libc::CLOCK_MONOTONIC as i64)];
-    #[cfg(target_os = "linux")]
-    clock.extend([
-        ("CLOCK_PROCESS_CPUTIME_ID", libc::CLOCK_PROCESS_CPUTIME_ID as i64),
-        ("CLOCK_THREAD_CPUTIME_ID", libc::CLOCK_THREAD_CPUTIME_ID as i64),
-        ("CLOCK_MONOTONIC_RAW", libc::CLOCK_MONOTONIC_RAW as i64),
-        ("CLOCK_REALTIME_COARSE", libc::CLOCK_REALTIME_COARSE as i64),
-        ("CLOCK_MONOTONIC_COARSE", libc::CLOCK_MONOTONIC_COARSE as i64),
-        ("CLOCK_BOOTTIME", libc::CLOCK_BOOTTIME as i64),
-    ]);
+    let clock = clock_ids();
     for (k, rows) in [("open", &open[..]), ("af", &af[..]), ("sock", &sock[..]), ("msg", &msg[..]), ("clock", &clock[..])] {
         ffi::mrb_hash_set(mrb, hash, mrb::symbol(mrb, k), table(mrb, rows));
     }
@@ -630,22 +619,33 @@ unsafe extern "C" fn c_replace_timespec(mrb: *mut State, this: Value) -> Value {
     mrb::nil()
 }
 
+/// The clock ids this platform has, by their C names.
+fn clock_ids() -> Vec<(&'static str, i64)> {
+    #[allow(unused_mut)]
+    let mut ids = vec![("CLOCK_REALTIME", libc::CLOCK_REALTIME as i64), ("CLOCK_MONOTONIC", libc::CLOCK_MONOTONIC as i64)];
+    #[cfg(target_os = "linux")]
+    ids.extend([
+        ("CLOCK_PROCESS_CPUTIME_ID", libc::CLOCK_PROCESS_CPUTIME_ID as i64),
+        ("CLOCK_THREAD_CPUTIME_ID", libc::CLOCK_THREAD_CPUTIME_ID as i64),
+        ("CLOCK_MONOTONIC_RAW", libc::CLOCK_MONOTONIC_RAW as i64),
+        ("CLOCK_REALTIME_COARSE", libc::CLOCK_REALTIME_COARSE as i64),
+        ("CLOCK_MONOTONIC_COARSE", libc::CLOCK_MONOTONIC_COARSE as i64),
+        ("CLOCK_BOOTTIME", libc::CLOCK_BOOTTIME as i64),
+    ]);
+    ids
+}
+
 /// Hijack.__clocks -> {realtime: 0, monotonic: 1, ...} and TIMER_ABSTIME.
 unsafe extern "C" fn m_clocks(mrb: *mut State, _self: Value) -> Value {
     let hash = ffi::mrb_hash_new(mrb);
+    // realtime, monotonic, ... from CLOCK_REALTIME, CLOCK_MONOTONIC, ...
     #[allow(unused_mut)]
-    let mut clocks: Vec<(&str, i64)> =
-        vec![("realtime", libc::CLOCK_REALTIME as i64), ("monotonic", libc::CLOCK_MONOTONIC as i64)];
+    let mut clocks: Vec<(String, i64)> =
+        clock_ids().into_iter().map(|(name, v)| (name.trim_start_matches("CLOCK_").to_lowercase(), v)).collect();
     #[cfg(target_os = "linux")]
-    clocks.extend([
-        ("timer_abstime", libc::TIMER_ABSTIME as i64),
-        ("realtime_coarse", libc::CLOCK_REALTIME_COARSE as i64),
-        ("monotonic_coarse", libc::CLOCK_MONOTONIC_COARSE as i64),
-        ("monotonic_raw", libc::CLOCK_MONOTONIC_RAW as i64),
-        ("boottime", libc::CLOCK_BOOTTIME as i64),
-    ]);
+    clocks.push(("timer_abstime".into(), libc::TIMER_ABSTIME as i64));
     for (k, v) in clocks {
-        ffi::mrb_hash_set(mrb, hash, mrb::symbol(mrb, k), mrb::int(mrb, v));
+        ffi::mrb_hash_set(mrb, hash, mrb::symbol(mrb, &k), mrb::int(mrb, v));
     }
     hash
 }
