@@ -253,6 +253,14 @@ module Hijack
       raise ArgumentError, "not an errno: #{err.inspect} (use :EACCES, Errno::EACCES or a positive Integer)"
     end
 
+    # nil when `source` compiles, else "FILE:LINE: message".
+    def __check_syntax(source, filename)
+      __compile(source, filename)
+      nil
+    rescue SyntaxError => e
+      e.message
+    end
+
     # "FILE:LINE: Class: message" for an exception raised by hook code.
     def __describe(exception)
       where = __backtrace(exception).first

@@ -182,20 +182,6 @@ unsafe extern "C" fn m_library_name(mrb: *mut State, _self: Value) -> Value {
     mrb::str(mrb, sys::LIBRARY_NAME.as_bytes())
 }
 
-/// Hijack.__check_syntax(source, filename) -> nil, or "FILE:LINE: message"
-unsafe extern "C" fn m_check_syntax(mrb: *mut State, _self: Value) -> Value {
-    let (src, name) = (arg(mrb, 0), arg(mrb, 1));
-    let (Some(src), Some(name)) = (mrb::as_bytes(src), mrb::as_bytes(name)) else {
-        mrb::raise(mrb, argument_error(mrb), "__check_syntax(source, filename) takes two Strings")
-    };
-    let name = String::from_utf8_lossy(name).into_owned();
-    let out = match script::compile(mrb, src, &name) {
-        Ok(_) => mrb::nil(),
-        Err(msg) => mrb::str(mrb, msg.as_bytes()),
-    };
-    out
-}
-
 /// Hijack.__compile(source, filename) -> bytecode String; SyntaxError with
 /// "FILE:LINE: message" when it does not compile.
 unsafe extern "C" fn m_compile(mrb: *mut State, _self: Value) -> Value {
@@ -1272,7 +1258,6 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"platform", m_platform, ARGS_NONE);
     function(mrb, m, c"preload_variable", m_preload_variable, ARGS_NONE);
     function(mrb, m, c"library_name", m_library_name, ARGS_NONE);
-    function(mrb, m, c"__check_syntax", m_check_syntax, args_req(2));
     function(mrb, m, c"__exec", m_exec, ARGS_REST);
     function(mrb, m, c"__getenv", m_getenv, args_req(1));
     function(mrb, m, c"__setenv", m_setenv, args_req(2));
