@@ -7,7 +7,9 @@
 # builds hijack and installs the peer tools first.
 #
 # Environment: BENCH_REPS (repetitions, default 5), BENCH_SCALE (multiplies
-# the iteration counts, default 1).
+# the iteration counts, default 1), BENCH_WORKLOADS and BENCH_MODES (comma-
+# separated parts of names: only those run, bare always; such a partial run
+# prints its table and leaves docs/performance.md alone).
 require "etc"
 require "fileutils"
 require "json"
@@ -26,6 +28,17 @@ abort "bench: #{LIB} is missing: run `rake compile` first" unless File.file?(LIB
 def scaled(n)
   [(n * SCALE).round, 1].max
 end
+
+# Keeps the entries whose names contain one of the comma-separated parts in
+# the variable `var` (all when it is unset); `always` stays.
+def only(table, var, always = nil)
+  parts = ENV[var].to_s.split(",").map(&:strip).reject(&:empty?)
+  return table if parts.empty?
+  kept = table.select { |name, _| name == always || parts.any? { |p| name.include?(p) } }
+  abort "bench: #{var}=#{ENV[var]} matches nothing (#{table.keys.join(', ')})" if kept.keys == [always].compact
+  kept
+end
+PARTIAL = !ENV["BENCH_WORKLOADS"].to_s.empty? || !ENV["BENCH_MODES"].to_s.empty?
 
 # --- the workloads -------------------------------------------------------
 FileUtils.mkdir_p(File.join(OUT, "bin"))
@@ -50,7 +63,7 @@ WORKLOADS = {
   "read 64K" => [[BIN["read_file"], big, "65536"], %i[open read close], :open],
   "process start" => [[BIN["spawn"], BIN["nothing"], scaled(300).to_s], %i[fork execl], nil],
   "threads" => [[BIN["threads"], scratch, "4", scaled(10_000).to_s], %i[open write close], :open],
-}.freeze
+}.then { |w| only(w, "BENCH_WORKLOADS") }.freeze
 
 def list(calls)
   calls.map(&:inspect).join(", ")
@@ -83,7 +96,7 @@ MODES = {
     [{}, ["ltrace", "-f", "-o", trace_file], 100]
   end,
   "fiu-run -x" => ->(_) { [{}, ["fiu-run", "-x"], 1] },
-}.freeze
+}.then { |m| only(m, "BENCH_MODES", "bare") }.freeze
 
 def available?(tool)
   system("sh", "-c", "command -v #{tool} >/dev/null 2>&1")
@@ -207,6 +220,10 @@ machine = {
 }
 
 puts lines
+if PARTIAL
+  warn "bench: a partial run (BENCH_WORKLOADS/BENCH_MODES): docs/performance.md and results.json left as they were"
+  exit
+end
 FileUtils.mkdir_p(OUT)
 File.write(File.join(OUT, "results.json"), JSON.pretty_generate(
   machine: machine,

@@ -115,6 +115,19 @@ module Hijack
       hook
     end
 
+    # A hook whose action is native (:trace with a tracer id, :count): it
+    # observes the calls after they ran and never enters Ruby.
+    def __register_native(kind, names, arg)
+      calls = names.map { |n| __check_name(n) }
+      hook = Hook.new(kind, calls, {}, nil)
+      calls.each do |c|
+        __watch(c, nil)
+        hook.__indexes << __add_hook(hook, kind, c, nil, arg)
+        (@hooks[c] ||= []) << hook
+      end
+      hook
+    end
+
     # [paths, fd_lo, fd_hi, hosts, port_lo, port_hi, path_regexps] for the
     # native side.
     def __filter_spec(filters)

@@ -17,7 +17,7 @@
 use crate::engine::Frame;
 use crate::table::{CALLS, CALL_COUNT};
 use crate::vm::CALL_TYPE;
-use crate::{filter, ffi, log, mrb};
+use crate::{filter, ffi, log, mrb, trace};
 use std::ffi::c_void;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -27,9 +27,18 @@ pub enum HookKind {
     After,
 }
 
+/// What a hook does: run a Ruby block, or one of the native actions that
+/// never enter Ruby (tracing, counting).
+#[derive(Clone, Copy)]
+pub enum Action {
+    Block(mrb::Value),
+    Trace(usize),
+    Count,
+}
+
 struct Hook {
     kind: HookKind,
-    block: mrb::Value,
+    action: Action,
     object: mrb::Value,
     filter: Option<usize>,
     enabled: bool,
@@ -72,8 +81,8 @@ pub unsafe fn registry<'a>(mrb: *mut mrb::State) -> &'a mut Registry {
 
 impl Registry {
     /// Adds a hook on call `id`; returns its index.
-    pub fn add(&mut self, id: usize, kind: HookKind, block: mrb::Value, object: mrb::Value, filter: Option<usize>) -> usize {
-        self.hooks.push(Hook { kind, block, object, filter, enabled: true, removed: false });
+    pub fn add(&mut self, id: usize, kind: HookKind, action: Action, object: mrb::Value, filter: Option<usize>) -> usize {
+        self.hooks.push(Hook { kind, action, object, filter, enabled: true, removed: false });
         let index = self.hooks.len() - 1;
         self.per_call[id].push(index);
         index
@@ -123,17 +132,35 @@ impl Registry {
 /// run at all (the caller then lets the call proceed).
 pub unsafe fn run(mrb: *mut mrb::State, frame: &mut Frame) -> bool {
     let _arena = mrb::Arena::save(mrb);
-    let Some(class) = registry(mrb).class(mrb, frame.id) else { return false };
-    let data = ffi::mrb_data_object_alloc(mrb, class, frame as *mut Frame as *mut c_void, &CALL_TYPE.0);
-    let call = mrb::obj(data as *mut c_void);
-    run_from(mrb, call, frame, 0);
+    let mut call = None;
+    run_from(mrb, &mut call, frame, 0);
     // The frame dies with the call: a Call kept by a hook is empty from now on.
-    ffi::hijack_data_set_ptr(call, std::ptr::null_mut());
+    if let Some(call) = call {
+        ffi::hijack_data_set_ptr(call, std::ptr::null_mut());
+    }
     true
 }
 
+/// The Call object of `frame`, made when the first Ruby block needs it
+/// (native actions do not).
+unsafe fn call_object(mrb: *mut mrb::State, frame: &mut Frame, call: &mut Option<mrb::Value>) -> Option<mrb::Value> {
+    if call.is_none() {
+        let class = registry(mrb).class(mrb, frame.id)?;
+        let data = ffi::mrb_data_object_alloc(mrb, class, frame as *mut Frame as *mut c_void, &CALL_TYPE.0);
+        *call = Some(mrb::obj(data as *mut c_void));
+    }
+    *call
+}
+
+/// Yields the Call to a hook's block; a hook whose Call could not be made
+/// does not run.
+unsafe fn run_block(mrb: *mut mrb::State, block: mrb::Value, frame: &mut Frame, call: &mut Option<mrb::Value>) -> Option<Result<mrb::Value, mrb::Value>> {
+    let c = call_object(mrb, frame, call)?;
+    Some(mrb::protect(mrb, |m| ffi::mrb_yield(m, block, c)))
+}
+
 /// Runs the chain from hook position `pos` (then the real function).
-pub unsafe fn run_from(mrb: *mut mrb::State, call: mrb::Value, frame: &mut Frame, pos: usize) {
+pub unsafe fn run_from(mrb: *mut mrb::State, call: &mut Option<mrb::Value>, frame: &mut Frame, pos: usize) {
     let id = frame.id;
     let mut i = pos;
     let found = loop {
@@ -149,9 +176,9 @@ pub unsafe fn run_from(mrb: *mut mrb::State, call: mrb::Value, frame: &mut Frame
                 continue;
             }
         }
-        break Some((index, h.kind, h.block));
+        break Some((index, h.kind, h.action));
     };
-    let Some((index, kind, block)) = found else {
+    let Some((index, kind, action)) = found else {
         frame.proceed();
         return;
     };
@@ -159,10 +186,23 @@ pub unsafe fn run_from(mrb: *mut mrb::State, call: mrb::Value, frame: &mut Frame
     let saved = (frame.next_hook, frame.level_proceeded);
     frame.next_hook = i;
     frame.level_proceeded = false;
+    let block = match action {
+        Action::Block(block) => block,
+        native => {
+            // native actions observe: after the rest of the chain
+            frame.level_proceeded = true;
+            run_from(mrb, call, frame, i);
+            match native {
+                Action::Trace(tracer) => trace::record(tracer, frame),
+                _ => trace::count(frame),
+            }
+            (frame.next_hook, frame.level_proceeded) = saved;
+            return;
+        }
+    };
     match kind {
         HookKind::Before => {
-            let outcome = mrb::protect(mrb, |m| ffi::mrb_yield(m, block, call));
-            if let Err(e) = outcome {
+            if let Some(Err(e)) = run_block(mrb, block, frame, call) {
                 exception(mrb, index, call, frame, e);
             }
             if !frame.level_proceeded && !frame.failed {
@@ -173,22 +213,19 @@ pub unsafe fn run_from(mrb: *mut mrb::State, call: mrb::Value, frame: &mut Frame
         HookKind::After => {
             frame.level_proceeded = true;
             run_from(mrb, call, frame, i);
-            if let Err(e) = mrb::protect(mrb, |m| ffi::mrb_yield(m, block, call)) {
+            if let Some(Err(e)) = run_block(mrb, block, frame, call) {
                 exception(mrb, index, call, frame, e);
             }
         }
-        HookKind::Around => match mrb::protect(mrb, |m| ffi::mrb_yield(m, block, call)) {
-            Ok(v) => {
-                if let Some(n) = mrb::as_int(v) {
-                    frame.result = n;
-                    frame.failed = false;
-                } else if !frame.level_proceeded && !frame.failed {
-                    frame.level_proceeded = true;
-                    run_from(mrb, call, frame, i);
-                }
+        HookKind::Around => match run_block(mrb, block, frame, call) {
+            Some(Ok(v)) if mrb::as_int(v).is_some() => {
+                frame.result = mrb::as_int(v).unwrap();
+                frame.failed = false;
             }
-            Err(e) => {
-                exception(mrb, index, call, frame, e);
+            outcome => {
+                if let Some(Err(e)) = outcome {
+                    exception(mrb, index, call, frame, e);
+                }
                 if !frame.level_proceeded && !frame.failed {
                     frame.level_proceeded = true;
                     run_from(mrb, call, frame, i);
@@ -201,7 +238,7 @@ pub unsafe fn run_from(mrb: *mut mrb::State, call: mrb::Value, frame: &mut Frame
 
 /// A hook raised `e`: Errno fails the call; anything else is reported (once
 /// per hook, by Hijack::Hook#__report, which also honours HIJACK_ON_ERROR).
-unsafe fn exception(mrb: *mut mrb::State, index: usize, call: mrb::Value, frame: &mut Frame, e: mrb::Value) {
+unsafe fn exception(mrb: *mut mrb::State, index: usize, call: &Option<mrb::Value>, frame: &mut Frame, e: mrb::Value) {
     let reg = registry(mrb);
     if ffi::mrb_obj_is_kind_of(mrb, e, reg.system_call_error) {
         let errno = mrb::protect(mrb, |m| mrb::funcall(m, e, "errno", &[])).ok().and_then(|v| mrb::as_int(v));
@@ -210,6 +247,10 @@ unsafe fn exception(mrb: *mut mrb::State, index: usize, call: mrb::Value, frame:
         }
     }
     let object = reg.hooks[index].object;
+    let call = match call {
+        Some(c) => *c,
+        None => mrb::nil(),
+    };
     if mrb::protect(mrb, |m| mrb::funcall(m, object, "__report", &[call, e])).is_err() {
         log::line("hijack: an exception in a hook could not be reported");
     }

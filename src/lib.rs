@@ -46,9 +46,11 @@ pub mod script;
 pub mod shared;
 pub mod sockaddr;
 pub mod spawn;
+pub mod symbols;
 pub mod sys;
 pub mod table;
 #[cfg(feature = "tui")]
 pub mod top;
+pub mod trace;
 pub mod tracefile;
 pub mod vm;

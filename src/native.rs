@@ -348,65 +348,38 @@ unsafe extern "C" fn m_fault_log(mrb: *mut State, _self: Value) -> Value {
     log_argument(mrb, log::fault_line)
 }
 
-/// Hijack.__constants -> {open: [[name, value], ...], af: ..., sock: ...,
-/// msg: ..., clock: ..., at_fdcwd: n}: for decoding arguments symbolically.
-unsafe extern "C" fn m_constants(mrb: *mut State, _self: Value) -> Value {
-    let hash = ffi::mrb_hash_new(mrb);
-    let table = |mrb: *mut State, rows: &[(&str, i64)]| {
-        let ary = ffi::mrb_ary_new_capa(mrb, rows.len() as _);
-        for (name, v) in rows {
-            let pair = [mrb::str(mrb, name.as_bytes()), mrb::int(mrb, *v)];
-            ffi::mrb_ary_push(mrb, ary, ffi::mrb_ary_new_from_values(mrb, 2, pair.as_ptr()));
-        }
-        ary
+/// Hijack.__tracer(path, format, time, strsize) -> id: a native tracer
+/// (src/trace.rs) for hooks of kind :trace.
+unsafe extern "C" fn m_tracer(mrb: *mut State, _self: Value) -> Value {
+    use crate::trace::{Format, Tracer};
+    let a = mrb::args(mrb);
+    let format = match a.get(1).and_then(|v| mrb::as_name(mrb, *v)) {
+        Some("strace") => Format::Strace,
+        Some("jsonl") => Format::Jsonl,
+        Some("chrome") => Format::Chrome,
+        _ => mrb::raise(mrb, argument_error(mrb), "a trace format is :strace, :jsonl or :chrome"),
     };
-    #[allow(unused_mut)]
-    let mut open: Vec<(&str, i64)> = vec![
-        ("O_WRONLY", libc::O_WRONLY as i64),
-        ("O_RDWR", libc::O_RDWR as i64),
-        ("O_CREAT", libc::O_CREAT as i64),
-        ("O_EXCL", libc::O_EXCL as i64),
-        ("O_NOCTTY", libc::O_NOCTTY as i64),
-        ("O_TRUNC", libc::O_TRUNC as i64),
-        ("O_APPEND", libc::O_APPEND as i64),
-        ("O_NONBLOCK", libc::O_NONBLOCK as i64),
-        ("O_DSYNC", libc::O_DSYNC as i64),
-        ("O_SYNC", libc::O_SYNC as i64),
-        ("O_DIRECTORY", libc::O_DIRECTORY as i64),
-        ("O_NOFOLLOW", libc::O_NOFOLLOW as i64),
-        ("O_CLOEXEC", libc::O_CLOEXEC as i64),
-    ];
-    #[cfg(target_os = "linux")]
-    open.extend([
-        ("O_LARGEFILE", libc::O_LARGEFILE as i64),
-        ("O_NOATIME", libc::O_NOATIME as i64),
-        ("O_PATH", libc::O_PATH as i64),
-        ("O_TMPFILE", libc::O_TMPFILE as i64),
-        ("O_DIRECT", libc::O_DIRECT as i64),
-    ]);
-    let af = [("AF_UNIX", libc::AF_UNIX as i64), ("AF_INET", libc::AF_INET as i64), ("AF_INET6", libc::AF_INET6 as i64)];
-    #[allow(unused_mut)]
-    let mut sock: Vec<(&str, i64)> = vec![
-        ("SOCK_STREAM", libc::SOCK_STREAM as i64),
-        ("SOCK_DGRAM", libc::SOCK_DGRAM as i64),
-        ("SOCK_RAW", libc::SOCK_RAW as i64),
-        ("SOCK_SEQPACKET", libc::SOCK_SEQPACKET as i64),
-    ];
-    #[cfg(target_os = "linux")]
-    sock.extend([("SOCK_NONBLOCK", libc::SOCK_NONBLOCK as i64), ("SOCK_CLOEXEC", libc::SOCK_CLOEXEC as i64)]);
-    let msg = [
-        ("MSG_OOB", libc::MSG_OOB as i64),
-        ("MSG_PEEK", libc::MSG_PEEK as i64),
-        ("MSG_DONTWAIT", libc::MSG_DONTWAIT as i64),
-        ("MSG_WAITALL", libc::MSG_WAITALL as i64),
-        ("MSG_NOSIGNAL", libc::MSG_NOSIGNAL as i64),
-    ];
-    let clock = clock_ids();
-    for (k, rows) in [("open", &open[..]), ("af", &af[..]), ("sock", &sock[..]), ("msg", &msg[..]), ("clock", &clock[..])] {
-        ffi::mrb_hash_set(mrb, hash, mrb::symbol(mrb, k), table(mrb, rows));
+    let (Some(path), Some(strsize)) = (a.first().and_then(|v| mrb::as_bytes(*v)), a.get(3).and_then(|v| mrb::as_int(*v))) else {
+        mrb::raise(mrb, argument_error(mrb), "__tracer(path, format, time, strsize)")
+    };
+    let time = a.get(2).is_some_and(|v| ffi::hijack_type(*v) == ffi::mrb_vtype::MRB_TT_TRUE);
+    let tracer = Tracer { path: path.to_vec(), format, time, strsize: strsize.max(0) as usize };
+    match crate::trace::register(tracer) {
+        Some(id) => mrb::int(mrb, id as i64),
+        None => mrb::raise(mrb, hijack_error(mrb), "too many different traces in one process"),
     }
-    ffi::mrb_hash_set(mrb, hash, mrb::symbol(mrb, "at_fdcwd"), mrb::int(mrb, libc::AT_FDCWD as i64));
-    hash
+}
+
+/// Hijack.__counts -> [[name, count, errors, ns, read, written], ...]: what
+/// the hooks of kind :count counted in this process.
+unsafe extern "C" fn m_counts(mrb: *mut State, _self: Value) -> Value {
+    let ary = ffi::mrb_ary_new(mrb);
+    for (name, c) in crate::trace::counts() {
+        let mut row = vec![mrb::str(mrb, name.as_bytes())];
+        row.extend(c.iter().map(|n| mrb::int(mrb, *n as i64)));
+        ffi::mrb_ary_push(mrb, ary, ffi::mrb_ary_new_from_values(mrb, row.len() as _, row.as_ptr()));
+    }
+    ary
 }
 
 /// Hijack.__errno_name(n) -> ["ENOENT", "No such file or directory"]
@@ -605,29 +578,13 @@ unsafe extern "C" fn c_replace_timespec(mrb: *mut State, this: Value) -> Value {
     mrb::nil()
 }
 
-/// The clock ids this platform has, by their C names.
-fn clock_ids() -> Vec<(&'static str, i64)> {
-    #[allow(unused_mut)]
-    let mut ids = vec![("CLOCK_REALTIME", libc::CLOCK_REALTIME as i64), ("CLOCK_MONOTONIC", libc::CLOCK_MONOTONIC as i64)];
-    #[cfg(target_os = "linux")]
-    ids.extend([
-        ("CLOCK_PROCESS_CPUTIME_ID", libc::CLOCK_PROCESS_CPUTIME_ID as i64),
-        ("CLOCK_THREAD_CPUTIME_ID", libc::CLOCK_THREAD_CPUTIME_ID as i64),
-        ("CLOCK_MONOTONIC_RAW", libc::CLOCK_MONOTONIC_RAW as i64),
-        ("CLOCK_REALTIME_COARSE", libc::CLOCK_REALTIME_COARSE as i64),
-        ("CLOCK_MONOTONIC_COARSE", libc::CLOCK_MONOTONIC_COARSE as i64),
-        ("CLOCK_BOOTTIME", libc::CLOCK_BOOTTIME as i64),
-    ]);
-    ids
-}
-
 /// Hijack.__clocks -> {realtime: 0, monotonic: 1, ...} and TIMER_ABSTIME.
 unsafe extern "C" fn m_clocks(mrb: *mut State, _self: Value) -> Value {
     let hash = ffi::mrb_hash_new(mrb);
     // realtime, monotonic, ... from CLOCK_REALTIME, CLOCK_MONOTONIC, ...
     #[allow(unused_mut)]
     let mut clocks: Vec<(String, i64)> =
-        clock_ids().into_iter().map(|(name, v)| (name.trim_start_matches("CLOCK_").to_lowercase(), v)).collect();
+        crate::symbols::CLOCK.iter().map(|(name, v)| (name.trim_start_matches("CLOCK_").to_lowercase(), *v)).collect();
     #[cfg(target_os = "linux")]
     clocks.push(("timer_abstime".into(), libc::TIMER_ABSTIME as i64));
     for (k, v) in clocks {
@@ -1002,25 +959,32 @@ unsafe extern "C" fn c_proceed(mrb: *mut State, this: Value) -> Value {
     }
     f.level_proceeded = true;
     let next = f.next_hook;
-    hooks::run_from(mrb, this, f, next);
+    hooks::run_from(mrb, &mut Some(this), f, next);
     mrb::int(mrb, f.result)
 }
 
-/// Hijack.__add_hook(hook, kind, call_name, filter_id, block) -> index
+/// Hijack.__add_hook(hook, kind, call_name, filter_id, block) -> index; kind
+/// :trace takes a tracer id instead of the block, :count nothing.
 unsafe extern "C" fn m_add_hook(mrb: *mut State, _self: Value) -> Value {
     let a = mrb::args(mrb);
     if a.len() != 5 {
         mrb::raise(mrb, argument_error(mrb), "__add_hook(hook, kind, call, filter_id, block)")
     }
-    let kind = match mrb::as_name(mrb, a[1]) {
-        Some("around") => hooks::HookKind::Around,
-        Some("before") => hooks::HookKind::Before,
-        Some("after") => hooks::HookKind::After,
-        _ => mrb::raise(mrb, argument_error(mrb), "a hook is :around, :before or :after"),
+    use hooks::{Action, HookKind};
+    let (kind, action) = match mrb::as_name(mrb, a[1]) {
+        Some("around") => (HookKind::Around, Action::Block(a[4])),
+        Some("before") => (HookKind::Before, Action::Block(a[4])),
+        Some("after") => (HookKind::After, Action::Block(a[4])),
+        Some("trace") => match mrb::as_int(a[4]) {
+            Some(tracer) => (HookKind::After, Action::Trace(tracer as usize)),
+            None => mrb::raise(mrb, argument_error(mrb), "a trace hook takes a tracer id"),
+        },
+        Some("count") => (HookKind::After, Action::Count),
+        _ => mrb::raise(mrb, argument_error(mrb), "a hook is :around, :before, :after, :trace or :count"),
     };
     let id = call_id(mrb, a[2]);
     let filter = mrb::as_int(a[3]).map(|f| f as usize);
-    let index = hooks::registry(mrb).add(id, kind, a[4], a[0], filter);
+    let index = hooks::registry(mrb).add(id, kind, action, a[0], filter);
     mrb::int(mrb, index as i64)
 }
 
@@ -1267,7 +1231,8 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"monotonic", m_monotonic, ARGS_NONE);
     function(mrb, m, c"__fault_log", m_fault_log, args_req(1));
     function(mrb, m, c"__audit_log", m_audit_log, args_req(1));
-    function(mrb, m, c"__constants", m_constants, ARGS_NONE);
+    function(mrb, m, c"__tracer", m_tracer, args_req(4));
+    function(mrb, m, c"__counts", m_counts, ARGS_NONE);
     function(mrb, m, c"__errno_name", m_errno_name, args_req(1));
     function(mrb, m, c"__trace_write", m_trace_write, args_req(2));
     function(mrb, m, c"__spawn_wait", m_spawn_wait, ARGS_REST);

@@ -54,6 +54,7 @@ extern "C" fn fork_parent() {
 
 extern "C" fn fork_child() {
     fork_parent();
+    crate::trace::forked();
 }
 
 /// The path this library was loaded from.

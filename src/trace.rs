@@ -1,0 +1,582 @@
+//! Tracing, natively: a traced call becomes one line (strace's format, a
+//! JSON object, or a Chrome trace event) written with one write(2), without
+//! entering Ruby. `Hijack.trace` registers a tracer; its hooks run it after
+//! the real call (src/hooks.rs). Counting for `hijack run --summary` is here
+//! too: per-call atomic totals, read at exit.
+
+use crate::engine::Frame;
+use crate::symbols::{self, AF, CLOCK, MSG, SOCK};
+use crate::table::{BufDir, Errors, Kind, CALLS, CALL_COUNT};
+use crate::{sockaddr, sys, tracefile};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Strace,
+    Jsonl,
+    Chrome,
+}
+
+#[derive(Debug, PartialEq)]
+pub struct Tracer {
+    pub path: Vec<u8>,
+    pub format: Format,
+    /// Each call's duration at the end of the line (strace's -T).
+    pub time: bool,
+    /// How many bytes of a buffer or argv string are shown.
+    pub strsize: usize,
+}
+
+const MAX_TRACERS: usize = 64;
+static TRACERS: [AtomicPtr<Tracer>; MAX_TRACERS] = [const { AtomicPtr::new(std::ptr::null_mut()) }; MAX_TRACERS];
+static REGISTER: crate::lock::SpinLock<()> = crate::lock::SpinLock::new(());
+
+/// The id of a tracer like `t` (every thread's VM runs the same scripts and
+/// so asks for the same tracers: they share one). None when there are too many.
+pub fn register(t: Tracer) -> Option<usize> {
+    let _lock = REGISTER.lock();
+    for (i, slot) in TRACERS.iter().enumerate() {
+        let p = slot.load(Ordering::Acquire);
+        if p.is_null() {
+            slot.store(Box::into_raw(Box::new(t)), Ordering::Release);
+            return Some(i);
+        }
+        // SAFETY: tracers are never freed.
+        if unsafe { &*p } == &t {
+            return Some(i);
+        }
+    }
+    None
+}
+
+fn tracer(id: usize) -> Option<&'static Tracer> {
+    let p = TRACERS.get(id)?.load(Ordering::Acquire);
+    // SAFETY: tracers are never freed.
+    (!p.is_null()).then(|| unsafe { &*p })
+}
+
+/// Writes the line of the call in `frame` (after it ran) with tracer `id`.
+pub fn record(id: usize, frame: &Frame) {
+    let Some(t) = tracer(id) else { return };
+    let mut line = Vec::with_capacity(160);
+    // SAFETY: the frame's pointer arguments are the caller's, valid during the call.
+    unsafe {
+        match t.format {
+            Format::Strace => strace(frame, t.strsize, t.time, &mut line),
+            Format::Jsonl => jsonl(frame, t.strsize, &mut line),
+            Format::Chrome => chrome(frame, t.strsize, &mut line),
+        }
+    }
+    if tracefile::write(&t.path, &line).is_err() {
+        crate::log::line("hijack: cannot write the trace file");
+    }
+}
+
+// ---- this process and thread ------------------------------------------------
+
+static FORKS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    // (forks seen, pid, tid): the ids, asked once per thread and process.
+    static IDS: Cell<(u64, i64, i64)> = const { Cell::new((u64::MAX, 0, 0)) };
+}
+
+/// A fork child: its ids are new.
+pub fn forked() {
+    FORKS.fetch_add(1, Ordering::Relaxed);
+    reset_counts();
+}
+
+fn ids() -> (i64, i64) {
+    let forks = FORKS.load(Ordering::Relaxed);
+    let cached = IDS.try_with(Cell::get).unwrap_or((u64::MAX, 0, 0));
+    if cached.0 == forks {
+        return (cached.1, cached.2);
+    }
+    let (pid, tid) = (sys::pid(), sys::tid());
+    let _ = IDS.try_with(|c| c.set((forks, pid, tid)));
+    (pid, tid)
+}
+
+// ---- what a call did ----------------------------------------------------------
+
+/// Whether the call failed, by its error convention.
+fn failed(f: &Frame) -> bool {
+    match f.info().errors {
+        Errors::MinusOne => f.result == -1,
+        Errors::Null => f.result == 0,
+        Errors::Code => f.result != 0,
+        Errors::None => false,
+    }
+}
+
+fn error_code(f: &Frame) -> i32 {
+    if f.info().errors == Errors::Code {
+        f.result as i32
+    } else {
+        f.errno
+    }
+}
+
+fn errno_name(n: i32) -> String {
+    crate::errnames::name(n).map(str::to_string).unwrap_or_else(|| format!("E{n}"))
+}
+
+unsafe fn c_str<'a>(word: u64) -> Option<&'a [u8]> {
+    (word != 0).then(|| std::ffi::CStr::from_ptr(word as usize as *const libc::c_char).to_bytes())
+}
+
+/// The bytes written, or the bytes a read delivered.
+unsafe fn data<'a>(f: &Frame) -> Option<&'a [u8]> {
+    let info = f.info();
+    let (b, c) = (info.arg_of(Kind::Buf)?, info.arg_of(Kind::Count)?);
+    let len = match info.buffer {
+        BufDir::In => f.args[c] as usize,
+        _ if !(f.proceeded || f.data_set) => return None,
+        _ => f.result.clamp(0, f.args[c] as i64) as usize,
+    };
+    let ptr = f.args[b] as usize as *const u8;
+    if len == 0 || ptr.is_null() {
+        return Some(&[]);
+    }
+    Some(std::slice::from_raw_parts(ptr, len))
+}
+
+unsafe fn argv<'a>(word: u64) -> Option<Vec<&'a [u8]>> {
+    if word == 0 {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut p = word as usize as *const *const libc::c_char;
+    while !(*p).is_null() {
+        out.push(std::ffi::CStr::from_ptr(*p).to_bytes());
+        p = p.add(1);
+    }
+    Some(out)
+}
+
+unsafe fn timespec(word: u64) -> Option<(i64, i64)> {
+    (word != 0).then(|| {
+        let ts = &*(word as usize as *const libc::timespec);
+        (ts.tv_sec as i64, ts.tv_nsec as i64)
+    })
+}
+
+fn push(out: &mut Vec<u8>, s: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = write!(out, "{s}");
+}
+
+// ---- strace ---------------------------------------------------------------------
+
+/// A C string as strace quotes it, cut at `limit` bytes ("..." after).
+pub fn quote(bytes: &[u8], limit: Option<usize>, out: &mut Vec<u8>) {
+    let cut = limit.is_some_and(|l| bytes.len() > l);
+    let shown = if cut { &bytes[..limit.unwrap()] } else { bytes };
+    out.push(b'"');
+    for (i, &b) in shown.iter().enumerate() {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            0x0b => out.extend_from_slice(b"\\v"),
+            32..=126 => out.push(b),
+            _ => {
+                // an octal digit next would be read as part of the escape
+                if shown.get(i + 1).is_some_and(|n| (b'0'..=b'7').contains(n)) {
+                    push(out, format_args!("\\{b:03o}"));
+                } else {
+                    push(out, format_args!("\\{b:o}"));
+                }
+            }
+        }
+    }
+    out.push(b'"');
+    if cut {
+        out.extend_from_slice(b"...");
+    }
+}
+
+fn quote_or_null(bytes: Option<&[u8]>, limit: Option<usize>, out: &mut Vec<u8>) {
+    match bytes {
+        Some(b) => quote(b, limit, out),
+        None => out.extend_from_slice(b"NULL"),
+    }
+}
+
+fn hex(word: u64, out: &mut Vec<u8>) {
+    push(out, format_args!("{:#x}", word as usize));
+}
+
+unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
+    let info = f.info();
+    let (arg, word) = (&info.args[i], f.args[i]);
+    let value = word as i64;
+    match arg.kind {
+        Kind::Dirfd if value as i32 == libc::AT_FDCWD => out.extend_from_slice(b"AT_FDCWD"),
+        Kind::Path | Kind::Str => quote_or_null(c_str(word), None, out),
+        Kind::Mode => push(out, format_args!("0{value:o}")),
+        Kind::Flags if info.name.contains("open") => symbols::open_flags(value, out),
+        Kind::Flags if info.name.starts_with("send") || info.name.starts_with("recv") => symbols::bits(value, MSG, out),
+        Kind::Buf if failed(f) => hex(word, out),
+        Kind::Buf => quote_or_null(data(f), Some(strsize), out),
+        Kind::Argv if arg.name == "envp" => match argv(word) {
+            Some(vars) => push(out, format_args!("{:#x} /* {} vars */", word as usize, vars.len())),
+            None => out.extend_from_slice(b"NULL"),
+        },
+        Kind::Argv => match argv(word) {
+            Some(list) => {
+                out.push(b'[');
+                for (n, a) in list.iter().enumerate() {
+                    if n > 0 {
+                        out.extend_from_slice(b", ");
+                    }
+                    quote(a, Some(strsize), out);
+                }
+                out.push(b']');
+            }
+            None => out.extend_from_slice(b"NULL"),
+        },
+        Kind::Sockaddr => match sockaddr::decode(word as usize) {
+            Some(a) if a.family == "inet" => {
+                push(out, format_args!("{{sa_family=AF_INET, sin_port=htons({}), sin_addr=inet_addr(", a.port.unwrap_or(0)));
+                quote(a.host.as_bytes(), None, out);
+                out.extend_from_slice(b")}");
+            }
+            Some(a) if a.family == "inet6" => {
+                push(out, format_args!("{{sa_family=AF_INET6, sin6_port=htons({}), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, ", a.port.unwrap_or(0)));
+                quote(a.host.as_bytes(), None, out);
+                out.extend_from_slice(b", &sin6_addr), sin6_scope_id=0}");
+            }
+            Some(a) => {
+                out.extend_from_slice(b"{sa_family=AF_UNIX, sun_path=");
+                quote(a.host.as_bytes(), None, out);
+                out.push(b'}');
+            }
+            None => hex(word, out),
+        },
+        Kind::Timespec => match timespec(word) {
+            Some((s, ns)) => push(out, format_args!("{{tv_sec={s}, tv_nsec={ns}}}")),
+            None => out.extend_from_slice(b"NULL"),
+        },
+        Kind::Pointer if word == 0 => out.extend_from_slice(b"NULL"),
+        Kind::Pointer => hex(word, out),
+        _ => {
+            let name = match arg.name {
+                "domain" => symbols::named(value, AF),
+                "clockid" => symbols::named(value, CLOCK),
+                "type" if info.name.starts_with("socket") => {
+                    symbols::bits(value, SOCK, out);
+                    return;
+                }
+                _ => None,
+            };
+            match name {
+                Some(n) => out.extend_from_slice(n.as_bytes()),
+                None => push(out, value),
+            }
+        }
+    }
+}
+
+fn strace_result(f: &Frame, out: &mut Vec<u8>) {
+    let info = f.info();
+    if failed(f) {
+        let err = error_code(f);
+        // SAFETY: strerror returns a valid string.
+        let text = unsafe { std::ffi::CStr::from_ptr(libc::strerror(err)) }.to_string_lossy();
+        if info.returns_pointer {
+            out.extend_from_slice(b"NULL");
+        } else if info.errors == Errors::Code {
+            push(out, err);
+        } else {
+            out.extend_from_slice(b"-1");
+        }
+        push(out, format_args!(" {} ({text})", errno_name(err)));
+    } else if info.returns_pointer {
+        if f.result == 0 {
+            out.extend_from_slice(b"NULL");
+        } else {
+            hex(f.result as u64, out);
+        }
+    } else {
+        push(out, f.result);
+    }
+}
+
+/// `[pid P] name(args...)              = result` (the `=` of short lines at
+/// column 40 after the pid, as strace aligns it).
+pub unsafe fn strace(f: &Frame, strsize: usize, timed: bool, out: &mut Vec<u8>) {
+    let info = f.info();
+    let (pid, tid) = ids();
+    if pid == tid {
+        push(out, format_args!("[pid {pid}] "));
+    } else {
+        push(out, format_args!("[pid {pid} tid {tid}] "));
+    }
+    let start = out.len();
+    out.extend_from_slice(info.name.as_bytes());
+    out.push(b'(');
+    let mut shown = f.nargs;
+    // open's mode is there only when the flags ask for one (as strace shows it)
+    if info.variadic && info.args.last().is_some_and(|a| a.kind == Kind::Mode) {
+        let flags = info.arg_of(Kind::Flags).map_or(0, |i| f.args[i] as i64);
+        if flags & symbols::OPEN_WITH_MODE == 0 {
+            shown -= 1;
+        }
+    }
+    for i in 0..shown {
+        if i > 0 {
+            out.extend_from_slice(b", ");
+        }
+        strace_arg(f, i, strsize, out);
+    }
+    out.push(b')');
+    while out.len() - start < 39 {
+        out.push(b' ');
+    }
+    out.extend_from_slice(b" = ");
+    strace_result(f, out);
+    if timed {
+        push(out, format_args!(" <{}.{:06}>", f.elapsed_ns / 1_000_000_000, f.elapsed_ns % 1_000_000_000 / 1000));
+    }
+}
+
+// ---- JSON ---------------------------------------------------------------------------
+
+/// A JSON string: UTF-8 as it is, other bytes as \u00XX.
+pub fn json_str(bytes: &[u8], out: &mut Vec<u8>) {
+    out.push(b'"');
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '"' => out.extend_from_slice(b"\\\""),
+                '\\' => out.extend_from_slice(b"\\\\"),
+                '\n' => out.extend_from_slice(b"\\n"),
+                '\t' => out.extend_from_slice(b"\\t"),
+                c if (c as u32) < 0x20 => push(out, format_args!("\\u{:04x}", c as u32)),
+                c => {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+            }
+        }
+        for b in chunk.invalid() {
+            push(out, format_args!("\\u{:04x}", b));
+        }
+    }
+    out.push(b'"');
+}
+
+fn json_or_null(bytes: Option<&[u8]>, out: &mut Vec<u8>) {
+    match bytes {
+        Some(b) => json_str(b, out),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// {"path":"/etc/passwd","flags":0,...}: each argument decoded.
+unsafe fn json_args(f: &Frame, strsize: usize, out: &mut Vec<u8>) {
+    let info = f.info();
+    out.push(b'{');
+    for i in 0..f.nargs {
+        let (arg, word) = (&info.args[i], f.args[i]);
+        if i > 0 {
+            out.push(b',');
+        }
+        json_str(arg.name.as_bytes(), out);
+        out.push(b':');
+        match arg.kind {
+            Kind::Buf if failed(f) => out.extend_from_slice(b"null"),
+            Kind::Buf => json_or_null(data(f).map(|d| &d[..d.len().min(strsize)]), out),
+            Kind::Path | Kind::Str => json_or_null(c_str(word), out),
+            Kind::Sockaddr => match sockaddr::decode(word as usize) {
+                Some(a) => {
+                    push(out, format_args!("{{\"family\":\"{}\",\"host\":", a.family));
+                    json_str(a.host.as_bytes(), out);
+                    match a.port {
+                        Some(p) => push(out, format_args!(",\"port\":{p}}}")),
+                        None => out.extend_from_slice(b",\"port\":null}"),
+                    }
+                }
+                None => out.extend_from_slice(b"null"),
+            },
+            Kind::Argv => match argv(word) {
+                Some(vars) if arg.name == "envp" => push(out, vars.len()),
+                Some(list) => {
+                    out.push(b'[');
+                    for (n, a) in list.iter().enumerate() {
+                        if n > 0 {
+                            out.push(b',');
+                        }
+                        json_str(a, out);
+                    }
+                    out.push(b']');
+                }
+                None => out.extend_from_slice(b"null"),
+            },
+            Kind::Timespec => match timespec(word) {
+                Some((s, ns)) => push(out, format_args!("{s}.{ns:09}")),
+                None => out.extend_from_slice(b"null"),
+            },
+            Kind::Pointer => push(out, word as usize),
+            _ => push(out, word as i64),
+        }
+    }
+    out.push(b'}');
+}
+
+fn json_errno(f: &Frame, out: &mut Vec<u8>) {
+    if failed(f) {
+        push(out, format_args!("\"{}\"", errno_name(error_code(f))));
+    } else {
+        out.extend_from_slice(b"null");
+    }
+}
+
+fn clock_ns(clock: libc::clockid_t) -> i64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: ts is a valid out pointer.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    ts.tv_sec as i64 * 1_000_000_000 + ts.tv_nsec as i64
+}
+
+/// {"ts":ns,"pid":..,"tid":..,"call":"read","args":{..},"result":n,"errno":null,"ns":elapsed}
+pub unsafe fn jsonl(f: &Frame, strsize: usize, out: &mut Vec<u8>) {
+    let (pid, tid) = ids();
+    let ts = clock_ns(libc::CLOCK_REALTIME);
+    push(out, format_args!("{{\"ts\":{ts},\"pid\":{pid},\"tid\":{tid},\"call\":\"{}\",\"args\":", f.info().name));
+    json_args(f, strsize, out);
+    push(out, format_args!(",\"result\":{},\"errno\":", f.result));
+    json_errno(f, out);
+    push(out, format_args!(",\"ns\":{}}}", f.elapsed_ns));
+}
+
+/// A complete event ("ph":"X") in microseconds, with a comma after it (the
+/// file is a JSON array that is never closed, which the viewers accept).
+pub unsafe fn chrome(f: &Frame, strsize: usize, out: &mut Vec<u8>) {
+    let (pid, tid) = ids();
+    let info = f.info();
+    let end_us = clock_ns(libc::CLOCK_MONOTONIC) / 1000;
+    let dur = (f.elapsed_ns / 1000) as i64;
+    let group = info.groups.first().copied().unwrap_or("other");
+    push(out, format_args!("{{\"name\":\"{}\",\"cat\":\"{group}\",\"ph\":\"X\",\"ts\":{},\"dur\":{dur},\"pid\":{pid},\"tid\":{tid},\"args\":", info.name, end_us - dur));
+    json_args(f, strsize, out);
+    out.pop();
+    push(out, format_args!("{}\"result\":{},\"errno\":", if f.nargs > 0 { "," } else { "" }, f.result));
+    json_errno(f, out);
+    out.extend_from_slice(b"}},");
+}
+
+// ---- counting (hijack run --summary) -------------------------------------------------
+
+/// count, errors, ns, bytes read, bytes written.
+static COUNTS: [[AtomicU64; 5]; CALL_COUNT] = [const { [const { AtomicU64::new(0) }; 5] }; CALL_COUNT];
+
+/// Adds the call in `frame` to its totals.
+pub fn count(frame: &Frame) {
+    let c = &COUNTS[frame.id];
+    c[0].fetch_add(1, Ordering::Relaxed);
+    let failed = failed(frame);
+    if failed {
+        c[1].fetch_add(1, Ordering::Relaxed);
+    }
+    c[2].fetch_add(frame.elapsed_ns, Ordering::Relaxed);
+    if !failed && frame.result > 0 {
+        match frame.info().buffer {
+            BufDir::Out => c[3].fetch_add(frame.result as u64, Ordering::Relaxed),
+            BufDir::In => c[4].fetch_add(frame.result as u64, Ordering::Relaxed),
+            BufDir::NoBuf => 0,
+        };
+    }
+}
+
+/// The calls counted in this process: (name, [count, errors, ns, read, written]).
+pub fn counts() -> Vec<(&'static str, [u64; 5])> {
+    COUNTS
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c[0].load(Ordering::Relaxed) > 0)
+        .map(|(id, c)| (CALLS[id].name, std::array::from_fn(|k| c[k].load(Ordering::Relaxed))))
+        .collect()
+}
+
+fn reset_counts() {
+    for c in COUNTS.iter().flatten() {
+        c.store(0, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::id;
+
+    fn text(f: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut v = Vec::new();
+        f(&mut v);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn strings_are_quoted_as_strace_quotes_them() {
+        assert_eq!(text(|o| quote(b"a\"b\\c\n\t", None, o)), r#""a\"b\\c\n\t""#);
+        assert_eq!(text(|o| quote(b"\x01x\x017", None, o)), r#""\1x\0017""#);
+        assert_eq!(text(|o| quote(b"abcdef", Some(3), o)), r#""abc"..."#);
+        assert_eq!(text(|o| quote(b"abc", Some(3), o)), r#""abc""#);
+    }
+
+    #[test]
+    fn json_strings_stay_valid_for_any_bytes() {
+        assert_eq!(text(|o| json_str("é\"\x01\n".as_bytes(), o)), "\"é\\\"\\u0001\\n\"");
+        assert_eq!(text(|o| json_str(b"a\xffb", o)), "\"a\\u00ffb\"");
+    }
+
+    #[test]
+    fn a_write_and_a_failed_open_read_like_strace() {
+        let buf = b"hello\n";
+        let real = |_: &[u64]| 6;
+        let mut f = Frame::new(id::write, &[1, buf.as_ptr() as u64, 6], &real, 0);
+        f.proceed();
+        let line = text(|o| unsafe { strace(&f, 32, false, o) });
+        let (pid, _) = ids();
+        assert!(line.starts_with(&format!("[pid {pid}")), "{line}");
+        let call = line.split("] ").nth(1).unwrap();
+        assert_eq!(call, format!("{:<39} = 6", "write(1, \"hello\\n\", 6)"));
+
+        let path = c"/nonexistent";
+        let fail = |_: &[u64]| {
+            sys::set_errno(libc::ENOENT);
+            -1
+        };
+        let mut f = Frame::new(id::openat, &[libc::AT_FDCWD as i64 as u64, path.as_ptr() as u64, libc::O_RDONLY as u64, 0], &fail, 0);
+        f.proceed();
+        let line = text(|o| unsafe { strace(&f, 32, false, o) });
+        assert!(line.ends_with("openat(AT_FDCWD, \"/nonexistent\", O_RDONLY) = -1 ENOENT (No such file or directory)"), "{line}");
+    }
+
+    #[test]
+    fn jsonl_lines_decode_the_arguments() {
+        let buf = b"0123456789";
+        let real = |_: &[u64]| 10;
+        let mut f = Frame::new(id::read, &[3, buf.as_ptr() as u64, 64], &real, 0);
+        f.proceed();
+        let line = text(|o| unsafe { jsonl(&f, 4, o) });
+        assert!(line.contains("\"call\":\"read\",\"args\":{\"fd\":3,\"buf\":\"0123\",\"count\":64},\"result\":10,\"errno\":null"), "{line}");
+    }
+
+    #[test]
+    fn counts_add_up_per_call() {
+        let real = |_: &[u64]| 5;
+        let mut f = Frame::new(id::pread, &[3, 0, 5, 0], &real, 0);
+        f.proceed();
+        count(&f);
+        count(&f);
+        let (_, c) = counts().into_iter().find(|(n, _)| *n == "pread").unwrap();
+        assert_eq!((c[0], c[1], c[3], c[4]), (2, 0, 10, 0));
+    }
+}
