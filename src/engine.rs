@@ -50,7 +50,8 @@ pub struct Frame<'a> {
     entry_errno: i32,
     pub proceeded: bool,
     pub failed: bool,
-    pub elapsed_ns: u64,
+    /// How long the real call took, in stamps (see [`Frame::elapsed_ns`]).
+    elapsed: u64,
     /// A hook set the data a read delivers.
     pub data_set: bool,
     /// Where call.proceed goes on in the hook chain (see hooks.rs).
@@ -80,7 +81,7 @@ impl<'a> Frame<'a> {
             entry_errno: errno,
             proceeded: false,
             failed: false,
-            elapsed_ns: 0,
+            elapsed: 0,
             data_set: false,
             next_hook: 0,
             level_proceeded: false,
@@ -106,13 +107,13 @@ impl<'a> Frame<'a> {
         if self.info().follow {
             follow::prepare(self);
         }
-        let start = sys::now_ns();
+        let start = sys::stamp::now();
         // The real function sees the caller's errno: one that succeeds
         // without touching errno (most do) leaves it as the caller had it.
         sys::set_errno(self.entry_errno);
         self.result = (self.real)(&self.args[..self.nargs]);
         self.errno = sys::errno();
-        self.elapsed_ns = sys::now_ns().saturating_sub(start);
+        self.elapsed = sys::stamp::now().saturating_sub(start);
         if let (Some(count), true) = (self.replaced_count, self.result >= 0) {
             // The caller asked to write `count` bytes: all of them are done
             // when all of the replacement is, and never more.
@@ -120,6 +121,11 @@ impl<'a> Frame<'a> {
             self.result = if written_all { count as i64 } else { self.result.min(count as i64) };
         }
         self.result
+    }
+
+    /// How long the real call took, in nanoseconds.
+    pub fn elapsed_ns(&self) -> u64 {
+        sys::stamp::stamp_ns(self.elapsed)
     }
 
     /// Makes the call fail with `errno`, as the table's convention says.

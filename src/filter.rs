@@ -149,11 +149,8 @@ impl Filter {
             }
         }
         if !self.paths.is_empty() || !self.path_regexes.is_empty() {
-            let paths = call_paths(id, args);
-            let hit = |p: &Vec<u8>| {
-                self.paths.iter().any(|g| glob::matches(g, p)) || self.path_regexes.iter().any(|r| r.is_match(p))
-            };
-            if !paths.iter().any(hit) {
+            let hit = |p: &[u8]| self.paths.iter().any(|g| glob::matches(g, p)) || self.path_regexes.iter().any(|r| r.is_match(p));
+            if !any_path(id, args, hit) {
                 return false;
             }
         }
@@ -161,21 +158,37 @@ impl Filter {
     }
 }
 
-/// The absolute paths a call names: its path arguments (relative ones
-/// resolved against their directory descriptor or the working directory),
-/// or else the file its descriptor is open on.
-pub fn call_paths(id: usize, args: &[u64]) -> Vec<Vec<u8>> {
+/// Whether `hit` holds for one of the absolute paths a call names: its path
+/// arguments (relative ones resolved against their directory descriptor or
+/// the working directory), or else the file its descriptor is open on. An
+/// absolute path argument is looked at where it is, without a copy.
+pub fn any_path(id: usize, args: &[u64], mut hit: impl FnMut(&[u8]) -> bool) -> bool {
     let info = &CALLS[id];
-    let mut out: Vec<Vec<u8>> =
-        (0..info.args.len()).filter(|i| info.args[*i].kind == Kind::Path).filter_map(|i| absolute_path(id, args, i)).collect();
-    if out.is_empty() {
-        if let Some(i) = info.arg_of(Kind::Fd) {
-            if let Some(p) = sys::fd_path(args[i] as i32) {
-                out.push(p);
+    let mut named = false;
+    for (i, arg) in info.args.iter().enumerate() {
+        if arg.kind != Kind::Path || args[i] == 0 {
+            continue;
+        }
+        // SAFETY: the caller's C string argument.
+        let p = unsafe { std::ffi::CStr::from_ptr(args[i] as usize as *const libc::c_char) }.to_bytes();
+        if p.starts_with(b"/") {
+            named = true;
+            if hit(p) {
+                return true;
+            }
+        } else if let Some(abs) = absolute_path(id, args, i) {
+            named = true;
+            if hit(&abs) {
+                return true;
             }
         }
     }
-    out
+    if !named {
+        if let Some(p) = info.arg_of(Kind::Fd).and_then(|i| sys::fd_path(args[i] as i32)) {
+            return hit(&p);
+        }
+    }
+    false
 }
 
 /// The path argument `index` of a call, made absolute: a relative one is

@@ -4,32 +4,58 @@
 //! /data; "*.log" matches a name without slashes.
 
 pub fn matches(pattern: &[u8], text: &[u8]) -> bool {
-    // ok[j] after processing pattern[..i]: whether it matches text[..j].
-    // O(pattern × text), which for paths is small.
-    let mut ok = vec![false; text.len() + 1];
+    // The literal head of the pattern decides most paths at once.
+    let head = pattern.iter().position(|c| *c == b'*' || *c == b'?').unwrap_or(pattern.len());
+    if head == pattern.len() {
+        return pattern == text;
+    }
+    if !text.starts_with(&pattern[..head]) {
+        return false;
+    }
+    let (pattern, text) = (&pattern[head..], &text[head..]);
+    // No allocation for the usual path lengths.
+    const STACK: usize = 512;
+    if text.len() < STACK {
+        match_rest(pattern, text, &mut [false; STACK], &mut [false; STACK])
+    } else {
+        match_rest(pattern, text, &mut vec![false; text.len() + 1], &mut vec![false; text.len() + 1])
+    }
+}
+
+/// ok[j], after the pattern's first i bytes: whether they match text[..j].
+/// O(pattern × text), which for paths is small; stops when nothing matches.
+fn match_rest<'a>(pattern: &[u8], text: &[u8], mut ok: &'a mut [bool], mut next: &'a mut [bool]) -> bool {
+    let n = text.len();
+    ok[..=n].fill(false);
     ok[0] = true;
     let mut i = 0;
     while i < pattern.len() {
-        let mut next = vec![false; text.len() + 1];
+        let mut any = false;
         match pattern[i] {
             b'*' => {
                 let double = pattern.get(i + 1) == Some(&b'*');
-                for j in 0..=text.len() {
-                    // a star may take text[j-1] when ok extends to j-1 through it
+                for j in 0..=n {
+                    // a star may take text[j-1] when it reached j-1
                     next[j] = ok[j] || (j > 0 && next[j - 1] && (double || text[j - 1] != b'/'));
+                    any |= next[j];
                 }
                 i += if double { 2 } else { 1 };
             }
             c => {
-                for j in 1..=text.len() {
+                next[0] = false;
+                for j in 1..=n {
                     next[j] = ok[j - 1] && (if c == b'?' { text[j - 1] != b'/' } else { text[j - 1] == c });
+                    any |= next[j];
                 }
                 i += 1;
             }
         }
-        ok = next;
+        if !any {
+            return false;
+        }
+        std::mem::swap(&mut ok, &mut next);
     }
-    ok[text.len()]
+    ok[n]
 }
 
 #[cfg(test)]
@@ -77,6 +103,13 @@ mod tests {
     fn a_double_star_can_give_back_what_a_later_star_cannot_take() {
         assert!(m("**/a/*", "x/a/y/a/z"));
         assert!(!m("*/a/*", "x/a/y/a/z"));
+    }
+
+    #[test]
+    fn long_paths_match_too() {
+        let long = format!("/data/{}/end", "x".repeat(3000));
+        assert!(m("/data/**/end", &long));
+        assert!(!m("/data/*/nope", &long));
     }
 
     #[test]

@@ -108,6 +108,20 @@ pub unsafe fn args<'a>(mrb: *mut State) -> &'a [Value] {
     }
 }
 
+/// The arguments of the running native method where they are on the VM's
+/// stack, without the copy [`args`] makes: valid only until Ruby code runs
+/// again (which may move the stack).
+pub unsafe fn args_in_place<'a>(mrb: *mut State) -> &'a [Value] {
+    let mut argv: *const Value = std::ptr::null();
+    let mut argc: ffi::mrb_int = 0;
+    ffi::mrb_get_args(mrb, c"*!".as_ptr(), &mut argv, &mut argc);
+    if argc == 0 {
+        &[]
+    } else {
+        std::slice::from_raw_parts(argv, argc as usize)
+    }
+}
+
 /// Raises `class` with `msg` (copied). Never returns.
 pub unsafe fn raise(mrb: *mut State, class: *mut Class, msg: &str) -> ! {
     let s = str(mrb, msg.as_bytes());

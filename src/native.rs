@@ -855,7 +855,8 @@ unsafe extern "C" fn s_set(mrb: *mut State, _self: Value) -> Value {
 }
 
 unsafe extern "C" fn s_incr(mrb: *mut State, _self: Value) -> Value {
-    let args = mrb::args(mrb);
+    // counters are hot: no copy of the arguments (no Ruby runs here)
+    let args = mrb::args_in_place(mrb);
     let by = match args.get(1).copied().map(|v| to_shared(v)) {
         None => shared::Value::Int(1),
         Some(Ok(Some(n @ (shared::Value::Int(_) | shared::Value::Float(_))))) => n,
@@ -1202,7 +1203,7 @@ unsafe extern "C" fn c_failed(mrb: *mut State, this: Value) -> Value {
 
 unsafe extern "C" fn c_elapsed(mrb: *mut State, this: Value) -> Value {
     let f = frame(mrb, this);
-    mrb::int(mrb, f.elapsed_ns as i64)
+    mrb::int(mrb, f.elapsed_ns() as i64)
 }
 
 /// Defines the Hijack module (called by the gem's init in every VM).

@@ -342,7 +342,8 @@ pub unsafe fn strace(f: &Frame, strsize: usize, timed: bool, out: &mut Vec<u8>) 
     out.extend_from_slice(b" = ");
     strace_result(f, out);
     if timed {
-        push(out, format_args!(" <{}.{:06}>", f.elapsed_ns / 1_000_000_000, f.elapsed_ns % 1_000_000_000 / 1000));
+        let ns = f.elapsed_ns();
+        push(out, format_args!(" <{}.{:06}>", ns / 1_000_000_000, ns % 1_000_000_000 / 1000));
     }
 }
 
@@ -453,7 +454,7 @@ pub unsafe fn jsonl(f: &Frame, strsize: usize, out: &mut Vec<u8>) {
     json_args(f, strsize, out);
     push(out, format_args!(",\"result\":{},\"errno\":", f.result));
     json_errno(f, out);
-    push(out, format_args!(",\"ns\":{}}}", f.elapsed_ns));
+    push(out, format_args!(",\"ns\":{}}}", f.elapsed_ns()));
 }
 
 /// A complete event ("ph":"X") in microseconds, with a comma after it (the
@@ -462,7 +463,7 @@ pub unsafe fn chrome(f: &Frame, strsize: usize, out: &mut Vec<u8>) {
     let (pid, tid) = ids();
     let info = f.info();
     let end_us = clock_ns(libc::CLOCK_MONOTONIC) / 1000;
-    let dur = (f.elapsed_ns / 1000) as i64;
+    let dur = (f.elapsed_ns() / 1000) as i64;
     let group = info.groups.first().copied().unwrap_or("other");
     push(out, format_args!("{{\"name\":\"{}\",\"cat\":\"{group}\",\"ph\":\"X\",\"ts\":{},\"dur\":{dur},\"pid\":{pid},\"tid\":{tid},\"args\":", info.name, end_us - dur));
     json_args(f, strsize, out);
@@ -485,7 +486,7 @@ pub fn count(frame: &Frame) {
     if failed {
         c[1].fetch_add(1, Ordering::Relaxed);
     }
-    c[2].fetch_add(frame.elapsed_ns, Ordering::Relaxed);
+    c[2].fetch_add(frame.elapsed_ns(), Ordering::Relaxed);
     if !failed && frame.result > 0 {
         match frame.info().buffer {
             BufDir::Out => c[3].fetch_add(frame.result as u64, Ordering::Relaxed),
