@@ -5,6 +5,19 @@
 require_relative "tasks/targets"
 require "shellwords"
 
+# -z pack-relative-relocs (DT_RELR) where the C library loads it (glibc 2.36
+# and later): the preload library's ten thousand relative relocations take
+# 3 KB instead of 260 KB, which every process would read. Elsewhere the
+# usual relocations, so that the library loads there too.
+def packed_relocations(linker)
+  @packed_relocations ||= {}
+  @packed_relocations[linker] ||= begin
+    libc = `#{Shellwords.join(linker)} -print-file-name=libc.so.6 2>/dev/null`.strip
+    ok = !libc.empty? && File.file?(libc) && File.binread(libc).include?("GLIBC_ABI_DT_RELR")
+    ok ? ["-Wl,-z,pack-relative-relocs"] : []
+  end
+end
+
 MRuby::Gem::Specification.new("mruby-hijack") do |spec|
   spec.license = "MIT"
   spec.authors = ["hijack developers"]
@@ -97,11 +110,13 @@ MRuby::Gem::Specification.new("mruby-hijack") do |spec|
          "-Wl,-exported_symbols_list,#{gen_dir}/exports.map",
          preload_obj, preload_lib, build.libmruby_static)
     else
-      # exports.map: the version script; -u pulls every entry point in
+      # exports.map: the version script; -u pulls every entry point in.
+      # -static-libgcc: the unwinder Rust needs is linked in, not loaded:
+      # one shared object less for every process to open (~0.08 ms each).
       undefined = File.read("#{gen_dir}/exports.txt").split.map { |name| "-Wl,-u,#{name}" }
       sh(*linker, "-shared", "-o", t.name, "-Wl,--version-script=#{gen_dir}/exports.map", "-Wl,-z,defs",
          *undefined, preload_obj, "-Wl,--start-group", preload_lib, build.libmruby_static, "-Wl,--end-group",
-         "-lpthread", "-ldl", "-lm", "-lgcc_s", "-lc")
+         *packed_relocations(linker), "-static-libgcc", "-lpthread", "-ldl", "-lm", "-lc")
     end
   end
   build.products << so
