@@ -36,6 +36,8 @@ pub mod lock;
 pub mod guard;
 pub mod hooks;
 pub mod log;
+#[cfg(all(feature = "preload", target_os = "linux"))]
+pub mod math;
 pub mod memory;
 pub mod mrb;
 pub mod native;
