@@ -116,7 +116,7 @@ MRuby::Gem::Specification.new("mruby-hijack") do |spec|
       undefined = File.read("#{gen_dir}/exports.txt").split.map { |name| "-Wl,-u,#{name}" }
       sh(*linker, "-shared", "-o", t.name, "-Wl,--version-script=#{gen_dir}/exports.map", "-Wl,-z,defs",
          *undefined, preload_obj, "-Wl,--start-group", preload_lib, build.libmruby_static, "-Wl,--end-group",
-         *packed_relocations(linker), "-static-libgcc", "-lpthread", "-ldl", "-lc")
+         *packed_relocations(linker), "-Wl,--gc-sections", "-static-libgcc", "-lpthread", "-ldl", "-lc")
     end
   end
   build.products << so
