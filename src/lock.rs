@@ -4,7 +4,7 @@
 //! does not exist in it.
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 pub struct SpinLock<T> {
     held: AtomicBool,
@@ -69,6 +69,118 @@ impl<T> Drop for SpinGuard<'_, T> {
     }
 }
 
+/// A readers-writer spin lock that a fork child can reset: readers do not
+/// hold each other up (a reader preempted with it held stops no other
+/// reader), and a waiting writer keeps new readers out.
+pub struct RwSpinLock<T> {
+    state: AtomicU32,
+    value: UnsafeCell<T>,
+}
+
+const WRITER: u32 = 1 << 31;
+const WAITING: u32 = 1 << 30;
+
+// SAFETY: access to the value goes through the lock.
+unsafe impl<T: Send + Sync> Sync for RwSpinLock<T> {}
+
+pub struct ReadGuard<'a, T> {
+    lock: &'a RwSpinLock<T>,
+}
+
+pub struct WriteGuard<'a, T> {
+    lock: &'a RwSpinLock<T>,
+}
+
+fn backoff(spins: &mut u32) {
+    *spins += 1;
+    if *spins > 64 {
+        std::thread::yield_now();
+    } else {
+        std::hint::spin_loop();
+    }
+}
+
+impl<T> RwSpinLock<T> {
+    pub const fn new(value: T) -> Self {
+        RwSpinLock { state: AtomicU32::new(0), value: UnsafeCell::new(value) }
+    }
+
+    pub fn read(&self) -> ReadGuard<'_, T> {
+        let mut spins = 0;
+        loop {
+            let s = self.state.load(Ordering::Relaxed);
+            if s & (WRITER | WAITING) == 0
+                && self.state.compare_exchange_weak(s, s + 1, Ordering::Acquire, Ordering::Relaxed).is_ok()
+            {
+                return ReadGuard { lock: self };
+            }
+            backoff(&mut spins);
+        }
+    }
+
+    pub fn write(&self) -> WriteGuard<'_, T> {
+        let mut spins = 0;
+        loop {
+            let s = self.state.load(Ordering::Relaxed);
+            if s & !WAITING == 0 {
+                if self.state.compare_exchange_weak(s, WRITER, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+                    return WriteGuard { lock: self };
+                }
+            } else if s & WAITING == 0 {
+                self.state.fetch_or(WAITING, Ordering::Relaxed);
+            }
+            backoff(&mut spins);
+        }
+    }
+
+    /// Takes the lock for writing without a guard (pthread_atfork's prepare).
+    pub fn raw_lock(&self) {
+        std::mem::forget(self.write());
+    }
+
+    /// Releases a lock taken with raw_lock, or, in a fork child, one whose
+    /// holders are gone.
+    pub unsafe fn raw_unlock(&self) {
+        self.state.store(0, Ordering::Release);
+    }
+}
+
+impl<T> std::ops::Deref for ReadGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the lock for reading.
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<T> Drop for ReadGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.state.fetch_sub(1, Ordering::Release);
+    }
+}
+
+impl<T> std::ops::Deref for WriteGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the lock.
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<T> std::ops::DerefMut for WriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard holds the lock.
+        unsafe { &mut *self.lock.value.get() }
+    }
+}
+
+impl<T> Drop for WriteGuard<'_, T> {
+    fn drop(&mut self) {
+        // keeps a waiting writer's mark
+        self.lock.state.fetch_and(WAITING, Ordering::Release);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +199,26 @@ mod tests {
             .collect();
         threads.into_iter().for_each(|t| t.join().unwrap());
         assert_eq!(*COUNT.lock(), 40_000);
+    }
+
+    #[test]
+    fn readers_share_and_writers_exclude() {
+        static RW: RwSpinLock<u64> = RwSpinLock::new(0);
+        let threads: Vec<_> = (0..4)
+            .map(|i| {
+                std::thread::spawn(move || {
+                    for _ in 0..5_000 {
+                        if i % 2 == 0 {
+                            *RW.write() += 1;
+                        } else {
+                            let seen = *RW.read();
+                            assert!(seen <= 10_000);
+                        }
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        assert_eq!(*RW.read(), 10_000);
     }
 }

@@ -69,15 +69,19 @@ pub unsafe fn as_bytes<'a>(v: Value) -> Option<&'a [u8]> {
 }
 
 /// The name of a Symbol (or the bytes of a String), or None.
-pub unsafe fn as_name<'a>(mrb: *mut State, v: Value) -> Option<&'a str> {
-    let bytes = if ffi::hijack_type(v) == ffi::mrb_vtype::MRB_TT_SYMBOL {
+/// The bytes of a Symbol's name or of a String (no UTF-8 check).
+pub unsafe fn name_bytes<'a>(mrb: *mut State, v: Value) -> Option<&'a [u8]> {
+    if ffi::hijack_type(v) == ffi::mrb_vtype::MRB_TT_SYMBOL {
         let mut len: ffi::mrb_int = 0;
         let p = ffi::mrb_sym_name_len(mrb, ffi::hijack_symbol(v), &mut len);
-        std::slice::from_raw_parts(p as *const u8, len as usize)
+        Some(std::slice::from_raw_parts(p as *const u8, len as usize))
     } else {
-        as_bytes(v)?
-    };
-    std::str::from_utf8(bytes).ok()
+        as_bytes(v)
+    }
+}
+
+pub unsafe fn as_name<'a>(mrb: *mut State, v: Value) -> Option<&'a str> {
+    std::str::from_utf8(name_bytes(mrb, v)?).ok()
 }
 
 pub unsafe fn class_get(mrb: *mut State, name: &CStr) -> *mut Class {

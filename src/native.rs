@@ -808,7 +808,7 @@ unsafe extern "C" fn r_offsets(mrb: *mut State, this: Value) -> Value {
 
 /// A Shared key: a Symbol's name or a String's bytes (borrowed from mruby).
 unsafe fn shared_key<'a>(mrb: *mut State, v: Value) -> &'a [u8] {
-    match mrb::as_name(mrb, v).map(str::as_bytes).or_else(|| mrb::as_bytes(v)) {
+    match mrb::name_bytes(mrb, v) {
         Some(k) => k,
         None => mrb::raise(mrb, argument_error(mrb), "Hijack::Shared keys are Symbols or Strings"),
     }

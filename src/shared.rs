@@ -2,8 +2,9 @@
 //! different threads (each with its own VM) to count and share values:
 //! Integers, Floats and Strings under String or Symbol keys.
 
-use crate::lock::SpinLock;
+use crate::lock::RwSpinLock;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -12,18 +13,56 @@ pub enum Value {
     Str(Vec<u8>),
 }
 
-pub static STORE: SpinLock<BTreeMap<Vec<u8>, Value>> = SpinLock::new(BTreeMap::new());
+/// A stored value: numbers are atomics, so that counting an existing key
+/// needs only the read lock (threads counting at once do not wait on each
+/// other); a new key or a change of type takes the write lock.
+enum Slot {
+    Int(AtomicI64),
+    /// An f64's bits.
+    Float(AtomicU64),
+    Str(Vec<u8>),
+}
+
+impl Slot {
+    fn new(v: Value) -> Slot {
+        match v {
+            Value::Int(i) => Slot::Int(AtomicI64::new(i)),
+            Value::Float(f) => Slot::Float(AtomicU64::new(f.to_bits())),
+            Value::Str(s) => Slot::Str(s),
+        }
+    }
+
+    fn value(&self) -> Value {
+        match self {
+            Slot::Int(i) => Value::Int(i.load(Ordering::Relaxed)),
+            Slot::Float(f) => Value::Float(f64::from_bits(f.load(Ordering::Relaxed))),
+            Slot::Str(s) => Value::Str(s.clone()),
+        }
+    }
+}
+
+static STORE: RwSpinLock<BTreeMap<Vec<u8>, Slot>> = RwSpinLock::new(BTreeMap::new());
+
+/// Takes the store for pthread_atfork's prepare handler.
+pub fn fork_lock() {
+    STORE.raw_lock();
+}
+
+/// Releases it in the atfork parent and child handlers.
+pub unsafe fn fork_unlock() {
+    STORE.raw_unlock();
+}
 
 pub fn get(key: &[u8]) -> Option<Value> {
-    STORE.lock().get(key).cloned()
+    STORE.read().get(key).map(Slot::value)
 }
 
 /// Sets `key` (None deletes it).
 pub fn set(key: &[u8], value: Option<Value>) {
-    let mut store = STORE.lock();
+    let mut store = STORE.write();
     match value {
         Some(v) => {
-            store.insert(key.to_vec(), v);
+            store.insert(key.to_vec(), Slot::new(v));
         }
         None => {
             store.remove(key);
@@ -31,27 +70,47 @@ pub fn set(key: &[u8], value: Option<Value>) {
     }
 }
 
+fn add_float(bits: &AtomicU64, by: f64) -> f64 {
+    let mut old = bits.load(Ordering::Relaxed);
+    loop {
+        let new = f64::from_bits(old) + by;
+        match bits.compare_exchange_weak(old, new.to_bits(), Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return new,
+            Err(now) => old = now,
+        }
+    }
+}
+
+const NOT_A_NUMBER: &str = "Hijack::Shared.incr adds numbers to numbers";
+
 /// Adds `by` to the number under `key` (missing: 0); Err when it holds a String.
 pub fn incr(key: &[u8], by: Value) -> Result<Value, &'static str> {
-    let mut store = STORE.lock();
-    // The common case, an existing counter, allocates nothing.
-    let slot = match store.get_mut(key) {
-        Some(slot) => slot,
-        None => store.entry(key.to_vec()).or_insert(Value::Int(0)),
-    };
-    let sum = match (&*slot, by) {
+    {
+        // The common case, an existing counter: the read lock and one atomic add.
+        let store = STORE.read();
+        match (store.get(key), &by) {
+            (Some(Slot::Int(a)), Value::Int(b)) => return Ok(Value::Int(a.fetch_add(*b, Ordering::Relaxed).wrapping_add(*b))),
+            (Some(Slot::Float(a)), Value::Int(b)) => return Ok(Value::Float(add_float(a, *b as f64))),
+            (Some(Slot::Float(a)), Value::Float(b)) => return Ok(Value::Float(add_float(a, *b))),
+            (Some(Slot::Str(_)), _) | (_, Value::Str(_)) => return Err(NOT_A_NUMBER),
+            _ => {}
+        }
+    }
+    let mut store = STORE.write();
+    let slot = store.entry(key.to_vec()).or_insert(Slot::Int(AtomicI64::new(0)));
+    let sum = match (slot.value(), by) {
         (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(b)),
-        (Value::Int(a), Value::Float(b)) => Value::Float(*a as f64 + b),
+        (Value::Int(a), Value::Float(b)) => Value::Float(a as f64 + b),
         (Value::Float(a), Value::Int(b)) => Value::Float(a + b as f64),
         (Value::Float(a), Value::Float(b)) => Value::Float(a + b),
-        _ => return Err("Hijack::Shared.incr adds numbers to numbers"),
+        _ => return Err(NOT_A_NUMBER),
     };
-    *slot = sum.clone();
+    *slot = Slot::new(sum.clone());
     Ok(sum)
 }
 
 pub fn snapshot() -> Vec<(Vec<u8>, Value)> {
-    STORE.lock().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    STORE.read().iter().map(|(k, v)| (k.clone(), v.value())).collect()
 }
 
 #[cfg(test)]
