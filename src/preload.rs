@@ -41,13 +41,13 @@ extern "C" fn at_exit() {
 // child does not have.
 extern "C" fn fork_prepare() {
     filter::lock_for_fork().raw_lock();
-    shared::STORE.raw_lock();
+    shared::fork_lock();
 }
 
 extern "C" fn fork_parent() {
     // SAFETY: taken by fork_prepare on this thread.
     unsafe {
-        shared::STORE.raw_unlock();
+        shared::fork_unlock();
         filter::lock_for_fork().raw_unlock();
     }
 }

@@ -4,8 +4,8 @@
 pub type Names = &'static [(&'static str, i64)];
 
 /// open's flags besides the access mode (O_RDONLY, O_WRONLY, O_RDWR: the
-/// low two bits).
-#[cfg(target_os = "linux")]
+/// low two bits). O_SYNC and O_TMPFILE contain O_DSYNC's and O_DIRECTORY's
+/// bits: they come first.
 pub const OPEN: Names = &[
     ("O_CREAT", libc::O_CREAT as i64),
     ("O_EXCL", libc::O_EXCL as i64),
@@ -13,31 +13,21 @@ pub const OPEN: Names = &[
     ("O_TRUNC", libc::O_TRUNC as i64),
     ("O_APPEND", libc::O_APPEND as i64),
     ("O_NONBLOCK", libc::O_NONBLOCK as i64),
-    // O_SYNC and O_TMPFILE contain O_DSYNC's and O_DIRECTORY's bits
     ("O_SYNC", libc::O_SYNC as i64),
     ("O_DSYNC", libc::O_DSYNC as i64),
+    #[cfg(target_os = "linux")]
     ("O_TMPFILE", libc::O_TMPFILE as i64),
     ("O_DIRECTORY", libc::O_DIRECTORY as i64),
     ("O_NOFOLLOW", libc::O_NOFOLLOW as i64),
     ("O_CLOEXEC", libc::O_CLOEXEC as i64),
+    #[cfg(target_os = "linux")]
     ("O_LARGEFILE", libc::O_LARGEFILE as i64),
+    #[cfg(target_os = "linux")]
     ("O_NOATIME", libc::O_NOATIME as i64),
+    #[cfg(target_os = "linux")]
     ("O_PATH", libc::O_PATH as i64),
+    #[cfg(target_os = "linux")]
     ("O_DIRECT", libc::O_DIRECT as i64),
-];
-#[cfg(not(target_os = "linux"))]
-pub const OPEN: Names = &[
-    ("O_CREAT", libc::O_CREAT as i64),
-    ("O_EXCL", libc::O_EXCL as i64),
-    ("O_NOCTTY", libc::O_NOCTTY as i64),
-    ("O_TRUNC", libc::O_TRUNC as i64),
-    ("O_APPEND", libc::O_APPEND as i64),
-    ("O_NONBLOCK", libc::O_NONBLOCK as i64),
-    ("O_SYNC", libc::O_SYNC as i64),
-    ("O_DSYNC", libc::O_DSYNC as i64),
-    ("O_DIRECTORY", libc::O_DIRECTORY as i64),
-    ("O_NOFOLLOW", libc::O_NOFOLLOW as i64),
-    ("O_CLOEXEC", libc::O_CLOEXEC as i64),
 ];
 
 /// The open flags that make open read its mode argument.
@@ -50,21 +40,15 @@ pub const ACCESS: [&str; 3] = ["O_RDONLY", "O_WRONLY", "O_RDWR"];
 
 pub const AF: Names = &[("AF_UNIX", libc::AF_UNIX as i64), ("AF_INET", libc::AF_INET as i64), ("AF_INET6", libc::AF_INET6 as i64)];
 
-#[cfg(target_os = "linux")]
 pub const SOCK: Names = &[
     ("SOCK_STREAM", libc::SOCK_STREAM as i64),
     ("SOCK_DGRAM", libc::SOCK_DGRAM as i64),
     ("SOCK_RAW", libc::SOCK_RAW as i64),
     ("SOCK_SEQPACKET", libc::SOCK_SEQPACKET as i64),
+    #[cfg(target_os = "linux")]
     ("SOCK_NONBLOCK", libc::SOCK_NONBLOCK as i64),
+    #[cfg(target_os = "linux")]
     ("SOCK_CLOEXEC", libc::SOCK_CLOEXEC as i64),
-];
-#[cfg(not(target_os = "linux"))]
-pub const SOCK: Names = &[
-    ("SOCK_STREAM", libc::SOCK_STREAM as i64),
-    ("SOCK_DGRAM", libc::SOCK_DGRAM as i64),
-    ("SOCK_RAW", libc::SOCK_RAW as i64),
-    ("SOCK_SEQPACKET", libc::SOCK_SEQPACKET as i64),
 ];
 
 pub const MSG: Names = &[
@@ -75,19 +59,22 @@ pub const MSG: Names = &[
     ("MSG_NOSIGNAL", libc::MSG_NOSIGNAL as i64),
 ];
 
-#[cfg(target_os = "linux")]
 pub const CLOCK: Names = &[
     ("CLOCK_REALTIME", libc::CLOCK_REALTIME as i64),
     ("CLOCK_MONOTONIC", libc::CLOCK_MONOTONIC as i64),
+    #[cfg(target_os = "linux")]
     ("CLOCK_PROCESS_CPUTIME_ID", libc::CLOCK_PROCESS_CPUTIME_ID as i64),
+    #[cfg(target_os = "linux")]
     ("CLOCK_THREAD_CPUTIME_ID", libc::CLOCK_THREAD_CPUTIME_ID as i64),
+    #[cfg(target_os = "linux")]
     ("CLOCK_MONOTONIC_RAW", libc::CLOCK_MONOTONIC_RAW as i64),
+    #[cfg(target_os = "linux")]
     ("CLOCK_REALTIME_COARSE", libc::CLOCK_REALTIME_COARSE as i64),
+    #[cfg(target_os = "linux")]
     ("CLOCK_MONOTONIC_COARSE", libc::CLOCK_MONOTONIC_COARSE as i64),
+    #[cfg(target_os = "linux")]
     ("CLOCK_BOOTTIME", libc::CLOCK_BOOTTIME as i64),
 ];
-#[cfg(not(target_os = "linux"))]
-pub const CLOCK: Names = &[("CLOCK_REALTIME", libc::CLOCK_REALTIME as i64), ("CLOCK_MONOTONIC", libc::CLOCK_MONOTONIC as i64)];
 
 /// The name of `value` in `names`.
 pub fn named(value: i64, names: Names) -> Option<&'static str> {
