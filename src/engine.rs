@@ -2,7 +2,7 @@
 //! an unhooked call pays), the frame a hook sees, and the dispatch that runs
 //! the hooks and keeps errno and the result straight.
 
-use crate::table::{CallInfo, Kind, CALLS, CALL_COUNT, MAX_ARGS};
+use crate::table::{BufDir, CallInfo, Errors, Kind, CALLS, CALL_COUNT, MAX_ARGS};
 use crate::{filter, follow, guard, sys, vm};
 use std::ffi::CString;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -128,6 +128,46 @@ impl<'a> Frame<'a> {
         sys::stamp::stamp_ns(self.elapsed)
     }
 
+    /// Whether the call failed, judged by its result and error convention.
+    pub fn failed_by_result(&self) -> bool {
+        match self.info().errors {
+            Errors::MinusOne => self.result == -1,
+            Errors::Null => self.result == 0,
+            Errors::Code => self.result != 0,
+            Errors::None => false,
+        }
+    }
+
+    /// The error number of a failed call: the result for calls that return
+    /// it, errno for the others.
+    pub fn error_code(&self) -> i32 {
+        if self.info().errors == Errors::Code {
+            self.result as i32
+        } else {
+            self.errno
+        }
+    }
+
+    /// The bytes about to be written, or the bytes a read delivered (None
+    /// before the read has run, and for a call without a buffer).
+    ///
+    /// # Safety
+    /// The buffer argument is the caller's, valid while the call runs.
+    pub unsafe fn data<'b>(&self) -> Option<&'b [u8]> {
+        let info = self.info();
+        let (b, c) = (info.arg_of(Kind::Buf)?, info.arg_of(Kind::Count)?);
+        let len = match info.buffer {
+            BufDir::In => self.args[c] as usize,
+            _ if !(self.proceeded || self.data_set) => return None,
+            _ => self.result.clamp(0, self.args[c] as i64) as usize,
+        };
+        let ptr = self.args[b] as usize as *const u8;
+        if len == 0 || ptr.is_null() {
+            return Some(&[]);
+        }
+        Some(std::slice::from_raw_parts(ptr, len))
+    }
+
     /// Makes the call fail with `errno`, as the table's convention says.
     /// False for a function that cannot fail.
     pub fn fail(&mut self, errno: i32) -> bool {
@@ -162,6 +202,42 @@ impl<'a> Frame<'a> {
     pub fn keep_string(&mut self, s: CString) {
         self.keep.push(s);
     }
+}
+
+/// The C string an argument word points to (None for NULL).
+///
+/// # Safety
+/// `word` is NULL or a valid C string of the caller's.
+pub unsafe fn arg_str<'b>(word: u64) -> Option<&'b [u8]> {
+    (word != 0).then(|| std::ffi::CStr::from_ptr(word as usize as *const libc::c_char).to_bytes())
+}
+
+/// The strings of a NULL-terminated argv or envp (None for NULL).
+///
+/// # Safety
+/// `word` is NULL or a valid NULL-terminated array of C strings.
+pub unsafe fn arg_argv<'b>(word: u64) -> Option<Vec<&'b [u8]>> {
+    if word == 0 {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut p = word as usize as *const *const libc::c_char;
+    while !(*p).is_null() {
+        out.push(std::ffi::CStr::from_ptr(*p).to_bytes());
+        p = p.add(1);
+    }
+    Some(out)
+}
+
+/// The (seconds, nanoseconds) of a timespec argument (None for NULL).
+///
+/// # Safety
+/// `word` is NULL or points to a valid timespec.
+pub unsafe fn arg_timespec(word: u64) -> Option<(i64, i64)> {
+    (word != 0).then(|| {
+        let ts = &*(word as usize as *const libc::timespec);
+        (ts.tv_sec as i64, ts.tv_nsec as i64)
+    })
 }
 
 /// Runs the hooks of call `id`. Re-entrant calls (from hook code, mruby or

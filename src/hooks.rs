@@ -1,6 +1,8 @@
 //! The hooks registered in one VM, and the chain that runs them on a call:
 //! native, so that a hooked call costs one Call object, one protected block
-//! call per hook, and nothing of the Ruby interpreter besides.
+//! call per hook, and nothing of the Ruby interpreter besides. Native
+//! actions (tracing, counting: src/trace.rs) run in place of a block and
+//! need no Call object at all.
 //!
 //! Each mruby state carries its Registry in `mrb->ud` (set when the gem
 //! initialises a VM). The Ruby Hook objects (mrblib/hijack.rb) keep the
@@ -152,11 +154,23 @@ unsafe fn call_object(mrb: *mut mrb::State, frame: &mut Frame, call: &mut Option
     *call
 }
 
-/// Yields the Call to a hook's block; a hook whose Call could not be made
-/// does not run.
-unsafe fn run_block(mrb: *mut mrb::State, block: mrb::Value, frame: &mut Frame, call: &mut Option<mrb::Value>) -> Option<Result<mrb::Value, mrb::Value>> {
-    let c = call_object(mrb, frame, call)?;
-    Some(mrb::protect(mrb, |m| ffi::mrb_yield(m, block, c)))
+/// Runs a hook's action on the call: yields the Call to its block (None
+/// when the Call could not be made), or does a native action (None).
+unsafe fn run_action(mrb: *mut mrb::State, action: Action, frame: &mut Frame, call: &mut Option<mrb::Value>) -> Option<Result<mrb::Value, mrb::Value>> {
+    match action {
+        Action::Block(block) => {
+            let c = call_object(mrb, frame, call)?;
+            Some(mrb::protect(mrb, |m| ffi::mrb_yield(m, block, c)))
+        }
+        Action::Trace(tracer) => {
+            trace::record(tracer, frame);
+            None
+        }
+        Action::Count => {
+            trace::count(frame);
+            None
+        }
+    }
 }
 
 /// Runs the chain from hook position `pos` (then the real function).
@@ -186,23 +200,9 @@ pub unsafe fn run_from(mrb: *mut mrb::State, call: &mut Option<mrb::Value>, fram
     let saved = (frame.next_hook, frame.level_proceeded);
     frame.next_hook = i;
     frame.level_proceeded = false;
-    let block = match action {
-        Action::Block(block) => block,
-        native => {
-            // native actions observe: after the rest of the chain
-            frame.level_proceeded = true;
-            run_from(mrb, call, frame, i);
-            match native {
-                Action::Trace(tracer) => trace::record(tracer, frame),
-                _ => trace::count(frame),
-            }
-            (frame.next_hook, frame.level_proceeded) = saved;
-            return;
-        }
-    };
     match kind {
         HookKind::Before => {
-            if let Some(Err(e)) = run_block(mrb, block, frame, call) {
+            if let Some(Err(e)) = run_action(mrb, action, frame, call) {
                 exception(mrb, index, call, frame, e);
             }
             if !frame.level_proceeded && !frame.failed {
@@ -213,11 +213,11 @@ pub unsafe fn run_from(mrb: *mut mrb::State, call: &mut Option<mrb::Value>, fram
         HookKind::After => {
             frame.level_proceeded = true;
             run_from(mrb, call, frame, i);
-            if let Some(Err(e)) = run_block(mrb, block, frame, call) {
+            if let Some(Err(e)) = run_action(mrb, action, frame, call) {
                 exception(mrb, index, call, frame, e);
             }
         }
-        HookKind::Around => match run_block(mrb, block, frame, call) {
+        HookKind::Around => match run_action(mrb, action, frame, call) {
             Some(Ok(v)) if mrb::as_int(v).is_some() => {
                 frame.result = mrb::as_int(v).unwrap();
                 frame.failed = false;

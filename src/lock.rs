@@ -6,6 +6,17 @@
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
+/// Spins a little, then yields the processor: a holder that was preempted
+/// gets to run.
+fn backoff(spins: &mut u32) {
+    *spins += 1;
+    if *spins > 64 {
+        std::thread::yield_now();
+    } else {
+        std::hint::spin_loop();
+    }
+}
+
 pub struct SpinLock<T> {
     held: AtomicBool,
     value: UnsafeCell<T>,
@@ -26,12 +37,7 @@ impl<T> SpinLock<T> {
     pub fn lock(&self) -> SpinGuard<'_, T> {
         let mut spins = 0u32;
         while self.held.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
-            spins += 1;
-            if spins > 64 {
-                std::thread::yield_now();
-            } else {
-                std::hint::spin_loop();
-            }
+            backoff(&mut spins);
         }
         SpinGuard { lock: self }
     }
@@ -91,14 +97,6 @@ pub struct WriteGuard<'a, T> {
     lock: &'a RwSpinLock<T>,
 }
 
-fn backoff(spins: &mut u32) {
-    *spins += 1;
-    if *spins > 64 {
-        std::thread::yield_now();
-    } else {
-        std::hint::spin_loop();
-    }
-}
 
 impl<T> RwSpinLock<T> {
     pub const fn new(value: T) -> Self {

@@ -112,16 +112,5 @@ fn write_line(fd: i32, text: &str) {
     if !text.ends_with('\n') {
         buf.push(b'\n');
     }
-    let mut done = 0;
-    while done < buf.len() {
-        // SAFETY: writing from a live buffer.
-        let n = unsafe { libc::write(fd, buf[done..].as_ptr() as *const libc::c_void, buf.len() - done) };
-        if n < 0 {
-            if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-                continue;
-            }
-            return;
-        }
-        done += n as usize;
-    }
+    let _ = crate::sys::write_all(fd, &buf);
 }

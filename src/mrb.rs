@@ -102,23 +102,20 @@ pub unsafe fn funcall(mrb: *mut State, recv: Value, name: &str, args: &[Value]) 
 
 /// The arguments of the running native method (mrb_get_args "*").
 pub unsafe fn args<'a>(mrb: *mut State) -> &'a [Value] {
-    let mut argv: *const Value = std::ptr::null();
-    let mut argc: ffi::mrb_int = 0;
-    ffi::mrb_get_args(mrb, c"*".as_ptr(), &mut argv, &mut argc);
-    if argc == 0 {
-        &[]
-    } else {
-        std::slice::from_raw_parts(argv, argc as usize)
-    }
+    rest_args(mrb, c"*")
 }
 
 /// The arguments of the running native method where they are on the VM's
 /// stack, without the copy [`args`] makes: valid only until Ruby code runs
 /// again (which may move the stack).
 pub unsafe fn args_in_place<'a>(mrb: *mut State) -> &'a [Value] {
+    rest_args(mrb, c"*!")
+}
+
+unsafe fn rest_args<'a>(mrb: *mut State, format: &CStr) -> &'a [Value] {
     let mut argv: *const Value = std::ptr::null();
     let mut argc: ffi::mrb_int = 0;
-    ffi::mrb_get_args(mrb, c"*!".as_ptr(), &mut argv, &mut argc);
+    ffi::mrb_get_args(mrb, format.as_ptr(), &mut argv, &mut argc);
     if argc == 0 {
         &[]
     } else {

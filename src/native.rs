@@ -6,7 +6,7 @@ use crate::table::{BufDir, Errors, Kind, CALLS};
 use crate::vm::CALL_TYPE;
 use crate::{engine, ffi, filter, hooks, log, mrb, script, shared, sockaddr, sys, table};
 use mrb::{State, Value};
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 
 unsafe fn hijack_module(mrb: *mut State) -> *mut mrb::Class {
     ffi::mrb_module_get(mrb, c"Hijack".as_ptr())
@@ -382,15 +382,6 @@ unsafe extern "C" fn m_counts(mrb: *mut State, _self: Value) -> Value {
     ary
 }
 
-/// Hijack.__errno_name(n) -> ["ENOENT", "No such file or directory"]
-unsafe extern "C" fn m_errno_name(mrb: *mut State, _self: Value) -> Value {
-    let n = mrb::as_int(arg(mrb, 0)).unwrap_or(0) as i32;
-    let name = crate::errnames::name(n).map(str::to_string).unwrap_or_else(|| format!("E{n}"));
-    let text = CStr::from_ptr(libc::strerror(n)).to_string_lossy().into_owned();
-    let row = [mrb::str(mrb, name.as_bytes()), mrb::str(mrb, text.as_bytes())];
-    ffi::mrb_ary_new_from_values(mrb, 2, row.as_ptr())
-}
-
 /// Hijack.__trace_write(path, line): appends one line to the trace file
 /// `path` (opened once per process, O_APPEND; one write(2) per line, so
 /// lines from threads and processes never tear or interleave, and nothing
@@ -399,7 +390,7 @@ unsafe extern "C" fn m_trace_write(mrb: *mut State, _self: Value) -> Value {
     let (Some(path), Some(line)) = (mrb::as_bytes(arg(mrb, 0)), mrb::as_bytes(arg(mrb, 1))) else {
         mrb::raise(mrb, argument_error(mrb), "__trace_write(path, line) takes Strings")
     };
-    if crate::tracefile::write(path, line).is_err() {
+    if crate::tracefile::write(path, line.to_vec()).is_err() {
         log::line("hijack: cannot write the trace file");
     }
     mrb::nil()
@@ -596,54 +587,7 @@ unsafe extern "C" fn m_clocks(mrb: *mut State, _self: Value) -> Value {
 /// Hijack.__real_clock(id) -> nanoseconds on the real clock `id`.
 unsafe extern "C" fn m_real_clock(mrb: *mut State, _self: Value) -> Value {
     let Some(id) = mrb::as_int(arg(mrb, 0)) else { mrb::raise(mrb, argument_error(mrb), "a clock id is an Integer") };
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    libc::clock_gettime(id as libc::clockid_t, &mut ts);
-    mrb::int(mrb, ts.tv_sec as i64 * 1_000_000_000 + ts.tv_nsec as i64)
-}
-
-/// call.__word(i) -> argument i as the raw machine word.
-unsafe extern "C" fn c_word(mrb: *mut State, this: Value) -> Value {
-    let f = frame(mrb, this);
-    let i = arg_index(mrb, f, arg(mrb, 0));
-    mrb::int(mrb, f.args[i] as i64)
-}
-
-/// call.__variadic?
-unsafe extern "C" fn c_variadic(mrb: *mut State, this: Value) -> Value {
-    mrb::boolean(frame(mrb, this).info().variadic)
-}
-
-/// call.__buffer -> :in, :out or nil (whether the buffer is read or filled)
-unsafe extern "C" fn c_buffer(mrb: *mut State, this: Value) -> Value {
-    match frame(mrb, this).info().buffer {
-        BufDir::In => mrb::symbol(mrb, "in"),
-        BufDir::Out => mrb::symbol(mrb, "out"),
-        BufDir::NoBuf => mrb::nil(),
-    }
-}
-
-/// call.__returns_pointer?
-unsafe extern "C" fn c_returns_pointer(mrb: *mut State, this: Value) -> Value {
-    mrb::boolean(frame(mrb, this).info().returns_pointer)
-}
-
-/// call.__errors -> :minus_one, :null, :code or :none (the error convention)
-unsafe extern "C" fn c_errors(mrb: *mut State, this: Value) -> Value {
-    let name = match frame(mrb, this).info().errors {
-        Errors::MinusOne => "minus_one",
-        Errors::Null => "null",
-        Errors::Code => "code",
-        Errors::None => "none",
-    };
-    mrb::symbol(mrb, name)
-}
-
-/// call.__error_code -> the error number: the result for calls that return
-/// it, errno for the others.
-unsafe extern "C" fn c_error_code(mrb: *mut State, this: Value) -> Value {
-    let f = frame(mrb, this);
-    let code = if f.info().errors == Errors::Code { f.result } else { f.errno as i64 };
-    mrb::int(mrb, code)
+    mrb::int(mrb, sys::clock_ns(id as libc::clockid_t))
 }
 
 /// call.__abs_path(i) -> the path argument i, made absolute (or nil).
@@ -900,35 +844,29 @@ unsafe fn arg_index(mrb: *mut State, f: &Frame, v: Value) -> usize {
 }
 
 unsafe fn c_string(mrb: *mut State, word: u64) -> Value {
-    if word == 0 {
-        mrb::nil()
-    } else {
-        mrb::str(mrb, CStr::from_ptr(word as usize as *const libc::c_char).to_bytes())
+    match engine::arg_str(word) {
+        Some(bytes) => mrb::str(mrb, bytes),
+        None => mrb::nil(),
     }
 }
 
 unsafe fn word_value(mrb: *mut State, kind: Kind, word: u64) -> Value {
     match kind {
         Kind::Path | Kind::Str => c_string(mrb, word),
-        Kind::Argv => {
-            if word == 0 {
-                return mrb::nil();
+        Kind::Argv => match engine::arg_argv(word) {
+            Some(list) => {
+                let ary = ffi::mrb_ary_new_capa(mrb, list.len() as _);
+                for s in list {
+                    ffi::mrb_ary_push(mrb, ary, mrb::str(mrb, s));
+                }
+                ary
             }
-            let ary = ffi::mrb_ary_new(mrb);
-            let mut p = word as usize as *const *const libc::c_char;
-            while !(*p).is_null() {
-                ffi::mrb_ary_push(mrb, ary, c_string(mrb, *p as usize as u64));
-                p = p.add(1);
-            }
-            ary
-        }
-        Kind::Timespec => {
-            if word == 0 {
-                return mrb::nil();
-            }
-            let ts = &*(word as usize as *const libc::timespec);
-            ffi::hijack_float(mrb, ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9)
-        }
+            None => mrb::nil(),
+        },
+        Kind::Timespec => match engine::arg_timespec(word) {
+            Some((sec, nsec)) => ffi::hijack_float(mrb, sec as f64 + nsec as f64 / 1e9),
+            None => mrb::nil(),
+        },
         Kind::Pointer | Kind::Buf | Kind::Sockaddr => mrb::int(mrb, word as usize as i64),
         _ => mrb::int(mrb, word as i64),
     }
@@ -1113,20 +1051,13 @@ unsafe extern "C" fn c_sockaddr(mrb: *mut State, this: Value) -> Value {
 /// (nil before the read has run).
 unsafe extern "C" fn c_data(mrb: *mut State, this: Value) -> Value {
     let f = frame(mrb, this);
-    let info = f.info();
-    let (Some(b), Some(c)) = (info.arg_of(Kind::Buf), info.arg_of(Kind::Count)) else {
+    if f.info().arg_of(Kind::Buf).is_none() || f.info().arg_of(Kind::Count).is_none() {
         mrb::raise(mrb, hijack_error(mrb), "this call has no data buffer")
-    };
-    let len = match info.buffer {
-        BufDir::In => f.args[c] as usize,
-        _ if !(f.proceeded || f.data_set) => return mrb::nil(),
-        _ => f.result.clamp(0, f.args[c] as i64) as usize,
-    };
-    let ptr = f.args[b] as usize as *const u8;
-    if len == 0 || ptr.is_null() {
-        return mrb::str(mrb, b"");
     }
-    mrb::str(mrb, std::slice::from_raw_parts(ptr, len))
+    match f.data() {
+        Some(bytes) => mrb::str(mrb, bytes),
+        None => mrb::nil(),
+    }
 }
 
 /// call.data = bytes: replaces the bytes to write (the caller's buffer is
@@ -1234,7 +1165,6 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"__audit_log", m_audit_log, args_req(1));
     function(mrb, m, c"__tracer", m_tracer, args_req(4));
     function(mrb, m, c"__counts", m_counts, ARGS_NONE);
-    function(mrb, m, c"__errno_name", m_errno_name, args_req(1));
     function(mrb, m, c"__trace_write", m_trace_write, args_req(2));
     function(mrb, m, c"__spawn_wait", m_spawn_wait, ARGS_REST);
     function(mrb, m, c"__spawn", m_spawn, ARGS_REST);
@@ -1282,12 +1212,6 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     method(mrb, call, c"__message_bytes", c_message_bytes, ARGS_NONE);
     method(mrb, call, c"__timespec", c_get_timespec, args_req(1));
     method(mrb, call, c"__abs_path", c_abs_path, args_req(1));
-    method(mrb, call, c"__word", c_word, args_req(1));
-    method(mrb, call, c"__variadic?", c_variadic, ARGS_NONE);
-    method(mrb, call, c"__buffer", c_buffer, ARGS_NONE);
-    method(mrb, call, c"__returns_pointer?", c_returns_pointer, ARGS_NONE);
-    method(mrb, call, c"__errors", c_errors, ARGS_NONE);
-    method(mrb, call, c"__error_code", c_error_code, ARGS_NONE);
     method(mrb, call, c"__set_timespec", c_set_timespec, args_req(2));
     method(mrb, call, c"__set_timeval", c_set_timeval, args_req(2));
     method(mrb, call, c"__set_time_t", c_set_time_t, args_req(2));

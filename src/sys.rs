@@ -85,12 +85,35 @@ pub fn pid() -> i64 {
     unsafe { libc::getpid() as i64 }
 }
 
-/// Monotonic nanoseconds.
-pub fn now_ns() -> u64 {
+/// Writes all of `bytes` to `fd` (again after EINTR or a short write).
+pub fn write_all(fd: i32, bytes: &[u8]) -> std::io::Result<()> {
+    let mut done = 0;
+    while done < bytes.len() {
+        // SAFETY: writing from a live buffer.
+        let n = unsafe { libc::write(fd, bytes[done..].as_ptr() as *const libc::c_void, bytes.len() - done) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return Err(e);
+        }
+        done += n as usize;
+    }
+    Ok(())
+}
+
+/// Nanoseconds on clock `id` (the real one: hijack's own calls are not hooked).
+pub fn clock_ns(id: libc::clockid_t) -> i64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: ts is a valid out pointer.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    unsafe { libc::clock_gettime(id, &mut ts) };
+    ts.tv_sec as i64 * 1_000_000_000 + ts.tv_nsec as i64
+}
+
+/// Monotonic nanoseconds.
+pub fn now_ns() -> u64 {
+    clock_ns(libc::CLOCK_MONOTONIC) as u64
 }
 
 /// Time stamps for timing calls, cheap to take: the CPU's invariant

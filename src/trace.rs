@@ -4,7 +4,7 @@
 //! the real call (src/hooks.rs). Counting for `hijack run --summary` is here
 //! too: per-call atomic totals, read at exit.
 
-use crate::engine::Frame;
+use crate::engine::{arg_argv, arg_str, arg_timespec, Frame};
 use crate::symbols::{self, AF, CLOCK, MSG, SOCK};
 use crate::table::{BufDir, Errors, Kind, CALLS, CALL_COUNT};
 use crate::{sockaddr, sys, tracefile};
@@ -68,7 +68,7 @@ pub fn record(id: usize, frame: &Frame) {
             Format::Chrome => chrome(frame, t.strsize, &mut line),
         }
     }
-    if tracefile::write(&t.path, &line).is_err() {
+    if tracefile::write(&t.path, line).is_err() {
         crate::log::line("hijack: cannot write the trace file");
     }
 }
@@ -101,66 +101,8 @@ fn ids() -> (i64, i64) {
 
 // ---- what a call did ----------------------------------------------------------
 
-/// Whether the call failed, by its error convention.
-fn failed(f: &Frame) -> bool {
-    match f.info().errors {
-        Errors::MinusOne => f.result == -1,
-        Errors::Null => f.result == 0,
-        Errors::Code => f.result != 0,
-        Errors::None => false,
-    }
-}
-
-fn error_code(f: &Frame) -> i32 {
-    if f.info().errors == Errors::Code {
-        f.result as i32
-    } else {
-        f.errno
-    }
-}
-
 fn errno_name(n: i32) -> String {
     crate::errnames::name(n).map(str::to_string).unwrap_or_else(|| format!("E{n}"))
-}
-
-unsafe fn c_str<'a>(word: u64) -> Option<&'a [u8]> {
-    (word != 0).then(|| std::ffi::CStr::from_ptr(word as usize as *const libc::c_char).to_bytes())
-}
-
-/// The bytes written, or the bytes a read delivered.
-unsafe fn data<'a>(f: &Frame) -> Option<&'a [u8]> {
-    let info = f.info();
-    let (b, c) = (info.arg_of(Kind::Buf)?, info.arg_of(Kind::Count)?);
-    let len = match info.buffer {
-        BufDir::In => f.args[c] as usize,
-        _ if !(f.proceeded || f.data_set) => return None,
-        _ => f.result.clamp(0, f.args[c] as i64) as usize,
-    };
-    let ptr = f.args[b] as usize as *const u8;
-    if len == 0 || ptr.is_null() {
-        return Some(&[]);
-    }
-    Some(std::slice::from_raw_parts(ptr, len))
-}
-
-unsafe fn argv<'a>(word: u64) -> Option<Vec<&'a [u8]>> {
-    if word == 0 {
-        return None;
-    }
-    let mut out = Vec::new();
-    let mut p = word as usize as *const *const libc::c_char;
-    while !(*p).is_null() {
-        out.push(std::ffi::CStr::from_ptr(*p).to_bytes());
-        p = p.add(1);
-    }
-    Some(out)
-}
-
-unsafe fn timespec(word: u64) -> Option<(i64, i64)> {
-    (word != 0).then(|| {
-        let ts = &*(word as usize as *const libc::timespec);
-        (ts.tv_sec as i64, ts.tv_nsec as i64)
-    })
 }
 
 fn push(out: &mut Vec<u8>, s: impl std::fmt::Display) {
@@ -218,17 +160,17 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
     let value = word as i64;
     match arg.kind {
         Kind::Dirfd if value as i32 == libc::AT_FDCWD => out.extend_from_slice(b"AT_FDCWD"),
-        Kind::Path | Kind::Str => quote_or_null(c_str(word), None, out),
+        Kind::Path | Kind::Str => quote_or_null(arg_str(word), None, out),
         Kind::Mode => push(out, format_args!("0{value:o}")),
         Kind::Flags if info.name.contains("open") => symbols::open_flags(value, out),
         Kind::Flags if info.name.starts_with("send") || info.name.starts_with("recv") => symbols::bits(value, MSG, out),
-        Kind::Buf if failed(f) => hex(word, out),
-        Kind::Buf => quote_or_null(data(f), Some(strsize), out),
-        Kind::Argv if arg.name == "envp" => match argv(word) {
+        Kind::Buf if f.failed_by_result() => hex(word, out),
+        Kind::Buf => quote_or_null(f.data(), Some(strsize), out),
+        Kind::Argv if arg.name == "envp" => match arg_argv(word) {
             Some(vars) => push(out, format_args!("{:#x} /* {} vars */", word as usize, vars.len())),
             None => out.extend_from_slice(b"NULL"),
         },
-        Kind::Argv => match argv(word) {
+        Kind::Argv => match arg_argv(word) {
             Some(list) => {
                 out.push(b'[');
                 for (n, a) in list.iter().enumerate() {
@@ -259,7 +201,7 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
             }
             None => hex(word, out),
         },
-        Kind::Timespec => match timespec(word) {
+        Kind::Timespec => match arg_timespec(word) {
             Some((s, ns)) => push(out, format_args!("{{tv_sec={s}, tv_nsec={ns}}}")),
             None => out.extend_from_slice(b"NULL"),
         },
@@ -285,8 +227,8 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
 
 fn strace_result(f: &Frame, out: &mut Vec<u8>) {
     let info = f.info();
-    if failed(f) {
-        let err = error_code(f);
+    if f.failed_by_result() {
+        let err = f.error_code();
         // SAFETY: strerror returns a valid string.
         let text = unsafe { std::ffi::CStr::from_ptr(libc::strerror(err)) }.to_string_lossy();
         if info.returns_pointer {
@@ -392,9 +334,9 @@ unsafe fn json_args(f: &Frame, strsize: usize, out: &mut Vec<u8>) {
         json_str(arg.name.as_bytes(), out);
         out.push(b':');
         match arg.kind {
-            Kind::Buf if failed(f) => out.extend_from_slice(b"null"),
-            Kind::Buf => json_or_null(data(f).map(|d| &d[..d.len().min(strsize)]), out),
-            Kind::Path | Kind::Str => json_or_null(c_str(word), out),
+            Kind::Buf if f.failed_by_result() => out.extend_from_slice(b"null"),
+            Kind::Buf => json_or_null(f.data().map(|d| &d[..d.len().min(strsize)]), out),
+            Kind::Path | Kind::Str => json_or_null(arg_str(word), out),
             Kind::Sockaddr => match sockaddr::decode(word as usize) {
                 Some(a) => {
                     push(out, format_args!("{{\"family\":\"{}\",\"host\":", a.family));
@@ -406,7 +348,7 @@ unsafe fn json_args(f: &Frame, strsize: usize, out: &mut Vec<u8>) {
                 }
                 None => out.extend_from_slice(b"null"),
             },
-            Kind::Argv => match argv(word) {
+            Kind::Argv => match arg_argv(word) {
                 Some(vars) if arg.name == "envp" => push(out, vars.len()),
                 Some(list) => {
                     out.push(b'[');
@@ -420,7 +362,7 @@ unsafe fn json_args(f: &Frame, strsize: usize, out: &mut Vec<u8>) {
                 }
                 None => out.extend_from_slice(b"null"),
             },
-            Kind::Timespec => match timespec(word) {
+            Kind::Timespec => match arg_timespec(word) {
                 Some((s, ns)) => push(out, format_args!("{s}.{ns:09}")),
                 None => out.extend_from_slice(b"null"),
             },
@@ -432,24 +374,17 @@ unsafe fn json_args(f: &Frame, strsize: usize, out: &mut Vec<u8>) {
 }
 
 fn json_errno(f: &Frame, out: &mut Vec<u8>) {
-    if failed(f) {
-        push(out, format_args!("\"{}\"", errno_name(error_code(f))));
+    if f.failed_by_result() {
+        push(out, format_args!("\"{}\"", errno_name(f.error_code())));
     } else {
         out.extend_from_slice(b"null");
     }
 }
 
-fn clock_ns(clock: libc::clockid_t) -> i64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: ts is a valid out pointer.
-    unsafe { libc::clock_gettime(clock, &mut ts) };
-    ts.tv_sec as i64 * 1_000_000_000 + ts.tv_nsec as i64
-}
-
 /// {"ts":ns,"pid":..,"tid":..,"call":"read","args":{..},"result":n,"errno":null,"ns":elapsed}
 pub unsafe fn jsonl(f: &Frame, strsize: usize, out: &mut Vec<u8>) {
     let (pid, tid) = ids();
-    let ts = clock_ns(libc::CLOCK_REALTIME);
+    let ts = sys::clock_ns(libc::CLOCK_REALTIME);
     push(out, format_args!("{{\"ts\":{ts},\"pid\":{pid},\"tid\":{tid},\"call\":\"{}\",\"args\":", f.info().name));
     json_args(f, strsize, out);
     push(out, format_args!(",\"result\":{},\"errno\":", f.result));
@@ -462,7 +397,7 @@ pub unsafe fn jsonl(f: &Frame, strsize: usize, out: &mut Vec<u8>) {
 pub unsafe fn chrome(f: &Frame, strsize: usize, out: &mut Vec<u8>) {
     let (pid, tid) = ids();
     let info = f.info();
-    let end_us = clock_ns(libc::CLOCK_MONOTONIC) / 1000;
+    let end_us = sys::clock_ns(libc::CLOCK_MONOTONIC) / 1000;
     let dur = (f.elapsed_ns() / 1000) as i64;
     let group = info.groups.first().copied().unwrap_or("other");
     push(out, format_args!("{{\"name\":\"{}\",\"cat\":\"{group}\",\"ph\":\"X\",\"ts\":{},\"dur\":{dur},\"pid\":{pid},\"tid\":{tid},\"args\":", info.name, end_us - dur));
@@ -482,7 +417,7 @@ static COUNTS: [[AtomicU64; 5]; CALL_COUNT] = [const { [const { AtomicU64::new(0
 pub fn count(frame: &Frame) {
     let c = &COUNTS[frame.id];
     c[0].fetch_add(1, Ordering::Relaxed);
-    let failed = failed(frame);
+    let failed = frame.failed_by_result();
     if failed {
         c[1].fetch_add(1, Ordering::Relaxed);
     }

@@ -23,9 +23,9 @@ fn open(path: &[u8]) -> std::io::Result<i32> {
 
 /// Appends `line` (a newline added) to the trace file `path`; "-" is
 /// hijack's log.
-pub fn write(path: &[u8], line: &[u8]) -> std::io::Result<()> {
+pub fn write(path: &[u8], mut line: Vec<u8>) -> std::io::Result<()> {
     if path == b"-" {
-        crate::log::line(&String::from_utf8_lossy(line));
+        crate::log::line(&String::from_utf8_lossy(&line));
         return Ok(());
     }
     let fd = {
@@ -39,21 +39,6 @@ pub fn write(path: &[u8], line: &[u8]) -> std::io::Result<()> {
             }
         }
     };
-    let mut buf = Vec::with_capacity(line.len() + 1);
-    buf.extend_from_slice(line);
-    buf.push(b'\n');
-    let mut done = 0;
-    while done < buf.len() {
-        // SAFETY: writing from a live buffer.
-        let n = unsafe { libc::write(fd, buf[done..].as_ptr() as *const libc::c_void, buf.len() - done) };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() == Some(libc::EINTR) {
-                continue;
-            }
-            return Err(e);
-        }
-        done += n as usize;
-    }
-    Ok(())
+    line.push(b'\n');
+    crate::sys::write_all(fd, &line)
 }
