@@ -18,13 +18,9 @@ assert("hijack version") do
 end
 
 assert("unknown commands and flags get usage and exit 2") do
-  _out, err, st = hijack("frobnicate")
-  assert_equal 2, st.exitstatus
-  assert_include err, "unknown command: frobnicate"
+  err = assert_usage_error("unknown command: frobnicate", "frobnicate")
   assert_include err, "Usage:"
-  _out, err, st = hijack("run", "--frobnicate", "--", "true")
-  assert_equal 2, st.exitstatus
-  assert_include err, "unknown option for run: --frobnicate"
+  assert_usage_error("unknown option for run: --frobnicate", "run", "--frobnicate", "--", "true")
   _out, _err, st = hijack
   assert_equal 2, st.exitstatus
 end

@@ -144,12 +144,8 @@ end
 assert("bad fault flags are refused before the command starts") do
   in_tmpdir do |dir|
     marker = "#{dir}/marker"
-    _out, err, st = hijack("run", "--fail", "read:EBOGUS", "--", "touch", marker)
-    assert_equal 2, st.exitstatus
-    assert_include err, "--fail read:EBOGUS: unknown errno EBOGUS"
-    _out, err, st = hijack("run", "--delay", "write:fast", "--", "touch", marker)
-    assert_equal 2, st.exitstatus
-    assert_include err, "--delay write:fast: expected a time like 50ms"
+    assert_usage_error("--fail read:EBOGUS: unknown errno EBOGUS", "run", "--fail", "read:EBOGUS", "--", "touch", marker)
+    assert_usage_error("--delay write:fast: expected a time like 50ms", "run", "--delay", "write:fast", "--", "touch", marker)
     assert_false File.exist?(marker)
   end
 end

@@ -78,12 +78,8 @@ assert("FS.redirect / --redirect: exact paths and DIR/** => DIR/**, relative pat
 end
 
 assert("--fake and --redirect values are checked before the command starts") do
-  _out, err, st = hijack("run", "--fake", "/etc/motd", "--", "true")
-  assert_equal 2, st.exitstatus
-  assert_include err, "--fake /etc/motd: expected PATH=CONTENT_FILE"
-  _out, err, st = hijack("run", "--redirect", "/a/*.txt=/b/*.txt", "--", "true")
-  assert_equal 2, st.exitstatus
-  assert_include err, "redirect takes exact paths or DIR/** => DIR/**"
+  assert_usage_error("--fake /etc/motd: expected PATH=CONTENT_FILE", "run", "--fake", "/etc/motd", "--", "true")
+  assert_usage_error("redirect takes exact paths or DIR/** => DIR/**", "run", "--redirect", "/a/*.txt=/b/*.txt", "--", "true")
 end
 
 POLICY = <<~RUBY

@@ -25,6 +25,15 @@ module HijackBintest
     Open3.capture3(env, exe, *args, stdin_data: stdin)
   end
 
+  # Runs `hijack ARGS...` and checks that it refused them as a usage error:
+  # exit status 2, and `message` in its standard error (returned).
+  def assert_usage_error(message, *args)
+    _out, err, st = hijack(*args)
+    assert_equal 2, st.exitstatus
+    assert_include err, message
+    err
+  end
+
   # The preload library of a 32-bit target, given to the system's 64-bit
   # programs, only makes the dynamic loader complain: drop those lines.
   def without_loader_noise(err)

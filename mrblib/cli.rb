@@ -386,12 +386,17 @@ module Hijack
       value
     end
 
+    # run's options from `args`, or nil and the usage error's exit status
+    # (with `help`).
+    def run_options(args, help)
+      [CLI.parse_run(args), nil]
+    rescue ArgumentError => e
+      [nil, usage_error(e.message, help)]
+    end
+
     def run(args)
-      opts = begin
-        CLI.parse_run(args)
-      rescue ArgumentError => e
-        return usage_error(e.message, HELP_RUN)
-      end
+      opts, status = run_options(args, HELP_RUN)
+      return status unless opts
       status = prepare(opts)
       return status if status
       warn_about_sip(opts.command[0]) if Hijack.platform == "darwin"
@@ -499,11 +504,8 @@ module Hijack
     end
 
     def top(args)
-      opts = begin
-        CLI.parse_run(args)
-      rescue ArgumentError => e
-        return usage_error(e.message, HELP_TOP)
-      end
+      opts, status = run_options(args, HELP_TOP)
+      return status unless opts
       trace = temp_path("top", ".jsonl")
       File.open(trace, "w") {}
       calls = opts.trace[:calls] || Trace.expand([:all])
