@@ -453,14 +453,19 @@ fn generate_rust(calls: &[Call], target: &Target) -> String {
         writeln!(s, "        if {skip} {{").unwrap();
         writeln!(s, "            return real({});", direct.join(", ")).unwrap();
         writeln!(s, "        }}").unwrap();
-        writeln!(
-            s,
-            "        let r = crate::engine::dispatch({id}, &[{}], &|w: &[u64]| {});",
-            words.join(", "),
-            result_to_i64(&format!("real({})", from_words.join(", ")), &c.ret)
-        )
-        .unwrap();
-        writeln!(s, "        {}", result_from_i64("r", &c.ret)).unwrap();
+        // The real call is made here, on the shallowest stack (engine::Dispatch).
+        let real_call = result_to_i64(&format!("real({})", from_words.join(", ")), &c.ret);
+        writeln!(s, "        let args = [{}];", words.join(", ")).unwrap();
+        writeln!(s, "        let Some(started) = crate::engine::start({id}, &args) else {{").unwrap();
+        writeln!(s, "            return real({});", direct.join(", ")).unwrap();
+        writeln!(s, "        }};").unwrap();
+        writeln!(s, "        let proceed = |w: &[u64]| {real_call};").unwrap();
+        writeln!(s, "        let mut d = crate::engine::Dispatch::new(started, {id}, &args, &proceed);").unwrap();
+        writeln!(s, "        if let Some(w) = d.before() {{").unwrap();
+        writeln!(s, "            let r = {real_call};").unwrap();
+        writeln!(s, "            d.returned(r);").unwrap();
+        writeln!(s, "        }}").unwrap();
+        writeln!(s, "        {}", result_from_i64("d.finish()", &c.ret)).unwrap();
         writeln!(s, "    }}").unwrap();
     }
     writeln!(s, "}}").unwrap();

@@ -35,6 +35,7 @@ const char *hijack_str_ptr(mrb_value v);
 mrb_int hijack_str_len(mrb_value v);
 mrb_int hijack_ary_len(mrb_value v);
 int hijack_arena_save(mrb_state *mrb);
+const mrb_value *hijack_args_in_place(mrb_state *mrb, mrb_int *argc);
 void hijack_arena_restore(mrb_state *mrb, int ai);
 void hijack_set_instance_tt_data(struct RClass *c);
 void *hijack_data_ptr(mrb_value v);

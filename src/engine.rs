@@ -3,7 +3,7 @@
 //! the hooks and keeps errno and the result straight.
 
 use crate::table::{BufDir, CallInfo, Errors, Kind, CALLS, CALL_COUNT, MAX_ARGS};
-use crate::{filter, follow, guard, sys, vm};
+use crate::{filter, follow, guard, hooks, sys, vm};
 use std::ffi::CString;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,6 +38,14 @@ pub fn unavailable(id: usize) -> i64 {
 /// The real function, called with argument words (see build.rs).
 pub type RealFn<'a> = &'a dyn Fn(&[u64]) -> i64;
 
+/// Memory a call's changed arguments point to.
+#[derive(Default)]
+struct Kept {
+    strings: Vec<CString>,
+    words: Vec<Vec<usize>>,
+    bytes: Vec<Vec<u8>>,
+}
+
 /// One hooked call in progress, as the hooks see and change it.
 pub struct Frame<'a> {
     pub id: usize,
@@ -60,11 +68,11 @@ pub struct Frame<'a> {
     pub level_proceeded: bool,
     /// The caller's byte count, when a hook replaced the bytes to write.
     replaced_count: Option<u64>,
-    /// Strings a hook put in place of path arguments, alive until the call ends.
-    keep: Vec<CString>,
-    /// Other memory the arguments point to (a rebuilt envp), alive until the call ends.
-    pub keep_words: Vec<Vec<usize>>,
-    keep_bytes: Vec<Vec<u8>>,
+    /// Memory the arguments point to since a hook changed them, alive until
+    /// the call ends (made on first use: most calls need none).
+    kept: Option<Box<Kept>>,
+    /// The hooks' state between the two sides of the real call.
+    pub hooks: hooks::Pending,
 }
 
 impl<'a> Frame<'a> {
@@ -86,9 +94,8 @@ impl<'a> Frame<'a> {
             next_hook: 0,
             level_proceeded: false,
             replaced_count: None,
-            keep: Vec::new(),
-            keep_words: Vec::new(),
-            keep_bytes: Vec::new(),
+            kept: None,
+            hooks: hooks::Pending::new(),
         }
     }
 
@@ -102,18 +109,30 @@ impl<'a> Frame<'a> {
         if self.proceeded {
             return self.result;
         }
+        self.begin_real();
+        let result = (self.real)(&self.args[..self.nargs]);
+        self.end_real(result)
+    }
+
+    /// Everything the real call needs just before it is made (the entry
+    /// point makes it itself, see [`Dispatch::before`], or `proceed`).
+    fn begin_real(&mut self) {
         self.proceeded = true;
         self.failed = false;
         if self.info().follow {
             follow::prepare(self);
         }
-        let start = sys::stamp::now();
+        self.elapsed = sys::stamp::now();
         // The real function sees the caller's errno: one that succeeds
         // without touching errno (most do) leaves it as the caller had it.
         sys::set_errno(self.entry_errno);
-        self.result = (self.real)(&self.args[..self.nargs]);
+    }
+
+    /// Records what the real call returned (and left in errno).
+    fn end_real(&mut self, result: i64) -> i64 {
         self.errno = sys::errno();
-        self.elapsed = sys::stamp::now().saturating_sub(start);
+        self.elapsed = sys::stamp::now().saturating_sub(self.elapsed);
+        self.result = result;
         if let (Some(count), true) = (self.replaced_count, self.result >= 0) {
             // The caller asked to write `count` bytes: all of them are done
             // when all of the replacement is, and never more.
@@ -181,7 +200,7 @@ impl<'a> Frame<'a> {
     /// Puts a string in place of a pointer argument, alive until the call ends.
     pub fn set_string(&mut self, index: usize, s: CString) {
         self.args[index] = s.as_ptr() as usize as u64;
-        self.keep.push(s);
+        self.keep_string(s);
     }
 
     /// Writes `bytes` instead of the caller's buffer (args `buf` and `count`).
@@ -189,18 +208,27 @@ impl<'a> Frame<'a> {
         self.replaced_count.get_or_insert(self.args[count]);
         self.args[buf] = bytes.as_ptr() as usize as u64;
         self.args[count] = bytes.len() as u64;
-        self.keep_bytes.push(bytes);
+        self.kept().bytes.push(bytes);
     }
 
     /// Puts `bytes` in place of a pointer argument, alive until the call ends.
     pub fn set_bytes(&mut self, index: usize, bytes: Vec<u8>) {
         self.args[index] = bytes.as_ptr() as usize as u64;
-        self.keep_bytes.push(bytes);
+        self.kept().bytes.push(bytes);
     }
 
     /// Keeps a string alive until the call ends.
     pub fn keep_string(&mut self, s: CString) {
-        self.keep.push(s);
+        self.kept().strings.push(s);
+    }
+
+    /// Keeps an array of words (a rebuilt argv or envp) alive until the call ends.
+    pub fn keep_words(&mut self, words: Vec<usize>) {
+        self.kept().words.push(words);
+    }
+
+    fn kept(&mut self) -> &mut Kept {
+        self.kept.get_or_insert_with(Box::default)
     }
 }
 
@@ -240,24 +268,100 @@ pub unsafe fn arg_timespec(word: u64) -> Option<(i64, i64)> {
     })
 }
 
-/// Runs the hooks of call `id`. Re-entrant calls (from hook code, mruby or
-/// Rust on this thread) go straight to the real function. errno is what the
-/// real call left, or what a hook chose; never what hook code disturbed.
+/// A call in progress that some hook wants (or that exec-following must
+/// see), between its three steps: [`before`](Dispatch::before) runs the
+/// hooks up to the real call, the entry point makes the real call itself
+/// and reports it with [`returned`](Dispatch::returned), and
+/// [`finish`](Dispatch::finish) runs the hooks after it. The real call is
+/// made from the entry point's own frame: after a system call the CPU
+/// mispredicts every return to a frame made before it (the kernel refills
+/// the return stack), so the fewer frames below it, the cheaper the call.
+pub struct Dispatch<'a> {
+    pub frame: Frame<'a>,
+    hooks: bool,
+    _guard: guard::Guard,
+}
+
+/// A call that goes to the hooks: this thread is now inside hijack's code.
+pub struct Start {
+    guard: guard::Guard,
+    hooks: bool,
+}
+
+/// Whether call `id` goes to the hooks (or exec-following), or None when the
+/// entry point just calls the real function: a re-entrant call (from hook
+/// code, mruby or Rust on this thread), or one no hook's filter wants.
+#[inline(never)]
+pub fn start(id: usize, args: &[u64]) -> Option<Start> {
+    let guard = guard::enter()?;
+    let hooks = hooked(id) && filter::wanted(id, args);
+    if !hooks && !CALLS[id].follow {
+        return None;
+    }
+    Some(Start { guard, hooks })
+}
+
+impl<'a> Dispatch<'a> {
+    /// The dispatch of a started call (made in place in the entry point's
+    /// frame: it is large).
+    #[inline(never)]
+    pub fn new(start: Start, id: usize, args: &[u64], real: RealFn<'a>) -> Dispatch<'a> {
+        Dispatch { frame: Frame::new(id, args, real, sys::errno()), hooks: start.hooks, _guard: start.guard }
+    }
+}
+
+impl Dispatch<'_> {
+    /// Runs the hooks that come before the real call. The arguments to make
+    /// it with when the entry point must make it now (then `returned`);
+    /// None when the hooks decided the call or already made it.
+    #[inline(never)]
+    pub fn before(&mut self) -> Option<&[u64]> {
+        let frame = &mut self.frame;
+        let real_wanted = if self.hooks {
+            // None: the hooks could not run, and the call goes on.
+            catch_unwind(AssertUnwindSafe(|| vm::begin(frame))).ok().flatten().unwrap_or(true)
+        } else {
+            true
+        };
+        if !real_wanted || frame.proceeded || frame.failed {
+            return None;
+        }
+        frame.begin_real();
+        Some(&frame.args[..frame.nargs])
+    }
+
+    /// The real call returned `result` (errno is still what it left).
+    #[inline(never)]
+    pub fn returned(&mut self, result: i64) {
+        self.frame.end_real(result);
+    }
+
+    /// Runs the hooks after the real call; sets errno and returns the result.
+    #[inline(never)]
+    pub fn finish(&mut self) -> i64 {
+        if self.hooks {
+            let frame = &mut self.frame;
+            let _ = catch_unwind(AssertUnwindSafe(|| vm::finish(frame)));
+        }
+        sys::set_errno(self.frame.errno);
+        self.frame.result
+    }
+}
+
+/// Runs the hooks of call `id` around the real function `real` (for entry
+/// points written by hand; the generated ones make the steps themselves).
+/// errno is what the real call left, or what a hook chose; never what hook
+/// code disturbed.
 pub fn dispatch(id: usize, args: &[u64], real: RealFn<'_>) -> i64 {
-    let Some(_guard) = guard::enter() else {
+    let Some(started) = start(id, args) else {
         return real(args);
     };
-    let wanted = hooked(id) && filter::wanted(id, args);
-    if !wanted && !CALLS[id].follow {
-        return real(args);
+    let mut d = Dispatch::new(started, id, args, real);
+    if let Some(words) = d.before() {
+        let result = real(words);
+        d.returned(result);
     }
-    let mut frame = Frame::new(id, args, real, sys::errno());
-    let handled = wanted && catch_unwind(AssertUnwindSafe(|| vm::dispatch(&mut frame))).unwrap_or(false);
-    if !handled && !frame.proceeded && !frame.failed {
-        frame.proceed();
-    }
-    sys::set_errno(frame.errno);
-    frame.result
+    d.finish()
 }
 
 #[cfg(test)]

@@ -115,7 +115,7 @@ pub fn prepare(frame: &mut Frame) {
             }
             words.push(0);
             frame.args[i] = words.as_ptr() as usize as u64;
-            frame.keep_words.push(words);
+            frame.keep_words(words);
         }
         None => {
             for (name, ours) in vars {

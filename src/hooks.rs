@@ -130,17 +130,112 @@ impl Registry {
     }
 }
 
-/// Runs the hooks registered in `mrb` on `frame`. False when they could not
-/// run at all (the caller then lets the call proceed).
+/// How many after hooks of one call wait for its real call in the frame;
+/// a longer chain runs the rest nested (as `run_from` does).
+const WAITING: usize = 4;
+
+/// An after hook waiting for the real call: its index and the chain
+/// position after it.
+#[derive(Clone, Copy)]
+struct Waiting {
+    index: u32,
+    next: u32,
+}
+
+/// The state of a call's hooks between `begin` and `finish`, kept in its
+/// frame.
+pub struct Pending {
+    mrb: *mut mrb::State,
+    call: Option<mrb::Value>,
+    arena: i32,
+    waiting: [Waiting; WAITING],
+    count: usize,
+}
+
+impl Pending {
+    pub const fn new() -> Pending {
+        let idle = Waiting { index: 0, next: 0 };
+        Pending { mrb: std::ptr::null_mut(), call: None, arena: 0, waiting: [idle; WAITING], count: 0 }
+    }
+}
+
+/// Runs the hooks registered in `mrb` on `frame`, the real call included
+/// (for simulated calls and the one-VM-per-call mode). False when they could
+/// not run at all (the caller then lets the call proceed).
 pub unsafe fn run(mrb: *mut mrb::State, frame: &mut Frame) -> bool {
-    let _arena = mrb::Arena::save(mrb);
-    let mut call = None;
-    run_from(mrb, &mut call, frame, 0);
-    // The frame dies with the call: a Call kept by a hook is empty from now on.
+    if begin(mrb, frame) {
+        frame.proceed();
+    }
+    finish(frame);
+    true
+}
+
+/// Runs the chain of `frame`'s call up to the real call, and says whether
+/// the caller must make it now (then call `finish`). Before hooks run; after
+/// hooks wait in the frame for `finish`, so that the real call is made on a
+/// shallow stack. An around hook (or more after hooks than can wait) runs
+/// the rest of the chain nested, real call included, as `run_from` does.
+pub unsafe fn begin(mrb: *mut mrb::State, frame: &mut Frame) -> bool {
+    frame.hooks.mrb = mrb;
+    frame.hooks.arena = ffi::hijack_arena_save(mrb);
+    let mut pos = 0;
+    loop {
+        let Some((index, kind, action, next)) = next_hook(mrb, frame, pos) else { return true };
+        match kind {
+            HookKind::After if frame.hooks.count < WAITING => {
+                frame.hooks.waiting[frame.hooks.count] = Waiting { index: index as u32, next: next as u32 };
+                frame.hooks.count += 1;
+            }
+            HookKind::Before => {
+                frame.next_hook = next;
+                frame.level_proceeded = false;
+                let mut call = frame.hooks.call.take();
+                if let Some(Err(e)) = run_action(mrb, action, frame, &mut call) {
+                    exception(mrb, index, &call, frame, e);
+                }
+                frame.hooks.call = call;
+                // A failed call ends here; one the hook proceeded is done.
+                if frame.failed || frame.level_proceeded {
+                    return false;
+                }
+            }
+            _ => {
+                let mut call = frame.hooks.call.take();
+                run_from(mrb, &mut call, frame, next - 1);
+                frame.hooks.call = call;
+                return false;
+            }
+        }
+        pos = next;
+    }
+}
+
+/// Runs the after hooks that waited for the real call, last registered
+/// first (as nesting would), and ends the call for Ruby: a Call kept by a
+/// hook is empty from now on.
+pub unsafe fn finish(frame: &mut Frame) {
+    let mrb = frame.hooks.mrb;
+    if mrb.is_null() {
+        return;
+    }
+    let mut call = frame.hooks.call.take();
+    while frame.hooks.count > 0 {
+        frame.hooks.count -= 1;
+        let w = frame.hooks.waiting[frame.hooks.count];
+        // Hooks are never dropped from the registry: one removed meanwhile
+        // still runs, as it would have nested.
+        let action = registry(mrb).hooks[w.index as usize].action;
+        frame.next_hook = w.next as usize;
+        frame.level_proceeded = true;
+        if let Some(Err(e)) = run_action(mrb, action, frame, &mut call) {
+            exception(mrb, w.index as usize, &call, frame, e);
+        }
+    }
     if let Some(call) = call {
         ffi::hijack_data_set_ptr(call, std::ptr::null_mut());
     }
-    true
+    ffi::hijack_arena_restore(mrb, frame.hooks.arena);
+    frame.hooks.mrb = std::ptr::null_mut();
 }
 
 /// The Call object of `frame`, made when the first Ruby block needs it
@@ -173,13 +268,15 @@ unsafe fn run_action(mrb: *mut mrb::State, action: Action, frame: &mut Frame, ca
     }
 }
 
-/// Runs the chain from hook position `pos` (then the real function).
-pub unsafe fn run_from(mrb: *mut mrb::State, call: &mut Option<mrb::Value>, frame: &mut Frame, pos: usize) {
+/// The next hook of `frame`'s call from chain position `pos` that takes the
+/// call (enabled, its filter matching): its index, kind, action and the
+/// position after it.
+unsafe fn next_hook(mrb: *mut mrb::State, frame: &Frame, pos: usize) -> Option<(usize, HookKind, Action, usize)> {
     let id = frame.id;
+    let reg = registry(mrb);
     let mut i = pos;
-    let found = loop {
-        let reg = registry(mrb);
-        let Some(&index) = reg.per_call[id].get(i) else { break None };
+    loop {
+        let &index = reg.per_call[id].get(i)?;
         i += 1;
         let h = &reg.hooks[index];
         if !h.enabled {
@@ -190,9 +287,13 @@ pub unsafe fn run_from(mrb: *mut mrb::State, call: &mut Option<mrb::Value>, fram
                 continue;
             }
         }
-        break Some((index, h.kind, h.action));
-    };
-    let Some((index, kind, action)) = found else {
+        return Some((index, h.kind, h.action, i));
+    }
+}
+
+/// Runs the chain from hook position `pos` (then the real function).
+pub unsafe fn run_from(mrb: *mut mrb::State, call: &mut Option<mrb::Value>, frame: &mut Frame, pos: usize) {
+    let Some((index, kind, action, i)) = next_hook(mrb, frame, pos) else {
         frame.proceed();
         return;
     };

@@ -109,7 +109,13 @@ pub unsafe fn args<'a>(mrb: *mut State) -> &'a [Value] {
 /// stack, without the copy [`args`] makes: valid only until Ruby code runs
 /// again (which may move the stack).
 pub unsafe fn args_in_place<'a>(mrb: *mut State) -> &'a [Value] {
-    rest_args(mrb, c"*!")
+    let mut argc: ffi::mrb_int = 0;
+    let argv = ffi::hijack_args_in_place(mrb, &mut argc);
+    match argc {
+        _ if argv.is_null() => rest_args(mrb, c"*!"),
+        0 => &[],
+        n => std::slice::from_raw_parts(argv, n as usize),
+    }
 }
 
 unsafe fn rest_args<'a>(mrb: *mut State, format: &CStr) -> &'a [Value] {

@@ -1008,7 +1008,7 @@ unsafe extern "C" fn c_set_arg(mrb: *mut State, this: Value) -> Value {
                 Some("an argv argument takes Strings without NUL bytes")
             } else {
                 f.args[i] = words.as_ptr() as usize as u64;
-                f.keep_words.push(words);
+                f.keep_words(words);
                 None
             }
         }

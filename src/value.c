@@ -24,6 +24,17 @@ void hijack_set_instance_tt_data(struct RClass *c) { MRB_SET_INSTANCE_TT(c, MRB_
 void *hijack_data_ptr(mrb_value v) { return DATA_PTR(v); }
 void hijack_data_set_ptr(mrb_value v, void *p) { DATA_PTR(v) = p; }
 struct RClass *hijack_class_ptr(mrb_value v) { return mrb_class_ptr(v); }
+/* The positional arguments of the running native method where they are on
+ * the VM's stack (mrb_get_argv, without mrb_get_args's format parsing);
+ * NULL when keywords were passed too (mrb_get_args then folds them in). */
+const mrb_value *
+hijack_args_in_place(mrb_state *mrb, mrb_int *argc)
+{
+  if (mrb->c->ci->nk != 0) return NULL;
+  *argc = mrb_get_argc(mrb);
+  return mrb_get_argv(mrb);
+}
+
 const struct mrb_irep *hijack_proc_irep(const struct RProc *p) { return p->body.irep; }
 
 mrb_value

@@ -229,26 +229,28 @@ fn vm_per_call() -> bool {
     *MODE.get_or_init(|| std::env::var_os("HIJACK_VM").is_some_and(|v| v == "per-call"))
 }
 
-/// Runs the hooks for `frame` in this thread's VM.
-pub fn dispatch(frame: &mut Frame) -> bool {
+/// Runs this thread's hooks on `frame` up to its real call (see
+/// [`hooks::begin`]): whether the caller must make the real call now, or
+/// None when the hooks cannot run.
+pub fn begin(frame: &mut Frame) -> Option<bool> {
     // SAFETY: the VM belongs to this thread; the guard keeps it from nesting.
     unsafe {
         if vm_per_call() {
-            return match PROGRAM.get().and_then(|units| new_vm(units)) {
-                Some(mut vm) => vm.dispatch(frame),
-                None => false,
-            };
+            let mut vm = PROGRAM.get().and_then(|units| new_vm(units))?;
+            return Some(!vm.dispatch(frame));
         }
-        match thread_vm() {
-            Some(vm) => {
-                if let Some(g) = crate::control::changed(vm.generation()) {
-                    crate::control::sync(vm, g);
-                }
-                vm.dispatch(frame)
-            }
-            None => false,
+        let vm = thread_vm()?;
+        if let Some(g) = crate::control::changed(vm.generation()) {
+            crate::control::sync(vm, g);
         }
+        Some(hooks::begin(vm.mrb, frame))
     }
+}
+
+/// Runs the hooks `begin` left for after the real call.
+pub fn finish(frame: &mut Frame) {
+    // SAFETY: the state `begin` ran in, on this thread.
+    unsafe { hooks::finish(frame) }
 }
 
 /// Runs the Hijack.at_exit blocks (from the preload library's atexit

@@ -106,6 +106,49 @@ assert("several hooks on one call chain in registration order") do
   end
 end
 
+assert("before and after hooks keep registration order around the real call") do
+  with_clean_hooks do
+    order = []
+    Hijack.after(:read) { |c| order << [:after1, c.result] }
+    Hijack.before(:read) { |_c| order << :before1 }
+    Hijack.after(:read) { |c| order << [:after2, c.result] }
+    Hijack.before(:read) { |_c| order << :before2 }
+    assert_equal 4, Hijack.simulate(:read, returns: 4)[:result]
+    assert_equal [:before1, :before2, [:after2, 4], [:after1, 4]], order
+  end
+end
+
+assert("a before hook that fails the call stops the hooks registered after it") do
+  with_clean_hooks do
+    order = []
+    Hijack.after(:read) { |c| order << [:earlier_after, c.errno] }
+    Hijack.before(:read) { |_c| raise Errno::EIO }
+    Hijack.after(:read) { |_c| order << :later_after }
+    r = Hijack.simulate(:read, returns: 4)
+    assert_equal [-1, false], [r[:result], r[:proceeded]]
+    assert_equal [[:earlier_after, Errno::EIO::Errno]], order
+  end
+end
+
+assert("after hooks around an around hook, and more of them than wait in the frame") do
+  with_clean_hooks do
+    order = []
+    6.times { |i| Hijack.after(:read) { |c| order << [i, c.result] } }
+    Hijack.on(:read) { |c| order << :around; c.proceed + 1 }
+    Hijack.after(:read) { |c| order << [:inner, c.result] }
+    assert_equal 3, Hijack.simulate(:read, returns: 2)[:result]
+    assert_equal [:around, [:inner, 2], [5, 3], [4, 3], [3, 3], [2, 3], [1, 3], [0, 3]], order
+  end
+end
+
+assert("an after hook that raises Errno fails a call that succeeded") do
+  with_clean_hooks do
+    Hijack.after(:read) { |_c| raise Errno::EINTR }
+    r = Hijack.simulate(:read, returns: 4)
+    assert_equal [-1, Errno::EINTR::Errno, true], [r[:result], r[:errno], r[:proceeded]]
+  end
+end
+
 assert("disabled hooks are skipped; enable brings them back") do
   with_clean_hooks do
     h = Hijack.on(:close) { |_call| raise Errno::EBADF }
