@@ -319,7 +319,7 @@ impl Dispatch<'_> {
         let frame = &mut self.frame;
         let real_wanted = if self.hooks {
             // None: the hooks could not run, and the call goes on.
-            catch_unwind(AssertUnwindSafe(|| vm::begin(frame))).ok().flatten().unwrap_or(true)
+            catch_unwind(AssertUnwindSafe(|| vm::begin(&self._guard, frame))).ok().flatten().unwrap_or(true)
         } else {
             true
         };

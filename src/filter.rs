@@ -184,7 +184,9 @@ pub fn any_path(id: usize, args: &[u64], mut hit: impl FnMut(&[u8]) -> bool) -> 
         }
     }
     if !named {
-        if let Some(p) = info.arg_of(Kind::Fd).and_then(|i| sys::fd_path(args[i] as i32)) {
+        // A negative descriptor names no file (and costs no lookup).
+        let fd = info.arg_of(Kind::Fd).map(|i| args[i] as i32).filter(|fd| *fd >= 0);
+        if let Some(p) = fd.and_then(sys::fd_path) {
             return hit(&p);
         }
     }

@@ -1,42 +1,73 @@
-//! The per-thread re-entrancy guard: while a thread runs hijack's own code
-//! (hook code, mruby, Rust), every interposed call it makes goes straight to
-//! the real function. It is also what makes a call from a signal handler that
-//! interrupts a hook go straight through.
+//! What hijack keeps per thread, in one thread-local (one lookup per hooked
+//! call): the re-entrancy guard, and the thread's VM (vm.rs).
+//!
+//! While a thread runs hijack's own code (hook code, mruby, Rust), every
+//! interposed call it makes goes straight to the real function. It is also
+//! what makes a call from a signal handler that interrupts a hook go
+//! straight through.
 
 use std::cell::Cell;
+use std::ffi::c_void;
+
+/// One thread's state.
+pub struct Thread {
+    active: Cell<bool>,
+    /// The thread's VM (a `Box<vm::Vm>`; null: none yet).
+    pub vm: Cell<*mut c_void>,
+    /// Making the thread's VM failed: it is not tried again.
+    pub vm_failed: Cell<bool>,
+}
 
 thread_local! {
     // const-initialised and without destructor: no allocation, usable until
     // the thread's very end.
-    static ACTIVE: Cell<bool> = const { Cell::new(false) };
+    static THREAD: Thread = const {
+        Thread { active: Cell::new(false), vm: Cell::new(std::ptr::null_mut()), vm_failed: Cell::new(false) }
+    };
 }
 
-/// Held while hijack's own code runs on this thread.
-pub struct Guard(());
+/// Held while hijack's own code runs on this thread; gives the thread's
+/// state without another thread-local lookup. Not Send: it stays on its
+/// thread.
+pub struct Guard(*const Thread);
 
 /// Enters hijack's own code, or None when this thread is already inside it.
 #[inline]
 pub fn enter() -> Option<Guard> {
-    ACTIVE
-        .try_with(|a| {
-            if a.get() {
+    THREAD
+        .try_with(|t| {
+            if t.active.get() {
                 None
             } else {
-                a.set(true);
-                Some(Guard(()))
+                t.active.set(true);
+                Some(Guard(t as *const Thread))
             }
         })
         .ok()
         .flatten()
 }
 
+/// Forgets this thread's VM (being freed as the thread exits).
+pub fn forget_vm() {
+    let _ = THREAD.try_with(|t| t.vm.set(std::ptr::null_mut()));
+}
+
 pub fn active() -> bool {
-    ACTIVE.try_with(Cell::get).unwrap_or(true)
+    THREAD.try_with(|t| t.active.get()).unwrap_or(true)
+}
+
+impl Guard {
+    /// This thread's state.
+    pub fn thread(&self) -> &Thread {
+        // SAFETY: the thread-local has no destructor: it lives as long as
+        // the thread, and the guard never leaves it.
+        unsafe { &*self.0 }
+    }
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        let _ = ACTIVE.try_with(|a| a.set(false));
+        self.thread().active.set(false);
     }
 }
 

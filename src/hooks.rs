@@ -271,6 +271,7 @@ unsafe fn run_action(mrb: *mut mrb::State, action: Action, frame: &mut Frame, ca
 /// The next hook of `frame`'s call from chain position `pos` that takes the
 /// call (enabled, its filter matching): its index, kind, action and the
 /// position after it.
+#[inline(always)]
 unsafe fn next_hook(mrb: *mut mrb::State, frame: &Frame, pos: usize) -> Option<(usize, HookKind, Action, usize)> {
     let id = frame.id;
     let reg = registry(mrb);

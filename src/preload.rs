@@ -75,7 +75,7 @@ fn env_nonempty(name: &str) -> Option<OsString> {
 }
 
 unsafe fn init() {
-    let Some(_guard) = guard::enter() else { return };
+    let Some(guard) = guard::enter() else { return };
     if sys::secure_execution() {
         return;
     }
@@ -96,7 +96,7 @@ unsafe fn init() {
     match program {
         Ok(units) => {
             vm::install(units);
-            let adopted = vm::adopt(first);
+            let adopted = vm::adopt(&guard, first);
             // After the scripts ran: what they put in the environment (the
             // clock's anchor) follows too.
             if let Some(library) = library_path() {

@@ -5,8 +5,8 @@
 
 use crate::engine::Frame;
 use crate::script::Unit;
-use crate::{engine, ffi, guard, hooks, log, mrb};
-use std::cell::Cell;
+use crate::guard::{self, Guard};
+use crate::{engine, ffi, hooks, log, mrb};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
@@ -14,20 +14,14 @@ use std::sync::OnceLock;
 static PROGRAM: OnceLock<Vec<Unit>> = OnceLock::new();
 static LOAD_ERROR_REPORTED: AtomicBool = AtomicBool::new(false);
 
-thread_local! {
-    // This thread's VM (null: none yet). Const-initialised, without a Rust
-    // destructor: the VM is freed by a pthread key destructor when the thread
-    // exits, and the main thread's survives until exit() has run the
-    // Hijack.at_exit blocks.
-    static SLOT: Cell<*mut Vm> = const { Cell::new(std::ptr::null_mut()) };
-    static FAILED: Cell<bool> = const { Cell::new(false) };
-}
-
+// A thread's VM is kept in its guard::Thread, without a Rust destructor: it
+// is freed by a pthread key destructor when the thread exits, and the main
+// thread's survives until exit() has run the Hijack.at_exit blocks.
 static KEY: OnceLock<libc::pthread_key_t> = OnceLock::new();
 
 unsafe extern "C" fn free_thread_vm(vm: *mut c_void) {
     let _guard = guard::enter();
-    let _ = SLOT.try_with(|s| s.set(std::ptr::null_mut()));
+    guard::forget_vm();
     drop(Box::from_raw(vm as *mut Vm));
 }
 
@@ -165,47 +159,42 @@ pub fn give_up(msg: &str) {
 
 /// This thread's VM, created (from the program) if needed; None when there
 /// is no program or it failed to load.
-unsafe fn thread_vm() -> Option<&'static mut Vm> {
-    let existing = SLOT.try_with(Cell::get).ok()?;
+unsafe fn thread_vm(guard: &Guard) -> Option<&'static mut Vm> {
+    let thread = guard.thread();
+    let existing = thread.vm.get() as *mut Vm;
     if !existing.is_null() {
         return Some(&mut *existing);
     }
-    if FAILED.try_with(Cell::get).unwrap_or(true) {
+    if thread.vm_failed.get() {
         return None;
     }
     let vm = PROGRAM.get().and_then(|units| new_vm(units));
     let Some(vm) = vm else {
-        let _ = FAILED.try_with(|f| f.set(true));
+        thread.vm_failed.set(true);
         return None;
     };
-    Some(set_thread_vm(vm))
+    Some(set_thread_vm(guard, vm))
 }
 
 /// Makes `vm` (in which the program was just compiled) this thread's VM,
 /// running the program in it: start-up opens one VM, not two.
-pub unsafe fn adopt(mut vm: Vm) -> bool {
+pub unsafe fn adopt(guard: &Guard, mut vm: Vm) -> bool {
     let Some(units) = PROGRAM.get() else { return false };
     if let Err(msg) = vm.load(units) {
         give_up(&msg);
-        let _ = FAILED.try_with(|f| f.set(true));
+        guard.thread().vm_failed.set(true);
         return false;
     }
-    set_thread_vm(vm);
+    set_thread_vm(guard, vm);
     true
 }
 
 /// Makes `vm` this thread's, freed when the thread exits.
-unsafe fn set_thread_vm(vm: Vm) -> &'static mut Vm {
+unsafe fn set_thread_vm(guard: &Guard, vm: Vm) -> &'static mut Vm {
     let ptr = Box::into_raw(Box::new(vm));
-    SLOT.with(|s| s.set(ptr));
+    guard.thread().vm.set(ptr as *mut c_void);
     libc::pthread_setspecific(thread_key(), ptr as *const c_void);
     &mut *ptr
-}
-
-/// Puts a VM ready for the program on this thread. The first thread to do so
-/// is the one that learns which calls the scripts hook.
-pub unsafe fn start_thread_vm() -> bool {
-    thread_vm().is_some()
 }
 
 unsafe fn new_vm(units: &[Unit]) -> Option<Vm> {
@@ -232,14 +221,14 @@ fn vm_per_call() -> bool {
 /// Runs this thread's hooks on `frame` up to its real call (see
 /// [`hooks::begin`]): whether the caller must make the real call now, or
 /// None when the hooks cannot run.
-pub fn begin(frame: &mut Frame) -> Option<bool> {
+pub fn begin(guard: &Guard, frame: &mut Frame) -> Option<bool> {
     // SAFETY: the VM belongs to this thread; the guard keeps it from nesting.
     unsafe {
         if vm_per_call() {
             let mut vm = PROGRAM.get().and_then(|units| new_vm(units))?;
             return Some(!vm.dispatch(frame));
         }
-        let vm = thread_vm()?;
+        let vm = thread_vm(guard)?;
         if let Some(g) = crate::control::changed(vm.generation()) {
             crate::control::sync(vm, g);
         }
@@ -256,10 +245,10 @@ pub fn finish(frame: &mut Frame) {
 /// Runs the Hijack.at_exit blocks (from the preload library's atexit
 /// handler), in this thread's VM.
 pub fn run_at_exit() {
-    let Some(_guard) = guard::enter() else { return };
-    // SAFETY: as in dispatch.
+    let Some(guard) = guard::enter() else { return };
+    // SAFETY: as in begin.
     unsafe {
-        if let Some(vm) = thread_vm() {
+        if let Some(vm) = thread_vm(&guard) {
             let hijack = vm.hijack;
             if let Err(exc) = mrb::protect(vm.mrb, |m| mrb::funcall(m, hijack, "__run_at_exit", &[])) {
                 log::line(&format!("hijack: {} (in Hijack.at_exit)", vm.describe(exc)));
