@@ -19,7 +19,7 @@
 use crate::engine::Frame;
 use crate::table::{CALLS, CALL_COUNT};
 use crate::vm::CALL_TYPE;
-use crate::{filter, ffi, log, mrb, trace};
+use crate::{filter, ffi, log, mrb, shared, trace};
 use std::ffi::c_void;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -53,6 +53,8 @@ pub struct Registry {
     classes: [*mut mrb::Class; CALL_COUNT],
     names: [ffi::mrb_sym; CALL_COUNT],
     system_call_error: *mut mrb::Class,
+    /// This VM's (thread's) shortcuts to Hijack::Shared's counters.
+    pub counters: shared::Counters,
 }
 
 /// Creates the registry of a new VM (from the gem's init).
@@ -63,6 +65,7 @@ pub unsafe fn attach(mrb: *mut mrb::State) {
         classes: [std::ptr::null_mut(); CALL_COUNT],
         names: [0; CALL_COUNT],
         system_call_error: mrb::class_get(mrb, c"SystemCallError"),
+        counters: shared::Counters::default(),
     });
     (*mrb).ud = Box::into_raw(registry) as *mut c_void;
 }

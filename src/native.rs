@@ -810,6 +810,11 @@ unsafe extern "C" fn s_incr(mrb: *mut State, _self: Value) -> Value {
         mrb::raise(mrb, argument_error(mrb), "Hijack::Shared.incr(key, by = 1)")
     };
     let key = shared_key(mrb, key);
+    if let shared::Value::Int(n) = by {
+        if let Some(sum) = hooks::registry(mrb).counters.incr(key, n) {
+            return mrb::int(mrb, sum);
+        }
+    }
     let sum = shared::incr(key, by);
     match sum {
         Ok(v) => shared_value(mrb, Some(v)),

@@ -5,6 +5,7 @@
 use crate::lock::RwSpinLock;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -15,9 +16,10 @@ pub enum Value {
 
 /// A stored value: numbers are atomics, so that counting an existing key
 /// needs only the read lock (threads counting at once do not wait on each
-/// other); a new key or a change of type takes the write lock.
+/// other), or no lock at all through a thread's [`Counters`]; a new key or a
+/// change of type takes the write lock.
 enum Slot {
-    Int(AtomicI64),
+    Int(Arc<AtomicI64>),
     /// An f64's bits.
     Float(AtomicU64),
     Str(Vec<u8>),
@@ -26,7 +28,7 @@ enum Slot {
 impl Slot {
     fn new(v: Value) -> Slot {
         match v {
-            Value::Int(i) => Slot::Int(AtomicI64::new(i)),
+            Value::Int(i) => Slot::Int(Arc::new(AtomicI64::new(i))),
             Value::Float(f) => Slot::Float(AtomicU64::new(f.to_bits())),
             Value::Str(s) => Slot::Str(s),
         }
@@ -42,6 +44,51 @@ impl Slot {
 }
 
 static STORE: RwSpinLock<BTreeMap<Vec<u8>, Slot>> = RwSpinLock::new(BTreeMap::new());
+
+/// Changes whenever a key's Integer counter is replaced or removed: a
+/// thread's [`Counters`] made before then are stale.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// One thread's shortcuts to the Integer counters it adds to, so that
+/// counting takes no lock (threads counting at once then share only the
+/// counter itself). Kept per VM.
+#[derive(Default)]
+pub struct Counters {
+    generation: u64,
+    entries: Vec<(Vec<u8>, Arc<AtomicI64>)>,
+}
+
+/// How many counters a thread keeps shortcuts to.
+const SHORTCUTS: usize = 16;
+
+impl Counters {
+    /// Adds `by` to the Integer counter under `key` and returns the sum;
+    /// None when `key` holds no Integer (then [`incr`] decides).
+    pub fn incr(&mut self, key: &[u8], by: i64) -> Option<i64> {
+        // Read before the store is: a counter replaced after this is
+        // noticed on the next call.
+        let generation = GENERATION.load(Ordering::Acquire);
+        if generation != self.generation {
+            self.entries.clear();
+            self.generation = generation;
+        }
+        let counter = match self.entries.iter().find(|(k, _)| k == key) {
+            Some((_, c)) => c,
+            None => {
+                let c = match STORE.read().get(key) {
+                    Some(Slot::Int(c)) => c.clone(),
+                    _ => return None,
+                };
+                if self.entries.len() == SHORTCUTS {
+                    self.entries.remove(0);
+                }
+                self.entries.push((key.to_vec(), c));
+                &self.entries.last()?.1
+            }
+        };
+        Some(counter.fetch_add(by, Ordering::Relaxed).wrapping_add(by))
+    }
+}
 
 /// Takes the store for pthread_atfork's prepare handler.
 pub fn fork_lock() {
@@ -60,6 +107,7 @@ pub fn get(key: &[u8]) -> Option<Value> {
 /// Sets `key` (None deletes it).
 pub fn set(key: &[u8], value: Option<Value>) {
     let mut store = STORE.write();
+    GENERATION.fetch_add(1, Ordering::Release);
     match value {
         Some(v) => {
             store.insert(key.to_vec(), Slot::new(v));
@@ -97,7 +145,11 @@ pub fn incr(key: &[u8], by: Value) -> Result<Value, &'static str> {
         }
     }
     let mut store = STORE.write();
-    let slot = store.entry(key.to_vec()).or_insert(Slot::Int(AtomicI64::new(0)));
+    let slot = store.entry(key.to_vec()).or_insert_with(|| Slot::Int(Arc::new(AtomicI64::new(0))));
+    if let (Slot::Int(a), Value::Int(b)) = (&*slot, &by) {
+        return Ok(Value::Int(a.fetch_add(*b, Ordering::Relaxed).wrapping_add(*b)));
+    }
+    GENERATION.fetch_add(1, Ordering::Release);
     let sum = match (slot.value(), by) {
         (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(b)),
         (Value::Int(a), Value::Float(b)) => Value::Float(a as f64 + b),
@@ -124,6 +176,23 @@ mod tests {
             .collect();
         threads.into_iter().for_each(|t| t.join().unwrap());
         assert_eq!(get(b"test-count"), Some(Value::Int(8000)));
+    }
+
+    #[test]
+    fn a_threads_counters_see_what_others_do_to_the_key() {
+        let mut mine = Counters::default();
+        assert_eq!(mine.incr(b"test-shortcut", 1), None, "no key yet: incr decides");
+        assert_eq!(incr(b"test-shortcut", Value::Int(1)), Ok(Value::Int(1)));
+        assert_eq!(mine.incr(b"test-shortcut", 2), Some(3));
+        std::thread::spawn(|| drop(incr(b"test-shortcut", Value::Int(10)))).join().unwrap();
+        assert_eq!(mine.incr(b"test-shortcut", 1), Some(14), "the same counter, without the lock");
+        set(b"test-shortcut", Some(Value::Int(100)));
+        assert_eq!(mine.incr(b"test-shortcut", 1), Some(101), "a reset key is the new counter");
+        assert_eq!(incr(b"test-shortcut", Value::Float(0.5)), Ok(Value::Float(101.5)));
+        assert_eq!(mine.incr(b"test-shortcut", 1), None, "a Float now: incr decides");
+        set(b"test-shortcut", None);
+        assert_eq!(mine.incr(b"test-shortcut", 1), None, "deleted");
+        assert_eq!(get(b"test-shortcut"), None);
     }
 
     #[test]
