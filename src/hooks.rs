@@ -178,9 +178,10 @@ pub unsafe fn run(mrb: *mut mrb::State, frame: &mut Frame) -> bool {
 /// hooks wait in the frame for `finish`, so that the real call is made on a
 /// shallow stack. An around hook (or more after hooks than can wait) runs
 /// the rest of the chain nested, real call included, as `run_from` does.
+#[inline]
 pub unsafe fn begin(mrb: *mut mrb::State, frame: &mut Frame) -> bool {
     frame.hooks.mrb = mrb;
-    frame.hooks.arena = ffi::hijack_arena_save(mrb);
+    frame.hooks.arena = mrb::arena_index(mrb);
     let mut pos = 0;
     loop {
         let Some((index, kind, action, next)) = next_hook(mrb, frame, pos) else { return true };
@@ -216,6 +217,7 @@ pub unsafe fn begin(mrb: *mut mrb::State, frame: &mut Frame) -> bool {
 /// Runs the after hooks that waited for the real call, last registered
 /// first (as nesting would), and ends the call for Ruby: a Call kept by a
 /// hook is empty from now on.
+#[inline]
 pub unsafe fn finish(frame: &mut Frame) {
     let mrb = frame.hooks.mrb;
     if mrb.is_null() {
@@ -237,7 +239,7 @@ pub unsafe fn finish(frame: &mut Frame) {
     if let Some(call) = call {
         ffi::hijack_data_set_ptr(call, std::ptr::null_mut());
     }
-    ffi::hijack_arena_restore(mrb, frame.hooks.arena);
+    mrb::arena_restore(mrb, frame.hooks.arena);
     frame.hooks.mrb = std::ptr::null_mut();
 }
 

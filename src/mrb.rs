@@ -176,13 +176,25 @@ pub struct Arena {
 
 impl Arena {
     pub unsafe fn save(mrb: *mut State) -> Arena {
-        Arena { mrb, index: ffi::hijack_arena_save(mrb) }
+        Arena { mrb, index: arena_index(mrb) }
     }
+}
+
+/// The GC arena's fill (mrb_gc_arena_save, an inline function in C).
+#[inline]
+pub unsafe fn arena_index(mrb: *mut State) -> i32 {
+    (*mrb).gc.arena_idx
+}
+
+/// Releases the values the arena took since `index` (mrb_gc_arena_restore).
+#[inline]
+pub unsafe fn arena_restore(mrb: *mut State, index: i32) {
+    (*mrb).gc.arena_idx = index;
 }
 
 impl Drop for Arena {
     fn drop(&mut self) {
         // SAFETY: the state outlives the arena guard.
-        unsafe { ffi::hijack_arena_restore(self.mrb, self.index) }
+        unsafe { arena_restore(self.mrb, self.index) }
     }
 }

@@ -809,12 +809,13 @@ unsafe extern "C" fn s_incr(mrb: *mut State, _self: Value) -> Value {
     let Some(&key) = args.first() else {
         mrb::raise(mrb, argument_error(mrb), "Hijack::Shared.incr(key, by = 1)")
     };
-    let key = shared_key(mrb, key);
     if let shared::Value::Int(n) = by {
-        if let Some(sum) = hooks::registry(mrb).counters.incr(key, n) {
+        let symbol = (ffi::hijack_type(key) == ffi::mrb_vtype::MRB_TT_SYMBOL).then(|| ffi::hijack_symbol(key));
+        if let Some(sum) = hooks::registry(mrb).counters.incr(symbol, || shared_key(mrb, key), n) {
             return mrb::int(mrb, sum);
         }
     }
+    let key = shared_key(mrb, key);
     let sum = shared::incr(key, by);
     match sum {
         Ok(v) => shared_value(mrb, Some(v)),

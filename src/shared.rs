@@ -51,20 +51,28 @@ static GENERATION: AtomicU64 = AtomicU64::new(0);
 
 /// One thread's shortcuts to the Integer counters it adds to, so that
 /// counting takes no lock (threads counting at once then share only the
-/// counter itself). Kept per VM.
+/// counter itself). Kept per VM, where a Symbol key is known by its id
+/// without reading its name.
 #[derive(Default)]
 pub struct Counters {
     generation: u64,
-    entries: Vec<(Vec<u8>, Arc<AtomicI64>)>,
+    entries: Vec<Shortcut>,
+}
+
+struct Shortcut {
+    symbol: Option<u32>,
+    key: Vec<u8>,
+    counter: Arc<AtomicI64>,
 }
 
 /// How many counters a thread keeps shortcuts to.
 const SHORTCUTS: usize = 16;
 
 impl Counters {
-    /// Adds `by` to the Integer counter under `key` and returns the sum;
-    /// None when `key` holds no Integer (then [`incr`] decides).
-    pub fn incr(&mut self, key: &[u8], by: i64) -> Option<i64> {
+    /// Adds `by` to the Integer counter under a key (a Symbol with id
+    /// `symbol` in this VM, or else the String `key()`), and returns the sum;
+    /// None when the key holds no Integer (then [`incr`] decides).
+    pub fn incr<'k>(&mut self, symbol: Option<u32>, key: impl FnOnce() -> &'k [u8], by: i64) -> Option<i64> {
         // Read before the store is: a counter replaced after this is
         // noticed on the next call.
         let generation = GENERATION.load(Ordering::Acquire);
@@ -72,21 +80,33 @@ impl Counters {
             self.entries.clear();
             self.generation = generation;
         }
-        let counter = match self.entries.iter().find(|(k, _)| k == key) {
-            Some((_, c)) => c,
+        let index = match symbol {
+            Some(id) => match self.entries.iter().position(|e| e.symbol == Some(id)) {
+                Some(i) => i,
+                None => self.add(symbol, key())?,
+            },
             None => {
-                let c = match STORE.read().get(key) {
-                    Some(Slot::Int(c)) => c.clone(),
-                    _ => return None,
-                };
-                if self.entries.len() == SHORTCUTS {
-                    self.entries.remove(0);
+                let key = key();
+                match self.entries.iter().position(|e| e.symbol.is_none() && e.key == key) {
+                    Some(i) => i,
+                    None => self.add(None, key)?,
                 }
-                self.entries.push((key.to_vec(), c));
-                &self.entries.last()?.1
             }
         };
-        Some(counter.fetch_add(by, Ordering::Relaxed).wrapping_add(by))
+        Some(self.entries[index].counter.fetch_add(by, Ordering::Relaxed).wrapping_add(by))
+    }
+
+    /// Takes a shortcut to the Integer counter under `key`, if there is one.
+    fn add(&mut self, symbol: Option<u32>, key: &[u8]) -> Option<usize> {
+        let counter = match STORE.read().get(key) {
+            Some(Slot::Int(c)) => c.clone(),
+            _ => return None,
+        };
+        if self.entries.len() == SHORTCUTS {
+            self.entries.remove(0);
+        }
+        self.entries.push(Shortcut { symbol, key: key.to_vec(), counter });
+        Some(self.entries.len() - 1)
     }
 }
 
@@ -180,19 +200,22 @@ mod tests {
 
     #[test]
     fn a_threads_counters_see_what_others_do_to_the_key() {
+        let key = || &b"test-shortcut"[..];
         let mut mine = Counters::default();
-        assert_eq!(mine.incr(b"test-shortcut", 1), None, "no key yet: incr decides");
-        assert_eq!(incr(b"test-shortcut", Value::Int(1)), Ok(Value::Int(1)));
-        assert_eq!(mine.incr(b"test-shortcut", 2), Some(3));
-        std::thread::spawn(|| drop(incr(b"test-shortcut", Value::Int(10)))).join().unwrap();
-        assert_eq!(mine.incr(b"test-shortcut", 1), Some(14), "the same counter, without the lock");
-        set(b"test-shortcut", Some(Value::Int(100)));
-        assert_eq!(mine.incr(b"test-shortcut", 1), Some(101), "a reset key is the new counter");
-        assert_eq!(incr(b"test-shortcut", Value::Float(0.5)), Ok(Value::Float(101.5)));
-        assert_eq!(mine.incr(b"test-shortcut", 1), None, "a Float now: incr decides");
-        set(b"test-shortcut", None);
-        assert_eq!(mine.incr(b"test-shortcut", 1), None, "deleted");
-        assert_eq!(get(b"test-shortcut"), None);
+        assert_eq!(mine.incr(None, key, 1), None, "no key yet: incr decides");
+        assert_eq!(incr(key(), Value::Int(1)), Ok(Value::Int(1)));
+        assert_eq!(mine.incr(None, key, 2), Some(3));
+        assert_eq!(mine.incr(Some(7), key, 2), Some(5), "the Symbol with the same name");
+        std::thread::spawn(move || drop(incr(key(), Value::Int(10)))).join().unwrap();
+        assert_eq!(mine.incr(Some(7), || unreachable!("known by its id"), 1), Some(16), "the same counter, without the lock");
+        set(key(), Some(Value::Int(100)));
+        assert_eq!(mine.incr(Some(7), key, 1), Some(101), "a reset key is the new counter");
+        assert_eq!(incr(key(), Value::Float(0.5)), Ok(Value::Float(101.5)));
+        assert_eq!(mine.incr(Some(7), key, 1), None, "a Float now: incr decides");
+        assert_eq!(mine.incr(None, key, 1), None);
+        set(key(), None);
+        assert_eq!(mine.incr(Some(7), key, 1), None, "deleted");
+        assert_eq!(get(key()), None);
     }
 
     #[test]

@@ -18,8 +18,6 @@ mrb_sym hijack_symbol(mrb_value v) { return mrb_symbol(v); }
 const char *hijack_str_ptr(mrb_value v) { return RSTRING_PTR(v); }
 mrb_int hijack_str_len(mrb_value v) { return RSTRING_LEN(v); }
 mrb_int hijack_ary_len(mrb_value v) { return mrb_array_p(v) ? RARRAY_LEN(v) : -1; }
-int hijack_arena_save(mrb_state *mrb) { return mrb_gc_arena_save(mrb); }
-void hijack_arena_restore(mrb_state *mrb, int ai) { mrb_gc_arena_restore(mrb, ai); }
 void hijack_set_instance_tt_data(struct RClass *c) { MRB_SET_INSTANCE_TT(c, MRB_TT_CDATA); }
 void *hijack_data_ptr(mrb_value v) { return DATA_PTR(v); }
 void hijack_data_set_ptr(mrb_value v, void *p) { DATA_PTR(v) = p; }
