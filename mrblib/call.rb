@@ -9,8 +9,7 @@ module Hijack
     # The subclass of Call for one table entry, with its argument accessors.
     def self.for(name)
       CLASSES[name] ||= begin
-        row = Hijack.__table.find { |r| r[0] == name }
-        raise ArgumentError, "unknown call #{name.inspect}" unless row
+        row = Hijack.__row(name)
         klass = Class.new(Call)
         kinds = row[1].map { |_arg, kind, _ctype| kind }
         klass.define_method(:__kinds) { kinds }
@@ -61,7 +60,7 @@ module Hijack
     end
 
     def self.__names(name)
-      (@names ||= {})[name] ||= Hijack.__table.find { |r| r[0] == name }[1].map(&:first)
+      (@names ||= {})[name] ||= Hijack.__row(name)[1].map(&:first)
     end
   end
 end

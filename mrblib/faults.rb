@@ -256,8 +256,7 @@ module Hijack
     end
 
     def __buffer_direction(name)
-      row = __table.find { |r| r[0] == __check_name(name) }
-      row && row[5]
+      __row(name)[5]
     end
   end
 end

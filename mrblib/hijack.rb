@@ -236,7 +236,7 @@ module Hijack
     # stand-in for the real function returns and leaves in errno.
     def simulate(name, returns: 0, errno: 0, **args)
       name = __check_name(name)
-      names = __table.find { |row| row[0] == name }[1].map(&:first)
+      names = __row(name)[1].map(&:first)
       unknown = args.keys - names
       unless unknown.empty?
         raise ArgumentError, "#{name} has no argument #{unknown.map(&:inspect).join(', ')} (it has #{names.join(', ')})"

@@ -109,40 +109,52 @@ unsafe extern "C" fn m_watch(mrb: *mut State, _self: Value) -> Value {
     out
 }
 
+/// Hijack.__table: every call's row (see `table_row`).
 unsafe extern "C" fn m_table(mrb: *mut State, _self: Value) -> Value {
     let all = ffi::mrb_ary_new_capa(mrb, CALLS.len() as _);
     for c in CALLS.iter() {
-        let args = ffi::mrb_ary_new_capa(mrb, c.args.len() as _);
-        for a in c.args {
-            let triple = [mrb::symbol(mrb, a.name), mrb::symbol(mrb, a.kind.name()), mrb::str(mrb, a.ctype.as_bytes())];
-            ffi::mrb_ary_push(mrb, args, ffi::mrb_ary_new_from_values(mrb, 3, triple.as_ptr()));
-        }
-        let groups = ffi::mrb_ary_new_capa(mrb, c.groups.len() as _);
-        for g in c.groups {
-            ffi::mrb_ary_push(mrb, groups, mrb::symbol(mrb, g));
-        }
-        let errors = match c.errors {
-            Errors::MinusOne => "minus_one",
-            Errors::Null => "null",
-            Errors::Code => "code",
-            Errors::None => "none",
-        };
-        let buffer = match c.buffer {
-            BufDir::In => mrb::symbol(mrb, "in"),
-            BufDir::Out => mrb::symbol(mrb, "out"),
-            BufDir::NoBuf => mrb::nil(),
-        };
-        let row = [
-            mrb::symbol(mrb, c.name),
-            args,
-            mrb::symbol(mrb, errors),
-            groups,
-            mrb::str(mrb, c.prototype.as_bytes()),
-            buffer,
-        ];
-        ffi::mrb_ary_push(mrb, all, ffi::mrb_ary_new_from_values(mrb, row.len() as _, row.as_ptr()));
+        ffi::mrb_ary_push(mrb, all, table_row(mrb, c));
     }
     all
+}
+
+/// Hijack.__row(name): one call's row (unknown names raise ArgumentError),
+/// without building the whole table.
+unsafe extern "C" fn m_row(mrb: *mut State, _self: Value) -> Value {
+    table_row(mrb, &CALLS[call_id(mrb, arg(mrb, 0))])
+}
+
+/// [name, [[arg, kind, ctype], ...], errors, groups, prototype, buffer].
+unsafe fn table_row(mrb: *mut State, c: &table::CallInfo) -> Value {
+    let args = ffi::mrb_ary_new_capa(mrb, c.args.len() as _);
+    for a in c.args {
+        let triple = [mrb::symbol(mrb, a.name), mrb::symbol(mrb, a.kind.name()), mrb::str(mrb, a.ctype.as_bytes())];
+        ffi::mrb_ary_push(mrb, args, ffi::mrb_ary_new_from_values(mrb, 3, triple.as_ptr()));
+    }
+    let groups = ffi::mrb_ary_new_capa(mrb, c.groups.len() as _);
+    for g in c.groups {
+        ffi::mrb_ary_push(mrb, groups, mrb::symbol(mrb, g));
+    }
+    let errors = match c.errors {
+        Errors::MinusOne => "minus_one",
+        Errors::Null => "null",
+        Errors::Code => "code",
+        Errors::None => "none",
+    };
+    let buffer = match c.buffer {
+        BufDir::In => mrb::symbol(mrb, "in"),
+        BufDir::Out => mrb::symbol(mrb, "out"),
+        BufDir::NoBuf => mrb::nil(),
+    };
+    let row = [
+        mrb::symbol(mrb, c.name),
+        args,
+        mrb::symbol(mrb, errors),
+        groups,
+        mrb::str(mrb, c.prototype.as_bytes()),
+        buffer,
+    ];
+    ffi::mrb_ary_new_from_values(mrb, row.len() as _, row.as_ptr())
 }
 
 /// Writes the native method's argument, as a String, with `write`.
@@ -1153,6 +1165,7 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"__check_name", m_check_name, args_req(1));
     function(mrb, m, c"__watch", m_watch, args_req(2));
     function(mrb, m, c"__table", m_table, ARGS_NONE);
+    function(mrb, m, c"__row", m_row, args_req(1));
     function(mrb, m, c"log", m_log, args_req(1));
     function(mrb, m, c"version", m_version, ARGS_NONE);
     function(mrb, m, c"pid", m_pid, ARGS_NONE);
