@@ -341,7 +341,9 @@ impl Dispatch<'_> {
     pub fn finish(&mut self) -> i64 {
         if self.hooks {
             let frame = &mut self.frame;
-            let _ = catch_unwind(AssertUnwindSafe(|| vm::finish(frame)));
+            if catch_unwind(AssertUnwindSafe(|| vm::finish(frame))).is_err() {
+                let _ = catch_unwind(AssertUnwindSafe(|| vm::abandon(frame)));
+            }
         }
         sys::set_errno(self.frame.errno);
         self.frame.result

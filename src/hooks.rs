@@ -193,11 +193,12 @@ pub unsafe fn begin(mrb: *mut mrb::State, frame: &mut Frame) -> bool {
             HookKind::Before => {
                 frame.next_hook = next;
                 frame.level_proceeded = false;
-                let mut call = frame.hooks.call.take();
-                if let Some(Err(e)) = run_action(mrb, action, frame, &mut call) {
+                let mut call = frame.hooks.call;
+                let outcome = run_action(mrb, action, frame, &mut call);
+                frame.hooks.call = call;
+                if let Some(Err(e)) = outcome {
                     exception(mrb, index, &call, frame, e);
                 }
-                frame.hooks.call = call;
                 // A failed call ends here; one the hook proceeded is done.
                 if frame.failed || frame.level_proceeded {
                     return false;
@@ -223,7 +224,6 @@ pub unsafe fn finish(frame: &mut Frame) {
     if mrb.is_null() {
         return;
     }
-    let mut call = frame.hooks.call.take();
     while frame.hooks.count > 0 {
         frame.hooks.count -= 1;
         let w = frame.hooks.waiting[frame.hooks.count];
@@ -232,11 +232,26 @@ pub unsafe fn finish(frame: &mut Frame) {
         let action = registry(mrb).hooks[w.index as usize].action;
         frame.next_hook = w.next as usize;
         frame.level_proceeded = true;
-        if let Some(Err(e)) = run_action(mrb, action, frame, &mut call) {
+        // The Call stays in the frame, for `end` to empty whatever happens.
+        let mut call = frame.hooks.call;
+        let outcome = run_action(mrb, action, frame, &mut call);
+        frame.hooks.call = call;
+        if let Some(Err(e)) = outcome {
             exception(mrb, w.index as usize, &call, frame, e);
         }
     }
-    if let Some(call) = call {
+    end(frame);
+}
+
+/// Ends the call for Ruby (after `finish`, or in place of it when hook
+/// machinery panicked): its Call is emptied and the values it made are
+/// released.
+pub unsafe fn end(frame: &mut Frame) {
+    let mrb = frame.hooks.mrb;
+    if mrb.is_null() {
+        return;
+    }
+    if let Some(call) = frame.hooks.call.take() {
         ffi::hijack_data_set_ptr(call, std::ptr::null_mut());
     }
     mrb::arena_restore(mrb, frame.hooks.arena);

@@ -237,6 +237,13 @@ pub fn begin(guard: &Guard, frame: &mut Frame) -> Option<bool> {
     }
 }
 
+/// Ends the call for Ruby without its remaining hooks (hook machinery
+/// panicked).
+pub fn abandon(frame: &mut Frame) {
+    // SAFETY: as in finish.
+    unsafe { hooks::end(frame) }
+}
+
 /// Runs the hooks `begin` left for after the real call.
 #[inline]
 pub fn finish(frame: &mut Frame) {
