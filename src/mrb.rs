@@ -141,20 +141,14 @@ pub unsafe fn raise_value(mrb: *mut State, exc: Value) -> ! {
     unreachable!("mrb_exc_raise returned")
 }
 
-struct Protected<'a> {
-    body: &'a mut dyn FnMut(*mut State) -> Value,
-}
-
-unsafe extern "C" fn protected_body(mrb: *mut State, data: *mut c_void) -> Value {
-    let p = &mut *(data as *mut Protected);
-    (p.body)(mrb)
+unsafe extern "C" fn protected_body<F: FnMut(*mut State) -> Value>(mrb: *mut State, data: *mut c_void) -> Value {
+    (*(data as *mut F))(mrb)
 }
 
 /// Runs `body`, catching any mruby exception it raises: Err(exception).
-pub unsafe fn protect(mrb: *mut State, mut body: impl FnMut(*mut State) -> Value) -> Result<Value, Value> {
-    let mut p = Protected { body: &mut body };
+pub unsafe fn protect<F: FnMut(*mut State) -> Value>(mrb: *mut State, mut body: F) -> Result<Value, Value> {
     let mut error = false;
-    let v = ffi::mrb_protect_error(mrb, Some(protected_body), &mut p as *mut Protected as *mut c_void, &mut error);
+    let v = ffi::mrb_protect_error(mrb, Some(protected_body::<F>), &mut body as *mut F as *mut c_void, &mut error);
     if error {
         Err(v)
     } else {
