@@ -391,28 +391,12 @@ fn generate_rust(calls: &[Call], target: &Target) -> String {
     writeln!(s, "/// The real functions, looked up once with dlsym(RTLD_NEXT).").unwrap();
     writeln!(s, "#[allow(non_upper_case_globals, dead_code)]\npub mod real {{\n    use crate::real::Real;").unwrap();
     for c in calls {
-        let mut params: Vec<&str> = Vec::new();
-        match c.tail {
-            Tail::Mode | Tail::Always => {
-                params.extend(c.args[..c.fixed].iter().map(|a| a.rust));
-                params.push("...");
-            }
-            Tail::None | Tail::List => params.extend(c.args.iter().map(|a| a.rust)),
-        }
-        writeln!(
-            s,
-            "    pub static {}: Real<unsafe extern \"C\" fn({}) -> {}> = Real::new(c\"{}\");",
-            c.name,
-            params.join(", "),
-            c.ret.rust,
-            c.real
-        )
-        .unwrap();
+        writeln!(s, "    pub static {}: Real<{}> = Real::new(c\"{}\");", c.name, real_fn_type(c), c.real).unwrap();
     }
     writeln!(s, "}}\n").unwrap();
 
     writeln!(s, "/// The interposed entry points (the preload library only).").unwrap();
-    writeln!(s, "#[cfg(feature = \"preload\")]\n#[allow(clippy::missing_safety_doc, unused_variables)]\npub mod entry {{").unwrap();
+    writeln!(s, "#[cfg(feature = \"preload\")]\n#[allow(clippy::missing_safety_doc, unused_variables, non_snake_case)]\npub mod entry {{").unwrap();
     for c in calls.iter().filter(|c| !c.manual) {
         let params: Vec<String> = c.args.iter().enumerate().map(|(i, a)| format!("a{i}: {}", a.rust)).collect();
         let words: Vec<String> = c.args.iter().enumerate().map(|(i, a)| to_word(&format!("a{i}"), a)).collect();
@@ -445,14 +429,37 @@ fn generate_rust(calls: &[Call], target: &Target) -> String {
         } else {
             format!("!crate::engine::hooked({id})")
         };
+        let names = (0..c.args.len()).map(|i| format!("a{i}")).collect::<Vec<_>>().join(", ");
+        // The entry point ends in a jump whichever way it goes (no stack
+        // frame): to the real function when nothing is hooked, to
+        // hooked_NAME, or to resolve_NAME the first time.
         writeln!(s, "    #[export_name = \"{symbol}\"]").unwrap();
         writeln!(s, "    pub unsafe extern \"C\" fn {}({}) -> {} {{", c.name, params.join(", "), c.ret.rust).unwrap();
-        writeln!(s, "        let Some(real) = super::real::{}.get() else {{", c.name).unwrap();
-        writeln!(s, "            return {};", result_from_i64(&format!("crate::engine::unavailable({id})"), &c.ret)).unwrap();
+        writeln!(s, "        let Some(real) = super::real::{}.cached() else {{", c.name).unwrap();
+        writeln!(s, "            return resolve_{}({names});", c.name).unwrap();
         writeln!(s, "        }};").unwrap();
         writeln!(s, "        if {skip} {{").unwrap();
         writeln!(s, "            return real({});", direct.join(", ")).unwrap();
         writeln!(s, "        }}").unwrap();
+        writeln!(s, "        hooked_{}(real, {names})", c.name).unwrap();
+        writeln!(s, "    }}\n").unwrap();
+        writeln!(s, "    #[cold]\n    #[inline(never)]").unwrap();
+        writeln!(s, "    unsafe extern \"C\" fn resolve_{}({}) -> {} {{", c.name, params.join(", "), c.ret.rust).unwrap();
+        writeln!(s, "        if super::real::{}.get().is_none() {{", c.name).unwrap();
+        writeln!(s, "            return {};", result_from_i64(&format!("crate::engine::unavailable({id})"), &c.ret)).unwrap();
+        writeln!(s, "        }}").unwrap();
+        writeln!(s, "        {}({names})", c.name).unwrap();
+        writeln!(s, "    }}\n").unwrap();
+        writeln!(s, "    #[inline(never)]").unwrap();
+        writeln!(
+            s,
+            "    unsafe extern \"C\" fn hooked_{}(real: {}, {}) -> {} {{",
+            c.name,
+            real_fn_type(c),
+            params.join(", "),
+            c.ret.rust
+        )
+        .unwrap();
         // The real call is made here, on the shallowest stack (engine::Dispatch).
         let real_call = result_to_i64(&format!("real({})", from_words.join(", ")), &c.ret);
         writeln!(s, "        let args = [{}];", words.join(", ")).unwrap();
@@ -470,6 +477,19 @@ fn generate_rust(calls: &[Call], target: &Target) -> String {
     }
     writeln!(s, "}}").unwrap();
     s
+}
+
+/// The Rust type of a call's real function (variadic where C's is).
+fn real_fn_type(c: &Call) -> String {
+    let mut params: Vec<&str> = Vec::new();
+    match c.tail {
+        Tail::Mode | Tail::Always => {
+            params.extend(c.args[..c.fixed].iter().map(|a| a.rust));
+            params.push("...");
+        }
+        Tail::None | Tail::List => params.extend(c.args.iter().map(|a| a.rust)),
+    }
+    format!("unsafe extern \"C\" fn({}) -> {}", params.join(", "), c.ret.rust)
 }
 
 fn generate_c_header(calls: &[Call], target: &Target) -> String {

@@ -33,6 +33,14 @@ impl<F: Copy> Real<F> {
         self.name
     }
 
+    /// The real function if it was looked up already (no lookup).
+    #[inline(always)]
+    pub fn cached(&self) -> Option<F> {
+        let p = self.ptr.load(Ordering::Relaxed);
+        // SAFETY: F is the function pointer type the table gives for this name.
+        (!p.is_null()).then(|| unsafe { std::mem::transmute_copy::<*mut c_void, F>(&p) })
+    }
+
     /// The real function, or None when no later object defines it.
     #[inline(always)]
     pub fn get(&self) -> Option<F> {
