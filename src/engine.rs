@@ -307,7 +307,7 @@ pub fn start(id: usize, args: &[u64]) -> Option<Start> {
 impl<'a> Dispatch<'a> {
     /// The dispatch of a started call (made in place in the entry point's
     /// frame: it is large).
-    #[inline(never)]
+    #[inline(always)]
     pub fn new(start: Start, id: usize, args: &[u64], real: RealFn<'a>) -> Dispatch<'a> {
         Dispatch { frame: Frame::new(id, args, real, sys::errno()), hooks: start.hooks, _guard: start.guard }
     }

@@ -178,7 +178,7 @@ pub unsafe fn run(mrb: *mut mrb::State, frame: &mut Frame) -> bool {
 /// hooks wait in the frame for `finish`, so that the real call is made on a
 /// shallow stack. An around hook (or more after hooks than can wait) runs
 /// the rest of the chain nested, real call included, as `run_from` does.
-#[inline]
+#[inline(always)]
 pub unsafe fn begin(mrb: *mut mrb::State, frame: &mut Frame) -> bool {
     frame.hooks.mrb = mrb;
     frame.hooks.arena = mrb::arena_index(mrb);
@@ -218,7 +218,7 @@ pub unsafe fn begin(mrb: *mut mrb::State, frame: &mut Frame) -> bool {
 /// Runs the after hooks that waited for the real call, last registered
 /// first (as nesting would), and ends the call for Ruby: a Call kept by a
 /// hook is empty from now on.
-#[inline]
+#[inline(always)]
 pub unsafe fn finish(frame: &mut Frame) {
     let mrb = frame.hooks.mrb;
     if mrb.is_null() {

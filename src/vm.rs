@@ -221,7 +221,7 @@ fn vm_per_call() -> bool {
 /// Runs this thread's hooks on `frame` up to its real call (see
 /// [`hooks::begin`]): whether the caller must make the real call now, or
 /// None when the hooks cannot run.
-#[inline]
+#[inline(always)]
 pub fn begin(guard: &Guard, frame: &mut Frame) -> Option<bool> {
     // SAFETY: the VM belongs to this thread; the guard keeps it from nesting.
     unsafe {
@@ -245,7 +245,7 @@ pub fn abandon(frame: &mut Frame) {
 }
 
 /// Runs the hooks `begin` left for after the real call.
-#[inline]
+#[inline(always)]
 pub fn finish(frame: &mut Frame) {
     // SAFETY: the state `begin` ran in, on this thread.
     unsafe { hooks::finish(frame) }
