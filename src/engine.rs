@@ -276,13 +276,14 @@ pub unsafe fn arg_timespec(word: u64) -> Option<(i64, i64)> {
 /// hooks up to the real call, the entry point makes the real call itself
 /// and reports it with [`returned`](Dispatch::returned), and
 /// [`finish`](Dispatch::finish) runs the hooks after it. The real call is
-/// made from the entry point's own frame: after a system call the CPU
-/// mispredicts every return to a frame made before it (the kernel refills
-/// the return stack), so the fewer frames below it, the cheaper the call.
+/// made one frame below the caller's (in the generated hooked_NAME, which
+/// the entry point jumps to): after a system call the CPU mispredicts every
+/// return to a frame made before it (the kernel refills the return stack),
+/// so the fewer frames in between, the cheaper the call.
 pub struct Dispatch<'a> {
     pub frame: Frame<'a>,
     hooks: bool,
-    _guard: guard::Guard,
+    guard: guard::Guard,
 }
 
 /// A call that goes to the hooks: this thread is now inside hijack's code.
@@ -305,11 +306,11 @@ pub fn start(id: usize, args: &[u64]) -> Option<Start> {
 }
 
 impl<'a> Dispatch<'a> {
-    /// The dispatch of a started call (made in place in the entry point's
-    /// frame: it is large).
+    /// The dispatch of a started call (inlined: it is large, and made in
+    /// place).
     #[inline(always)]
     pub fn new(start: Start, id: usize, args: &[u64], real: RealFn<'a>) -> Dispatch<'a> {
-        Dispatch { frame: Frame::new(id, args, real, sys::errno()), hooks: start.hooks, _guard: start.guard }
+        Dispatch { frame: Frame::new(id, args, real, sys::errno()), hooks: start.hooks, guard: start.guard }
     }
 }
 
@@ -322,7 +323,7 @@ impl Dispatch<'_> {
         let frame = &mut self.frame;
         let real_wanted = if self.hooks {
             // None: the hooks could not run, and the call goes on.
-            catch_unwind(AssertUnwindSafe(|| vm::begin(&self._guard, frame))).ok().flatten().unwrap_or(true)
+            catch_unwind(AssertUnwindSafe(|| vm::begin(&self.guard, frame))).ok().flatten().unwrap_or(true)
         } else {
             true
         };

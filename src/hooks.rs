@@ -163,14 +163,12 @@ impl Pending {
 }
 
 /// Runs the hooks registered in `mrb` on `frame`, the real call included
-/// (for simulated calls and the one-VM-per-call mode). False when they could
-/// not run at all (the caller then lets the call proceed).
-pub unsafe fn run(mrb: *mut mrb::State, frame: &mut Frame) -> bool {
+/// (for simulated calls and the one-VM-per-call mode).
+pub unsafe fn run(mrb: *mut mrb::State, frame: &mut Frame) {
     if begin(mrb, frame) {
         frame.proceed();
     }
     finish(frame);
-    true
 }
 
 /// Runs the chain of `frame`'s call up to the real call, and says whether

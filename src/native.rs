@@ -323,22 +323,20 @@ unsafe extern "C" fn m_simulate(mrb: *mut State, _this: Value) -> Value {
         }
         match problem {
             Some(msg) => Err(mrb::str(mrb, msg.as_bytes())),
-            None => match hooks::run(mrb, &mut frame) {
-                false => Err(mrb::str(mrb, b"the hooks could not run")),
-                true => {
-                    let args = ffi::mrb_ary_new_capa(mrb, given as _);
-                    for (i, a) in info.args.iter().enumerate() {
-                        ffi::mrb_ary_push(mrb, args, word_value(mrb, a.kind, frame.args[i]));
-                    }
-                    let row = [
-                        mrb::int(mrb, frame.result),
-                        mrb::int(mrb, frame.errno as i64),
-                        mrb::boolean(frame.proceeded),
-                        args,
-                    ];
-                    Ok(ffi::mrb_ary_new_from_values(mrb, row.len() as _, row.as_ptr()))
+            None => {
+                hooks::run(mrb, &mut frame);
+                let args = ffi::mrb_ary_new_capa(mrb, given as _);
+                for (i, a) in info.args.iter().enumerate() {
+                    ffi::mrb_ary_push(mrb, args, word_value(mrb, a.kind, frame.args[i]));
                 }
-            },
+                let row = [
+                    mrb::int(mrb, frame.result),
+                    mrb::int(mrb, frame.errno as i64),
+                    mrb::boolean(frame.proceeded),
+                    args,
+                ];
+                Ok(ffi::mrb_ary_new_from_values(mrb, row.len() as _, row.as_ptr()))
+            }
         }
     };
     match outcome {

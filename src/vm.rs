@@ -130,8 +130,8 @@ impl Vm {
         self.generation = g;
     }
 
-    /// Runs this VM's hooks on `frame`. False when they could not run.
-    pub unsafe fn dispatch(&mut self, frame: &mut Frame) -> bool {
+    /// Runs this VM's hooks on `frame`, the real call included.
+    pub unsafe fn dispatch(&mut self, frame: &mut Frame) {
         hooks::run(self.mrb, frame)
     }
 }
@@ -227,7 +227,8 @@ pub fn begin(guard: &Guard, frame: &mut Frame) -> Option<bool> {
     unsafe {
         if vm_per_call() {
             let mut vm = PROGRAM.get().and_then(|units| new_vm(units))?;
-            return Some(!vm.dispatch(frame));
+            vm.dispatch(frame);
+            return Some(false);
         }
         let vm = thread_vm(guard)?;
         if let Some(g) = crate::control::changed(vm.generation()) {
@@ -285,10 +286,10 @@ mod tests {
             let mut vm = vm_with("Hijack.on(:close) { |c| c.fd == 5 ? c.fail(:EBADF) : c.proceed }").unwrap();
             let real = |_: &[u64]| 0;
             let mut denied = Frame::new(id::close, &[5], &real, 0);
-            assert!(vm.dispatch(&mut denied));
+            vm.dispatch(&mut denied);
             assert_eq!((denied.result, denied.errno, denied.proceeded), (-1, libc::EBADF, false));
             let mut allowed = Frame::new(id::close, &[4], &real, 0);
-            assert!(vm.dispatch(&mut allowed));
+            vm.dispatch(&mut allowed);
             assert!(allowed.proceeded);
             assert_eq!(allowed.result, 0);
         }
