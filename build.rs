@@ -469,7 +469,7 @@ fn generate_rust(calls: &[Call], target: &Target) -> String {
         writeln!(s, "        let proceed = |w: &[u64]| {real_call};").unwrap();
         writeln!(s, "        let mut d = crate::engine::Dispatch::new(started, {id}, &args, &proceed);").unwrap();
         writeln!(s, "        if let Some(w) = d.before() {{").unwrap();
-        writeln!(s, "            let r = {real_call};").unwrap();
+        writeln!(s, "            let r = proceed(w);").unwrap();
         writeln!(s, "            d.returned(r);").unwrap();
         writeln!(s, "        }}").unwrap();
         writeln!(s, "        {}", result_from_i64("d.finish()", &c.ret)).unwrap();

@@ -282,8 +282,7 @@ pub unsafe fn arg_timespec(word: u64) -> Option<(i64, i64)> {
 /// so the fewer frames in between, the cheaper the call.
 pub struct Dispatch<'a> {
     pub frame: Frame<'a>,
-    hooks: bool,
-    guard: guard::Guard,
+    start: Start,
 }
 
 /// A call that goes to the hooks: this thread is now inside hijack's code.
@@ -310,7 +309,7 @@ impl<'a> Dispatch<'a> {
     /// place).
     #[inline(always)]
     pub fn new(start: Start, id: usize, args: &[u64], real: RealFn<'a>) -> Dispatch<'a> {
-        Dispatch { frame: Frame::new(id, args, real, sys::errno()), hooks: start.hooks, guard: start.guard }
+        Dispatch { frame: Frame::new(id, args, real, sys::errno()), start }
     }
 }
 
@@ -321,9 +320,9 @@ impl Dispatch<'_> {
     #[inline(never)]
     pub fn before(&mut self) -> Option<&[u64]> {
         let frame = &mut self.frame;
-        let real_wanted = if self.hooks {
+        let real_wanted = if self.start.hooks {
             // None: the hooks could not run, and the call goes on.
-            catch_unwind(AssertUnwindSafe(|| vm::begin(&self.guard, frame))).ok().flatten().unwrap_or(true)
+            catch_unwind(AssertUnwindSafe(|| vm::begin(&self.start.guard, frame))).ok().flatten().unwrap_or(true)
         } else {
             true
         };
@@ -343,7 +342,7 @@ impl Dispatch<'_> {
     /// Runs the hooks after the real call; sets errno and returns the result.
     #[inline(never)]
     pub fn finish(&mut self) -> i64 {
-        if self.hooks {
+        if self.start.hooks {
             let frame = &mut self.frame;
             if catch_unwind(AssertUnwindSafe(|| vm::finish(frame))).is_err() {
                 let _ = catch_unwind(AssertUnwindSafe(|| vm::abandon(frame)));

@@ -191,19 +191,14 @@ pub unsafe fn begin(mrb: *mut mrb::State, frame: &mut Frame) -> bool {
             HookKind::Before => {
                 frame.next_hook = next;
                 frame.level_proceeded = false;
-                let mut call = frame.hooks.call;
-                let outcome = run_action(mrb, action, frame, &mut call);
-                frame.hooks.call = call;
-                if let Some(Err(e)) = outcome {
-                    exception(mrb, index, &call, frame, e);
-                }
+                run_in_frame(mrb, index, action, frame);
                 // A failed call ends here; one the hook proceeded is done.
                 if frame.failed || frame.level_proceeded {
                     return false;
                 }
             }
             _ => {
-                let mut call = frame.hooks.call.take();
+                let mut call = frame.hooks.call;
                 run_from(mrb, &mut call, frame, next - 1);
                 frame.hooks.call = call;
                 return false;
@@ -230,15 +225,22 @@ pub unsafe fn finish(frame: &mut Frame) {
         let action = registry(mrb).hooks[w.index as usize].action;
         frame.next_hook = w.next as usize;
         frame.level_proceeded = true;
-        // The Call stays in the frame, for `end` to empty whatever happens.
-        let mut call = frame.hooks.call;
-        let outcome = run_action(mrb, action, frame, &mut call);
-        frame.hooks.call = call;
-        if let Some(Err(e)) = outcome {
-            exception(mrb, w.index as usize, &call, frame, e);
-        }
+        run_in_frame(mrb, w.index as usize, action, frame);
     }
     end(frame);
+}
+
+/// Runs hook `index`'s action with the frame's Call, which stays in the
+/// frame (for `end` to empty whatever happens); an exception is handled as
+/// `exception` says.
+#[inline(always)]
+unsafe fn run_in_frame(mrb: *mut mrb::State, index: usize, action: Action, frame: &mut Frame) {
+    let mut call = frame.hooks.call;
+    let outcome = run_action(mrb, action, frame, &mut call);
+    frame.hooks.call = call;
+    if let Some(Err(e)) = outcome {
+        exception(mrb, index, &call, frame, e);
+    }
 }
 
 /// Ends the call for Ruby (after `finish`, or in place of it when hook
