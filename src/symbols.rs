@@ -119,23 +119,25 @@ pub fn open_flags(value: i64, out: &mut Vec<u8>) {
     }
 }
 
+/// What a renderer that appends to a buffer writes, as text (for tests).
+#[cfg(test)]
+pub fn rendered(f: impl FnOnce(&mut Vec<u8>)) -> String {
+    let mut v = Vec::new();
+    f(&mut v);
+    String::from_utf8(v).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn s(f: impl FnOnce(&mut Vec<u8>)) -> String {
-        let mut v = Vec::new();
-        f(&mut v);
-        String::from_utf8(v).unwrap()
-    }
-
     #[test]
     fn flags_read_as_strace_shows_them() {
         let v = (libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC) as i64;
-        assert_eq!(s(|o| open_flags(v, o)), "O_WRONLY|O_CREAT|O_TRUNC");
-        assert_eq!(s(|o| open_flags(0, o)), "O_RDONLY");
-        assert_eq!(s(|o| bits(0, MSG, o)), "0");
-        assert_eq!(s(|o| bits(libc::MSG_PEEK as i64 | 0x4000_0000, MSG, o)), "MSG_PEEK|0x40000000");
+        assert_eq!(rendered(|o| open_flags(v, o)), "O_WRONLY|O_CREAT|O_TRUNC");
+        assert_eq!(rendered(|o| open_flags(0, o)), "O_RDONLY");
+        assert_eq!(rendered(|o| bits(0, MSG, o)), "0");
+        assert_eq!(rendered(|o| bits(libc::MSG_PEEK as i64 | 0x4000_0000, MSG, o)), "MSG_PEEK|0x40000000");
         assert_eq!(named(libc::AF_INET as i64, AF), Some("AF_INET"));
         assert_eq!(named(1234, AF), None);
     }

@@ -450,26 +450,21 @@ fn reset_counts() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::symbols::rendered;
     use crate::table::id;
-
-    fn text(f: impl FnOnce(&mut Vec<u8>)) -> String {
-        let mut v = Vec::new();
-        f(&mut v);
-        String::from_utf8(v).unwrap()
-    }
 
     #[test]
     fn strings_are_quoted_as_strace_quotes_them() {
-        assert_eq!(text(|o| quote(b"a\"b\\c\n\t", None, o)), r#""a\"b\\c\n\t""#);
-        assert_eq!(text(|o| quote(b"\x01x\x017", None, o)), r#""\1x\0017""#);
-        assert_eq!(text(|o| quote(b"abcdef", Some(3), o)), r#""abc"..."#);
-        assert_eq!(text(|o| quote(b"abc", Some(3), o)), r#""abc""#);
+        assert_eq!(rendered(|o| quote(b"a\"b\\c\n\t", None, o)), r#""a\"b\\c\n\t""#);
+        assert_eq!(rendered(|o| quote(b"\x01x\x017", None, o)), r#""\1x\0017""#);
+        assert_eq!(rendered(|o| quote(b"abcdef", Some(3), o)), r#""abc"..."#);
+        assert_eq!(rendered(|o| quote(b"abc", Some(3), o)), r#""abc""#);
     }
 
     #[test]
     fn json_strings_stay_valid_for_any_bytes() {
-        assert_eq!(text(|o| json_str("é\"\x01\n".as_bytes(), o)), "\"é\\\"\\u0001\\n\"");
-        assert_eq!(text(|o| json_str(b"a\xffb", o)), "\"a\\u00ffb\"");
+        assert_eq!(rendered(|o| json_str("é\"\x01\n".as_bytes(), o)), "\"é\\\"\\u0001\\n\"");
+        assert_eq!(rendered(|o| json_str(b"a\xffb", o)), "\"a\\u00ffb\"");
     }
 
     #[test]
@@ -478,7 +473,7 @@ mod tests {
         let real = |_: &[u64]| 6;
         let mut f = Frame::new(id::write, &[1, buf.as_ptr() as u64, 6], &real, 0);
         f.proceed();
-        let line = text(|o| unsafe { strace(&f, 32, false, o) });
+        let line = rendered(|o| unsafe { strace(&f, 32, false, o) });
         let (pid, _) = ids();
         assert!(line.starts_with(&format!("[pid {pid}")), "{line}");
         let call = line.split("] ").nth(1).unwrap();
@@ -491,7 +486,7 @@ mod tests {
         };
         let mut f = Frame::new(id::openat, &[libc::AT_FDCWD as i64 as u64, path.as_ptr() as u64, libc::O_RDONLY as u64, 0], &fail, 0);
         f.proceed();
-        let line = text(|o| unsafe { strace(&f, 32, false, o) });
+        let line = rendered(|o| unsafe { strace(&f, 32, false, o) });
         assert!(line.ends_with("openat(AT_FDCWD, \"/nonexistent\", O_RDONLY) = -1 ENOENT (No such file or directory)"), "{line}");
     }
 
@@ -501,7 +496,7 @@ mod tests {
         let real = |_: &[u64]| 10;
         let mut f = Frame::new(id::read, &[3, buf.as_ptr() as u64, 64], &real, 0);
         f.proceed();
-        let line = text(|o| unsafe { jsonl(&f, 4, o) });
+        let line = rendered(|o| unsafe { jsonl(&f, 4, o) });
         assert!(line.contains("\"call\":\"read\",\"args\":{\"fd\":3,\"buf\":\"0123\",\"count\":64},\"result\":10,\"errno\":null"), "{line}");
     }
 
