@@ -42,7 +42,7 @@ struct Hook {
     kind: HookKind,
     action: Action,
     object: mrb::Value,
-    filter: Option<usize>,
+    filter: Option<&'static filter::Filter>,
     enabled: bool,
     removed: bool,
 }
@@ -86,7 +86,7 @@ pub unsafe fn registry<'a>(mrb: *mut mrb::State) -> &'a mut Registry {
 
 impl Registry {
     /// Adds a hook on call `id`; returns its index.
-    pub fn add(&mut self, id: usize, kind: HookKind, action: Action, object: mrb::Value, filter: Option<usize>) -> usize {
+    pub fn add(&mut self, id: usize, kind: HookKind, action: Action, object: mrb::Value, filter: Option<&'static filter::Filter>) -> usize {
         self.hooks.push(Hook { kind, action, object, filter, enabled: true, removed: false });
         let index = self.hooks.len() - 1;
         self.per_call[id].push(index);
@@ -303,8 +303,8 @@ unsafe fn next_hook(mrb: *mut mrb::State, frame: &Frame, pos: usize) -> Option<(
         if !h.enabled {
             continue;
         }
-        if let Some(fid) = h.filter {
-            if !filter::get(fid).is_some_and(|f| f.matches(id, &frame.args[..frame.nargs])) {
+        if let Some(f) = h.filter {
+            if !f.matches(id, &frame.args[..frame.nargs]) {
                 continue;
             }
         }

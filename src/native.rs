@@ -938,7 +938,14 @@ unsafe extern "C" fn m_add_hook(mrb: *mut State, _self: Value) -> Value {
         _ => mrb::raise(mrb, argument_error(mrb), "a hook is :around, :before, :after, :trace or :count"),
     };
     let id = call_id(mrb, a[2]);
-    let filter = mrb::as_int(a[3]).map(|f| f as usize);
+    // The filter is found once here, not under the registry's lock on every call.
+    let filter = match mrb::as_int(a[3]) {
+        None => None,
+        Some(fid) => match filter::get(fid as usize) {
+            Some(f) => Some(f),
+            None => mrb::raise(mrb, argument_error(mrb), "unknown filter id"),
+        },
+    };
     let index = hooks::registry(mrb).add(id, kind, action, a[0], filter);
     mrb::int(mrb, index as i64)
 }
