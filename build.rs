@@ -59,6 +59,8 @@ struct Call {
     linux_only: bool,
     inode64: bool,
     manual: bool,
+    /// The real call passes through src/fds.rs (`crate::fds::NAME`).
+    fds: bool,
 }
 
 /// What the table is generated for.
@@ -228,6 +230,7 @@ fn parse_table(text: &str) -> Vec<Call> {
         let mut linux_only = false;
         let mut inode64 = false;
         let mut manual = false;
+        let mut fds = false;
         let mut words = notes.split_whitespace();
         while let Some(w) = words.next() {
             match w {
@@ -236,6 +239,7 @@ fn parse_table(text: &str) -> Vec<Call> {
                 "linux" => linux_only = true,
                 "inode64" => inode64 = true,
                 "manual" => manual = true,
+                "fds" => fds = true,
                 "real" => real = words.next().unwrap_or_else(|| fail(line, "`real` needs a name")).to_string(),
                 other => fail(line, &format!("unknown annotation `{other}`")),
             }
@@ -261,6 +265,7 @@ fn parse_table(text: &str) -> Vec<Call> {
             linux_only,
             inode64,
             manual,
+            fds,
         });
     }
     calls
@@ -328,6 +333,9 @@ fn promoted(d: &Decl) -> &'static str {
 }
 
 fn result_from_i64(expr: &str, d: &Decl) -> String {
+    if d.ctype == "void" {
+        return format!("{{ {expr}; }}");
+    }
     match d.class {
         Class::Pointer => format!("{expr} as usize as *mut libc::c_void"),
         _ => format!("{expr} as {}", d.rust),
@@ -335,6 +343,9 @@ fn result_from_i64(expr: &str, d: &Decl) -> String {
 }
 
 fn result_to_i64(expr: &str, d: &Decl) -> String {
+    if d.ctype == "void" {
+        return format!("{{ {expr}; 0 }}");
+    }
     match d.class {
         Class::Pointer => format!("{expr} as usize as i64"),
         _ => format!("{expr} as i64"),
@@ -430,6 +441,15 @@ fn generate_rust(calls: &[Call], target: &Target) -> String {
             format!("!crate::engine::hooked({id})")
         };
         let names = (0..c.args.len()).map(|i| format!("a{i}")).collect::<Vec<_>>().join(", ");
+        // The real function called with `args`, through src/fds.rs for the
+        // calls that act on descriptor numbers.
+        let call_real = |args: &[String]| {
+            if c.fds {
+                format!("crate::fds::{}(real, {})", c.name, args.join(", "))
+            } else {
+                format!("real({})", args.join(", "))
+            }
+        };
         // The entry point ends in a jump whichever way it goes (no stack
         // frame): to the real function when nothing is hooked, to
         // hooked_NAME, or to resolve_NAME the first time.
@@ -439,7 +459,7 @@ fn generate_rust(calls: &[Call], target: &Target) -> String {
         writeln!(s, "            return resolve_{}({names});", c.name).unwrap();
         writeln!(s, "        }};").unwrap();
         writeln!(s, "        if {skip} {{").unwrap();
-        writeln!(s, "            return real({});", direct.join(", ")).unwrap();
+        writeln!(s, "            return {};", call_real(&direct)).unwrap();
         writeln!(s, "        }}").unwrap();
         writeln!(s, "        hooked_{}(real, {names})", c.name).unwrap();
         writeln!(s, "    }}\n").unwrap();
@@ -461,10 +481,10 @@ fn generate_rust(calls: &[Call], target: &Target) -> String {
         )
         .unwrap();
         // The real call is made here, on the shallowest stack (engine::Dispatch).
-        let real_call = result_to_i64(&format!("real({})", from_words.join(", ")), &c.ret);
+        let real_call = result_to_i64(&call_real(&from_words), &c.ret);
         writeln!(s, "        let args = [{}];", words.join(", ")).unwrap();
         writeln!(s, "        let Some(started) = crate::engine::start({id}, &args) else {{").unwrap();
-        writeln!(s, "            return real({});", direct.join(", ")).unwrap();
+        writeln!(s, "            return {};", call_real(&direct)).unwrap();
         writeln!(s, "        }};").unwrap();
         writeln!(s, "        let proceed = |w: &[u64]| {real_call};").unwrap();
         writeln!(s, "        let mut d = crate::engine::Dispatch::new(started, {id}, &args, &proceed);").unwrap();
@@ -517,15 +537,17 @@ fn generate_c_header(calls: &[Call], target: &Target) -> String {
                 names.last().unwrap()
             ),
             Tail::Always => {
-                assert_eq!(c.args.len() - c.fixed, 6, "{}: an always-read tail has six longs", c.name);
+                let n = c.args.len() - c.fixed;
+                let read: Vec<String> = (0..n).map(|i| format!("a[{i}]")).collect();
                 writeln!(
                     s,
-                    "HIJACK_VARIADIC_LONG6({}, {}, ({}, ...), ({}), {})",
+                    "HIJACK_VARIADIC_LONGS({}, {}, ({}, ...), ({}), {}, {n}, ({}))",
                     c.ret.ctype,
                     c.name,
                     fixed.join(", "),
                     names.join(", "),
-                    names.last().unwrap()
+                    names.last().unwrap(),
+                    read.join(", ")
                 )
             }
             Tail::List if c.args.len() > 2 => writeln!(s, "HIJACK_VARIADIC_LIST_ENV({}, {})", c.ret.ctype, c.name),

@@ -13,7 +13,8 @@ assert("--fail read:EIO: cat reports an I/O error") do
     out, err, st = hijack("run", "--fail", "read:EIO", "--seed", "1", "--", cat, data)
     assert_equal ["", 1], [out, st.exitstatus]
     assert_include err, "Input/output error"
-    assert_include err, "seed 1"
+    assert_include err, "injected=EIO seed=1 rule=1"
+    assert_not_include err, "faults seeded", "a seed given is not reported again"
   end
 end
 

@@ -53,6 +53,10 @@ module Hijack
         --no-follow         hook COMMAND only: programs it runs with an
                             environment of their own (env -i) are not hooked
         --control           every process listens for `hijack ctl` (see `hijack help ctl`)
+        -q, --quiet         no notes from the runner (the seed it drew for fault flags)
+        --strict            refuse (exit 126) a command hijack cannot hook (statically
+                            linked, or for a loader this build does not support)
+                            instead of running it unhooked with a warning
         -h, --help          show this help
 
       Faults (each sugar for the Ruby verb of the same name; CALLS is a
@@ -68,7 +72,8 @@ module Hijack
         --times N, --after N, --every N  limit the fault flag before them
         --seed N                         make every random decision reproducible
         --fault-log FILE                 one line per injected fault (default: hijack's log)
-        --faults-summary                 the count per rule at each process's exit
+        --faults-summary                 at each process's exit, the count of each rule
+                                         that fired there
 
       Files (Hijack::FS; GLOB: `*` within a segment, `**` across them):
         --redirect FROM=TO               e.g. /etc/hosts=/tmp/hosts or /srv/**=/tmp/fixture/**
@@ -242,7 +247,7 @@ module Hijack
     end
 
     # The parsed options of `hijack run`.
-    RunOptions = Struct.new(:scripts, :evals, :command, :follow, :faults, :env, :clock, :trace)
+    RunOptions = Struct.new(:scripts, :evals, :command, :follow, :faults, :env, :clock, :trace, :quiet, :strict)
 
     # Parses `run`'s arguments; raises ArgumentError with a message for the user.
     def self.parse_run(args)
@@ -264,6 +269,10 @@ module Hijack
           opts.env["HIJACK_CONTROL"] = "1"
         elsif arg == "--no-follow"
           opts.follow = false
+        elsif arg == "--quiet" || arg == "-q"
+          opts.quiet = true
+        elsif arg == "--strict"
+          opts.strict = true
         elsif FaultFlags::VERBS.key?(arg)
           opts.faults << FaultFlags.parse(arg, option_value(arg, args))
         elsif arg == "--fail-malloc-after"
@@ -339,7 +348,7 @@ module Hijack
         raise ArgumentError, "#{flag} #{value}: expected #{flag == '--fake' ? 'PATH=CONTENT_FILE' : 'FROM=TO'}" if from.to_s.empty? || to.to_s.empty?
         if flag == "--fake"
           raise ArgumentError, "#{flag} #{value}: no file #{to}" unless File.file?(to)
-          "Hijack::FS.fake(#{File.expand_path(from).inspect}, #{File.open(to, 'rb') { |f| f.read }.to_s.inspect})"
+          "Hijack::FS.fake(#{File.expand_path(from).inspect}, file: #{File.expand_path(to).inspect})"
         else
           begin
             Hijack::FS.check_redirect(from, to)
@@ -400,6 +409,8 @@ module Hijack
       status = prepare(opts)
       return status if status
       warn_about_sip(opts.command[0]) if Hijack.platform == "darwin"
+      status = check_reachable(opts)
+      return status if status
       prepare_trace_output(opts.trace)
       return run_with_summary(opts) if opts.trace[:summary]
       errno = Hijack.__exec(*opts.command)
@@ -413,9 +424,7 @@ module Hijack
       opts.scripts.each do |path|
         return fail_with(EX_USAGE, "script not found: #{path}") unless File.file?(path)
         return fail_with(EX_USAGE, "a script path cannot contain ':': #{path}") if path.include?(":")
-        source = read_file(path)
-        next if source.start_with?("RITE")
-        problem = Hijack.__check_syntax(source, path)
+        problem = Hijack.__check_file(path)
         return fail_with(EX_USAGE, problem, false) if problem
       end
       opts.evals.each do |code|
@@ -431,15 +440,44 @@ module Hijack
       Hijack.__setenv(var, previous.empty? ? library : "#{library}:#{previous}")
       scripts = opts.scripts.map { |p| File.expand_path(p) }
       Hijack.__setenv("HIJACK_SCRIPT", scripts.empty? ? nil : scripts.join(":"))
-      Hijack.__setenv("HIJACK_EVAL", opts.evals.empty? ? nil : opts.evals.join("\n"))
+      pass_evals(opts.evals.join("\n"))
       Hijack.__setenv("HIJACK_NO_FOLLOW", opts.follow ? nil : "1")
       opts.env.each { |k, v| Hijack.__setenv(k, v) }
-      if !opts.faults.empty? && !opts.env.key?("HIJACK_SEED")
-        seed = (Time.now.usec ^ (Hijack.pid << 8)) & 0x7fffffff
-        Hijack.__setenv("HIJACK_SEED", seed.to_s)
-        @err.puts "hijack: faults seeded with #{seed} (rerun with --seed #{seed})"
-      end
+      choose_seed(opts)
       nil
+    end
+
+    # Hook code up to EVAL_INLINE bytes travels in HIJACK_EVAL; more, in a
+    # file of the user's (HIJACK_EVAL_FILE): no environment string grows
+    # with the user's code or data.
+    EVAL_INLINE = 4096
+
+    def pass_evals(code)
+      inline = code.bytesize <= EVAL_INLINE
+      Hijack.__setenv("HIJACK_EVAL", code.empty? || !inline ? nil : code)
+      Hijack.__setenv("HIJACK_EVAL_FILE", inline ? nil : Hijack.__stash(code))
+    end
+
+    # A command the preload library cannot reach (statically linked, another
+    # loader or architecture) runs unhooked, with one line on hijack's log
+    # saying so; with --strict it is refused (exit 126).
+    def check_reachable(opts)
+      return nil unless Hijack.platform == "linux"
+      problem = Hijack.__cannot_hook(opts.command[0])
+      return nil unless problem
+      return fail_with(EX_NOEXEC, "#{problem} (refused: --strict)") if opts.strict
+      Hijack.log("hijack: #{problem}; it runs unhooked")
+      nil
+    end
+
+    # One seed for the whole tree: --seed, else HIJACK_SEED, else drawn now
+    # and reported once (for fault flags; unless --quiet). A script's fault
+    # lines name it too.
+    def choose_seed(opts)
+      return if opts.env.key?("HIJACK_SEED") || !Hijack.__getenv("HIJACK_SEED").to_s.empty?
+      seed = (Time.now.usec ^ (Hijack.pid << 8)) & 0x7fffffff
+      Hijack.__setenv("HIJACK_SEED", seed.to_s)
+      @err.puts "hijack: faults seeded with #{seed} (rerun with --seed #{seed})" unless opts.faults.empty? || opts.quiet
     end
 
     def eval(args)

@@ -30,7 +30,8 @@ module Hijack
       end
       raise ArgumentError, "every: is a positive Integer" if @every && @every < 1
       raise ArgumentError, "after: and times: are Integers >= 0" if @after < 0 || (@times && @times < 0)
-      @random = Random.new(Hijack.__fault_seed * 1_000_003 + @id)
+      @seed = Hijack.__fault_seed
+      @random = Random.new(@seed * 1_000_003 + @id)
       Hijack.__announce_faults
     end
 
@@ -61,7 +62,7 @@ module Hijack
     def record(call, what)
       Hijack.__fault_log(
         "hijack-fault time=#{format('%.6f', Time.now.to_f)} pid=#{call.pid} tid=#{call.tid} " \
-        "call=#{call.name}(#{call.describe_args}) injected=#{what} rule=#{@id} #{@description}"
+        "call=#{call.name}(#{call.describe_args}) injected=#{what} seed=#{@seed} rule=#{@id} #{@description}"
       )
     end
   end
@@ -84,13 +85,17 @@ module Hijack
       end
     end
 
+    # A process says nothing of its fault rules until one fires (each fault
+    # line names the seed); with HIJACK_FAULTS_SUMMARY=1, at exit, one line
+    # per rule that fired in it.
     def __announce_faults
       return if @faults_announced
       @faults_announced = true
-      __fault_log("hijack: faults active in pid #{pid}, seed #{__fault_seed}")
       return unless __getenv("HIJACK_FAULTS_SUMMARY") == "1"
       Hijack.at_exit do
-        @fault_rules.each { |r| log("hijack: #{r.description}: #{r.injected} faults injected in pid #{pid}") }
+        @fault_rules.each do |r|
+          log("hijack: #{r.description}: #{r.injected} faults injected in pid #{pid}") if r.injected > 0
+        end
       end
     end
 

@@ -5,6 +5,8 @@
 #   Hijack::FS.fake "/etc/motd", "hello\n"     # a file that exists only for this process tree
 #                                             # (each process has a private copy, made on first
 #                                             # use, removed at its exit)
+#   Hijack::FS.fake "/srv/big.db", file: "fixtures/big.db"   # a copy of that file's bytes, of
+#                                             # any size, taken when a process first opens it
 #   Hijack::FS.readonly "/srv/**"              # writes, creates, renames, unlinks, truncates: EROFS
 #   Hijack::FS.hide "/home/*/.ssh/**"          # ENOENT for every path call
 #
@@ -18,7 +20,7 @@ module Hijack
     WRITE_CALLS = %i[creat creat64 unlink unlinkat rename renameat renameat2 mkdir mkdirat rmdir
                      truncate truncate64 chmod chown link symlink].freeze
     OPEN_CALLS = %i[open open64 openat openat64 __open_2 __open64_2 __openat_2 __openat64_2].freeze
-    STDIO_CALLS = %i[fopen fopen64 freopen].freeze
+    STDIO_CALLS = %i[fopen fopen64 freopen freopen64].freeze
 
     @rules = []
     @fakes = {}
@@ -40,8 +42,10 @@ module Hijack
         raise ArgumentError, "redirect takes exact paths or DIR/** => DIR/**, not #{from.inspect} => #{to.inspect}"
       end
 
-      def fake(path, content)
-        add(:fake, absolute(path.to_s), content.to_s)
+      def fake(path, content = nil, file: nil)
+        raise ArgumentError, "FS.fake takes content or file:, not both" if content && file
+        raise ArgumentError, "FS.fake needs content or file:" if content.nil? && file.nil?
+        add(:fake, absolute(path.to_s), file ? [:file, absolute(file.to_s)] : content.to_s)
       end
 
       def readonly(*globs)
@@ -120,7 +124,11 @@ module Hijack
 
       # The file behind a fake path in this process (made on first use).
       def fake_path(path, content)
-        @fakes[path] ||= Hijack.__fake_path(File.basename(path), content)
+        @fakes[path] ||= if content.is_a?(Array)
+                           Hijack.__fake_copy(File.basename(path), content[1])
+                         else
+                           Hijack.__fake_path(File.basename(path), content)
+                         end
       end
 
       # Whether the call writes through its path argument `i`.

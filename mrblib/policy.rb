@@ -17,7 +17,7 @@
 # use a kernel mechanism (Landlock, seccomp, namespaces/containers).
 module Hijack
   module Policy
-    READ_CALLS = %i[open open64 openat openat64 __open_2 __open64_2 __openat_2 __openat64_2 fopen fopen64 freopen
+    READ_CALLS = %i[open open64 openat openat64 __open_2 __open64_2 __openat_2 __openat64_2 fopen fopen64 freopen freopen64
                     stat lstat fstatat stat64 lstat64 fstatat64 statx access faccessat readlink].freeze
     EXEC_CALLS = %i[execve execv execvp execvpe execl execlp execle posix_spawn posix_spawnp].freeze
     SHELL_CALLS = %i[system popen].freeze

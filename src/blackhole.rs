@@ -3,13 +3,16 @@
 //! that the kernel drops further SYNs and a connect to it hangs until the
 //! caller's own timeout. One per process, made on first use.
 
+use crate::fds::{self, Owned};
 use std::net::{TcpListener, TcpStream};
+use std::os::fd::IntoRawFd;
 use std::sync::OnceLock;
 
 struct Blackhole {
     port: u16,
-    _listener: TcpListener,
-    _fillers: Vec<TcpStream>,
+    /// The listener and the connections that fill its queue, as hijack's
+    /// own descriptors (src/fds.rs), open for the process's life.
+    _sockets: Vec<Owned>,
 }
 
 static HOLE: OnceLock<Option<Blackhole>> = OnceLock::new();
@@ -31,7 +34,9 @@ fn make() -> Option<Blackhole> {
             Err(_) => break,
         }
     }
-    Some(Blackhole { port: addr.port(), _listener: listener, _fillers: fillers })
+    let mut sockets: Vec<Owned> = fillers.into_iter().filter_map(|s| fds::adopt(s.into_raw_fd())).collect();
+    sockets.extend(fds::adopt(listener.into_raw_fd()));
+    Some(Blackhole { port: addr.port(), _sockets: sockets })
 }
 
 /// The port of this process's blackhole listener.

@@ -71,9 +71,14 @@ pub fn start() {
         Err(e) => return log::line(&format!("hijack: --control: {e}")),
     };
     let _ = std::fs::remove_file(&path);
-    let listener = match UnixListener::bind(&path) {
+    let listener = match UnixListener::bind(&path).and_then(|l| l.set_nonblocking(true).map(|()| l)) {
         Ok(l) => l,
         Err(e) => return log::line(&format!("hijack: --control: cannot listen on {}: {e}", path.display())),
+    };
+    // One of hijack's own descriptors (src/fds.rs): high, moved out of the
+    // program's way when it acts on that number.
+    let Some(listener) = crate::fds::adopt(std::os::fd::IntoRawFd::into_raw_fd(listener)) else {
+        return log::line("hijack: --control: no descriptor left for the control socket");
     };
     ACTIVE.store(true, Ordering::Relaxed);
     let owner = std::process::id();
@@ -82,16 +87,35 @@ pub fn start() {
         let _guard = guard::enter();
         // SAFETY: the thread's own VM, used only here.
         let vm = unsafe { vm::Vm::open() };
-        for stream in listener.incoming().flatten() {
-            if std::process::id() != owner {
-                break; // a fork child inherited the socket, not the thread
+        while std::process::id() == owner {
+            // (a fork child inherits the socket, not the thread)
+            if let Some(stream) = accept(listener) {
+                let _ = serve(stream, vm.as_ref());
             }
-            let _ = serve(stream, vm.as_ref());
         }
     });
     if spawned.is_err() {
         log::line("hijack: --control: cannot start the control thread");
     }
+}
+
+/// The next connection, or None after a second without one. The wait holds
+/// no lock (the descriptor may move meanwhile: the wait ends within a
+/// second and looks again); the accept itself does not block.
+fn accept(listener: crate::fds::Owned) -> Option<UnixStream> {
+    use std::os::fd::FromRawFd;
+    let mut poll = libc::pollfd { fd: listener.current(), events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd.
+    if unsafe { libc::poll(&mut poll, 1, 1000) } <= 0 {
+        return None;
+    }
+    let stream = listener.with(|fd| {
+        // SAFETY: the slot's socket, borrowed for the accept and not closed.
+        let l = std::mem::ManuallyDrop::new(unsafe { UnixListener::from_raw_fd(fd) });
+        l.accept().ok().map(|(s, _)| s)
+    })?;
+    stream.set_nonblocking(false).ok()?;
+    Some(stream)
 }
 
 fn same_user(stream: &UnixStream) -> bool {

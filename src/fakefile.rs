@@ -40,8 +40,15 @@ fn sweep(base: &std::path::Path) {
     }
 }
 
+/// What a fake file holds.
+pub enum Content<'a> {
+    Bytes(&'a [u8]),
+    /// A copy of this file's bytes (taken when the fake is first used).
+    CopyOf(&'a std::path::Path),
+}
+
 /// A private file named `name` (its last path component) holding `content`.
-pub fn make(name: &str, content: &[u8]) -> std::io::Result<String> {
+pub fn make(name: &str, content: Content) -> std::io::Result<String> {
     let mut dir = DIR.lock();
     if dir.as_ref().is_none_or(|d| d.owner != std::process::id()) {
         let base = std::env::temp_dir();
@@ -61,7 +68,12 @@ pub fn make(name: &str, content: &[u8]) -> std::io::Result<String> {
         let candidate = d.path.join(if n == 0 { safe.clone() } else { format!("{n}-{safe}") });
         match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o644).open(&candidate) {
             Ok(mut f) => {
-                f.write_all(content)?;
+                match content {
+                    Content::Bytes(b) => f.write_all(b)?,
+                    Content::CopyOf(source) => {
+                        std::io::copy(&mut std::fs::File::open(source)?, &mut f)?;
+                    }
+                }
                 break candidate;
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,

@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 pub const VARIABLES: &[&str] = &[
     "HIJACK_SCRIPT",
     "HIJACK_EVAL",
+    "HIJACK_EVAL_FILE",
     "HIJACK_LOG",
     "HIJACK_ON_ERROR",
     "HIJACK_SEED",

@@ -7,6 +7,7 @@
 //! - [`table`]: the call table (generated from `src/calls.tab`);
 //! - [`real`]: the real functions, looked up once;
 //! - [`guard`]: the per-thread re-entrancy guard;
+//! - [`fds`]: hijack's own descriptors, kept out of the program's way;
 //! - [`memory`]: the allocator's entry points, usable before dlsym;
 //! - [`engine`]: a hooked call's frame and its dispatch;
 //! - [`hooks`]: the hooks of a VM and the chain that runs them;
@@ -26,9 +27,11 @@ pub mod ffi {
 
 pub mod blackhole;
 pub mod control;
+pub mod elf;
 pub mod engine;
 pub mod errnames;
 pub mod fakefile;
+pub mod fds;
 pub mod filter;
 pub mod follow;
 pub mod glob;
@@ -48,6 +51,7 @@ pub mod script;
 pub mod shared;
 pub mod sockaddr;
 pub mod spawn;
+pub mod stash;
 pub mod symbols;
 pub mod sys;
 pub mod table;

@@ -1,116 +1,103 @@
 //! hijack's own log: HIJACK_LOG (a file, appended to) or standard error.
 //! Every line is written with one write(2), so lines from threads and
 //! processes sharing the file never interleave.
+//!
+//! Nothing is opened before the first line: a process whose hooks never
+//! log has no descriptor of hijack's. A log file is a slot of src/fds.rs
+//! (high, close-on-exec, moved out of the program's way); standard error is
+//! written to as descriptor 2, and fds.rs saves a copy of it before the
+//! program closes or replaces it.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use crate::fds::{self, Owned};
+use crate::lock::SpinLock;
 
-const UNOPENED: i32 = -1;
-static FD: AtomicI32 = AtomicI32::new(UNOPENED);
-static FAULT_FD: AtomicI32 = AtomicI32::new(UNOPENED);
-static AUDIT_FD: AtomicI32 = AtomicI32::new(UNOPENED);
+/// Where one of the logs goes, once known.
+#[derive(Clone, Copy)]
+enum Sink {
+    Stderr,
+    File(Owned),
+}
 
-/// The descriptor of the log named by the variable `var` (opened once), or
-/// `fallback` when the variable is not set.
-fn fd_of(slot: &AtomicI32, var: &str, fallback: fn() -> i32) -> i32 {
-    let fd = slot.load(Ordering::Relaxed);
-    if fd != UNOPENED {
-        return fd;
-    }
-    let opened = match std::env::var_os(var).filter(|p| !p.is_empty()) {
-        None => fallback(),
-        Some(path) => {
-            use std::os::unix::ffi::OsStrExt;
-            let Ok(c) = std::ffi::CString::new(path.as_bytes()) else { return fallback() };
-            // SAFETY: a valid path; the descriptor is ours for the process's life.
-            let fd = unsafe {
-                libc::open(c.as_ptr(), libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_CLOEXEC, 0o644)
-            };
-            if fd < 0 {
-                fallback()
-            } else {
-                high(fd)
+/// One log: the variable naming its file, and where it goes once known.
+struct Log {
+    var: &'static str,
+    sink: SpinLock<Option<Sink>>,
+    /// The log used when the variable is not set (None: standard error).
+    fallback: Option<&'static Log>,
+}
+
+static MAIN: Log = Log { var: "HIJACK_LOG", sink: SpinLock::new(None), fallback: None };
+static FAULTS: Log = Log { var: "HIJACK_FAULT_LOG", sink: SpinLock::new(None), fallback: Some(&MAIN) };
+static AUDIT: Log = Log { var: "HIJACK_AUDIT", sink: SpinLock::new(None), fallback: Some(&MAIN) };
+
+impl Log {
+    /// Where the log goes (its file is opened on first use).
+    fn sink(&'static self) -> Sink {
+        let mut sink = self.sink.lock();
+        if let Some(s) = *sink {
+            return s;
+        }
+        let opened = match std::env::var_os(self.var).filter(|p| !p.is_empty()) {
+            Some(path) => open_file(&path),
+            None => None,
+        };
+        let s = match (opened, self.fallback) {
+            (Some(owned), _) => Sink::File(owned),
+            (None, Some(other)) => {
+                drop(sink);
+                let s = other.sink();
+                *self.sink.lock() = Some(s);
+                return s;
             }
+            (None, None) => Sink::Stderr,
+        };
+        *sink = Some(s);
+        s
+    }
+
+    fn line(&'static self, text: &str) {
+        let mut buf = Vec::with_capacity(text.len() + 1);
+        buf.extend_from_slice(text.as_bytes());
+        if !text.ends_with('\n') {
+            buf.push(b'\n');
         }
-    };
-    match slot.compare_exchange(UNOPENED, opened, Ordering::Relaxed, Ordering::Relaxed) {
-        Ok(_) => opened,
-        Err(winner) => {
-            if opened != fallback() {
-                // SAFETY: we opened it and nobody else has it.
-                unsafe { libc::close(opened) };
-            }
-            winner
-        }
+        let _ = match self.sink() {
+            Sink::Stderr => fds::with_stderr(|fd| crate::sys::write_all(fd, &buf)),
+            Sink::File(owned) => owned.with(|fd| crate::sys::write_all(fd, &buf)),
+        };
     }
 }
 
-/// Moves a descriptor of hijack's out of the low numbers programs expect to
-/// get themselves (a program's first open is fd 3, as without hijack).
-fn high(fd: i32) -> i32 {
-    // SAFETY: duplicating and closing our own descriptor.
-    unsafe {
-        let moved = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10);
-        if moved < 0 {
-            return fd;
-        }
-        libc::close(fd);
-        moved
-    }
+/// Opens `path` for appending, as one of hijack's descriptors.
+pub fn open_file(path: &std::ffi::OsStr) -> Option<Owned> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_bytes()).ok()?;
+    // SAFETY: a valid path; the descriptor goes straight into a slot.
+    let fd = unsafe { libc::open(c.as_ptr(), libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_CLOEXEC, 0o644) };
+    fds::adopt(fd)
 }
 
-/// Standard error, duplicated once: programs close fd 2 before exiting
-/// (coreutils' close_stdout does), and hijack still has things to say then.
-fn stderr() -> i32 {
-    static DUP: AtomicI32 = AtomicI32::new(UNOPENED);
-    let fd = DUP.load(Ordering::Relaxed);
-    if fd != UNOPENED {
-        return fd;
-    }
-    // SAFETY: duplicating a descriptor; a failure leaves fd 2 itself.
-    let dup = unsafe { libc::fcntl(2, libc::F_DUPFD_CLOEXEC, 10) };
-    let dup = if dup < 0 { 2 } else { dup };
-    match DUP.compare_exchange(UNOPENED, dup, Ordering::Relaxed, Ordering::Relaxed) {
-        Ok(_) => dup,
-        Err(winner) => {
-            if dup != 2 {
-                // SAFETY: ours, unused.
-                unsafe { libc::close(dup) };
-            }
-            winner
-        }
-    }
-}
-
-fn fd() -> i32 {
-    fd_of(&FD, "HIJACK_LOG", stderr)
-}
-
-/// Opens the logs now (at start-up, before the program can close its
-/// standard error).
+/// Gets ready to log (at start-up, before the program can close its
+/// standard error): opens nothing, but has standard error saved before the
+/// program closes or replaces it, when a log may go there.
 pub fn open() {
-    fd();
+    let to_stderr = |var: &str| std::env::var_os(var).is_none_or(|p| p.is_empty());
+    if to_stderr(MAIN.var) {
+        fds::watch_stderr();
+    }
 }
 
 /// Writes one line to the fault log (HIJACK_FAULT_LOG, default hijack's log).
 pub fn fault_line(text: &str) {
-    write_line(fd_of(&FAULT_FD, "HIJACK_FAULT_LOG", fd), text);
+    FAULTS.line(text);
 }
 
 /// Writes one line to the policy's audit log (HIJACK_AUDIT, default hijack's log).
 pub fn audit_line(text: &str) {
-    write_line(fd_of(&AUDIT_FD, "HIJACK_AUDIT", fd), text);
+    AUDIT.line(text);
 }
 
 /// Writes `text` and a newline as one line of the log.
 pub fn line(text: &str) {
-    write_line(fd(), text);
-}
-
-fn write_line(fd: i32, text: &str) {
-    let mut buf = Vec::with_capacity(text.len() + 1);
-    buf.extend_from_slice(text.as_bytes());
-    if !text.ends_with('\n') {
-        buf.push(b'\n');
-    }
-    let _ = crate::sys::write_all(fd, &buf);
+    MAIN.line(text);
 }

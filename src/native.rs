@@ -212,6 +212,26 @@ unsafe extern "C" fn m_compile(mrb: *mut State, _self: Value) -> Value {
     }
 }
 
+/// Hijack.__check_file(path) -> nil when the script at PATH compiles (or is
+/// bytecode), else "FILE:LINE: message" (read and compiled here: a script
+/// of any size, never a Ruby String).
+unsafe extern "C" fn m_check_file(mrb: *mut State, _self: Value) -> Value {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(path) = mrb::as_bytes(arg(mrb, 0)) else {
+        mrb::raise(mrb, argument_error(mrb), "__check_file takes a path")
+    };
+    let name = String::from_utf8_lossy(path).into_owned();
+    let problem = match std::fs::read(std::ffi::OsStr::from_bytes(path)) {
+        Err(e) => Some(format!("cannot read script {name}: {e}")),
+        Ok(source) if script::is_bytecode(&source) => None,
+        Ok(source) => script::compile(mrb, &source, &name).err(),
+    };
+    match problem {
+        Some(p) => mrb::str(mrb, p.as_bytes()),
+        None => mrb::nil(),
+    }
+}
+
 /// Hijack.__load_bytecode(bytes) -> the value of running it here.
 unsafe extern "C" fn m_load_bytecode(mrb: *mut State, _self: Value) -> Value {
     let Some(bytes) = mrb::as_bytes(arg(mrb, 0)) else {
@@ -277,6 +297,35 @@ unsafe extern "C" fn m_setenv(mrb: *mut State, _self: Value) -> Value {
         mrb::raise(mrb, argument_error(mrb), "__setenv(name, value): name and value must be Strings without NUL")
     }
     mrb::nil()
+}
+
+/// Hijack.__cannot_hook(command) -> why hijack's library cannot reach the
+/// program `command` names (statically linked, another loader or
+/// architecture), or nil.
+unsafe extern "C" fn m_cannot_hook(mrb: *mut State, _self: Value) -> Value {
+    let Some(command) = mrb::as_bytes(arg(mrb, 0)) else {
+        mrb::raise(mrb, argument_error(mrb), "__cannot_hook takes a String")
+    };
+    let command = String::from_utf8_lossy(command).into_owned();
+    let why = crate::elf::resolve(&command).and_then(|p| crate::elf::cannot_hook(&p).map(|why| format!("{} {why}", p.display())));
+    match why {
+        Some(w) => mrb::str(mrb, w.as_bytes()),
+        None => mrb::nil(),
+    }
+}
+
+/// Hijack.__stash(code) -> the path of a file of the user's holding CODE
+/// (for hook code too large to travel in the environment).
+unsafe extern "C" fn m_stash(mrb: *mut State, _self: Value) -> Value {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(code) = mrb::as_bytes(arg(mrb, 0)) else {
+        mrb::raise(mrb, argument_error(mrb), "__stash takes a String")
+    };
+    let stashed = crate::stash::stash(code);
+    match stashed {
+        Ok(p) => mrb::str(mrb, p.as_os_str().as_bytes()),
+        Err(e) => mrb::raise(mrb, hijack_error(mrb), &e),
+    }
 }
 
 unsafe extern "C" fn m_exe_path(mrb: *mut State, _self: Value) -> Value {
@@ -626,10 +675,26 @@ unsafe extern "C" fn m_fake_path(mrb: *mut State, _self: Value) -> Value {
     let (Some(name), Some(content)) = (mrb::as_bytes(arg(mrb, 0)), mrb::as_bytes(arg(mrb, 1))) else {
         mrb::raise(mrb, argument_error(mrb), "__fake_path(name, content) takes Strings")
     };
-    let made = crate::fakefile::make(&String::from_utf8_lossy(name), content);
+    let made = crate::fakefile::make(&String::from_utf8_lossy(name), crate::fakefile::Content::Bytes(content));
     match made {
         Ok(path) => mrb::str(mrb, path.as_bytes()),
         Err(_) => mrb::raise(mrb, hijack_error(mrb), "could not make a fake file"),
+    }
+}
+
+/// Hijack.__fake_copy(name, source) -> the path of a private file named
+/// NAME holding a copy of the file SOURCE (a fake of any size: its bytes
+/// never pass through Ruby).
+unsafe extern "C" fn m_fake_copy(mrb: *mut State, _self: Value) -> Value {
+    use std::os::unix::ffi::OsStrExt;
+    let (Some(name), Some(source)) = (mrb::as_bytes(arg(mrb, 0)), mrb::as_bytes(arg(mrb, 1))) else {
+        mrb::raise(mrb, argument_error(mrb), "__fake_copy(name, source) takes Strings")
+    };
+    let source = std::path::Path::new(std::ffi::OsStr::from_bytes(source));
+    let made = crate::fakefile::make(&String::from_utf8_lossy(name), crate::fakefile::Content::CopyOf(source));
+    match made {
+        Ok(path) => mrb::str(mrb, path.as_bytes()),
+        Err(e) => mrb::raise(mrb, hijack_error(mrb), &format!("could not make a fake file from {}: {e}", source.display())),
     }
 }
 
@@ -1182,6 +1247,9 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"__getenv", m_getenv, args_req(1));
     function(mrb, m, c"__setenv", m_setenv, args_req(2));
     function(mrb, m, c"__exe_path", m_exe_path, ARGS_NONE);
+    function(mrb, m, c"__cannot_hook", m_cannot_hook, args_req(1));
+    function(mrb, m, c"__stash", m_stash, args_req(1));
+    function(mrb, m, c"__check_file", m_check_file, args_req(1));
     function(mrb, m, c"__simulate", m_simulate, args_req(4));
     function(mrb, m, c"__abort", m_abort, ARGS_NONE);
     function(mrb, m, c"monotonic", m_monotonic, ARGS_NONE);
@@ -1200,6 +1268,7 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"__clocks", m_clocks, ARGS_NONE);
     function(mrb, m, c"glob?", m_glob, args_req(2));
     function(mrb, m, c"__fake_path", m_fake_path, args_req(2));
+    function(mrb, m, c"__fake_copy", m_fake_copy, args_req(2));
     function(mrb, m, c"__open_flags", m_open_flags, ARGS_NONE);
     function(mrb, m, c"__argv0", m_argv0, ARGS_NONE);
     function(mrb, m, c"__real_clock", m_real_clock, args_req(1));

@@ -59,17 +59,18 @@ struct hijack_interpose {
     return hijack_v_##name(HIJACK_EXPAND args, mode);                \
   }
 
-/* `... long a1, ..., a6`: all six read (the syscall(2) convention). */
-#define HIJACK_VARIADIC_LONG6(ret, name, params, args, last)          \
+/* `... long a1, ..., aN`: all N read (six for syscall(2), one for
+ * fcntl's argument, whatever its type: an int or a pointer). */
+#define HIJACK_VARIADIC_LONGS(ret, name, params, args, last, n, read) \
   ret HIJACK_ENTRY(name) params                                      \
   {                                                                  \
-    long a[6];                                                       \
+    long a[n];                                                       \
     va_list ap;                                                      \
     va_start(ap, last);                                              \
-    for (int i = 0; i < 6; i++)                                      \
+    for (int i = 0; i < n; i++)                                      \
       a[i] = va_arg(ap, long);                                       \
     va_end(ap);                                                      \
-    return hijack_v_##name(HIJACK_EXPAND args, a[0], a[1], a[2], a[3], a[4], a[5]); \
+    return hijack_v_##name(HIJACK_EXPAND args, HIJACK_EXPAND read);  \
   }
 
 /* execl's form: `arg, ...` up to a NULL, gathered into an argv on the

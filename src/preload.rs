@@ -4,7 +4,7 @@
 //! registers their hooks.
 //!
 //! Environment: HIJACK_SCRIPT (colon-separated paths), HIJACK_EVAL (code,
-//! as with `-e`), HIJACK_LOG (hijack's log file; default standard error).
+//! as with `-e`), HIJACK_EVAL_FILE (a file of such code), HIJACK_LOG (hijack's log file; default standard error).
 
 #![cfg_attr(not(feature = "preload"), allow(dead_code))]
 
@@ -12,7 +12,12 @@ use crate::{filter, follow, guard, log, mrb, script, shared, sys, vm};
 use std::ffi::OsString;
 
 /// Reads and compiles the scripts named by the environment.
-unsafe fn compile_program(mrb: *mut mrb::State, scripts: Option<OsString>, eval: Option<String>) -> Result<Vec<script::Unit>, String> {
+unsafe fn compile_program(
+    mrb: *mut mrb::State,
+    scripts: Option<OsString>,
+    eval_file: Option<OsString>,
+    eval: Option<String>,
+) -> Result<Vec<script::Unit>, String> {
     use std::os::unix::ffi::OsStrExt;
     let mut units = Vec::new();
     if let Some(paths) = scripts {
@@ -26,6 +31,12 @@ unsafe fn compile_program(mrb: *mut mrb::State, scripts: Option<OsString>, eval:
                 units.push(script::compile(mrb, &source, &name)?);
             }
         }
+    }
+    // -e code too large for the environment comes in a file (the runner's
+    // stash), named "-e" in messages all the same.
+    if let Some(path) = eval_file {
+        let code = std::fs::read(&path).map_err(|e| format!("cannot read the -e code in {}: {e}", path.to_string_lossy()))?;
+        units.push(script::compile(mrb, &code, "-e")?);
     }
     if let Some(code) = eval {
         units.push(script::compile(mrb, code.as_bytes(), "-e")?);
@@ -80,10 +91,11 @@ unsafe fn init() {
         return;
     }
     let scripts = env_nonempty("HIJACK_SCRIPT");
+    let eval_file = env_nonempty("HIJACK_EVAL_FILE");
     let eval = env_nonempty("HIJACK_EVAL").map(|v| v.to_string_lossy().into_owned());
     let control = env_nonempty("HIJACK_CONTROL").is_some_and(|v| v == "1");
     // With --control and no script, hooks come later through the socket.
-    if scripts.is_none() && eval.is_none() && !control {
+    if scripts.is_none() && eval_file.is_none() && eval.is_none() && !control {
         return;
     }
     log::open();
@@ -92,7 +104,7 @@ unsafe fn init() {
         return;
     };
     // The scripts are compiled in the VM that then runs them for this thread.
-    let program = compile_program(first.state(), scripts, eval);
+    let program = compile_program(first.state(), scripts, eval_file, eval);
     match program {
         Ok(units) => {
             vm::install(units);
