@@ -109,3 +109,80 @@ assert("descriptors: a Python child given pass_fds sees the same descriptors as 
     assert_include File.read("#{dir}/log"), "parent opened"
   end
 end
+
+assert("exec following: system() and popen() with 8 threads reading the environment: every status right, the environment untouched, children hooked") do
+  bare = Open3.capture3(program("sysenv"), "50")
+  out, err, st = hijack("run", "-e", "Hijack.after(:unlink) { }", "--", program("sysenv"), "500")
+  assert_equal [0, ""], [st.exitstatus, without_loader_noise(err)]
+  assert_equal "bad statuses: 0\nown environment has LD_PRELOAD: no\nchild LD_PRELOAD set: yes\n", out
+  assert_equal "bad statuses: 0\nown environment has LD_PRELOAD: no\nchild LD_PRELOAD set: \n", bare[0]
+end
+
+assert("exec following: execv and execlp of a program whose environment lost hijack's variables: the new program is hooked") do
+  native_programs_only("python3 and sh")
+  code = "import os; del os.environ['LD_PRELOAD']; os.execvp('sh', ['sh', '-c', 'echo ${LD_PRELOAD:+hooked}'])"
+  out, _err, st = hijack("run", "-e", "Hijack.after(:unlink) { }", "--", python, "-c", code)
+  assert_equal ["hooked\n", 0], [out, st.exitstatus]
+end
+
+assert("no noise: a 30-process sh tree under a fault flag that never fires writes the same standard error as bare") do
+  native_programs_only("sh")
+  script = "for i in $(seq 30); do /bin/true; sh -c 'exit 0'; done; echo done >&2"
+  bare = Open3.capture3("sh", "-c", script)
+  quiet = hijack("run", "--quiet", "--fail", "rmdir:EIO", "--", "sh", "-c", script)
+  assert_equal [bare[1], 0], [quiet[1], quiet[2].exitstatus]
+  noted = hijack("run", "--fail", "rmdir:EIO", "--", "sh", "-c", script)
+  lines = noted[1].lines
+  assert_equal 2, lines.size
+  assert_match "hijack: faults seeded with * (rerun with --seed *)\n", lines[0]
+  assert_equal bare[1], lines[1]
+  given = hijack("run", "--fail", "rmdir:EIO", "--", "sh", "-c", script, env: { "HIJACK_SEED" => "5" })
+  assert_equal bare[1], given[1], "a seed given is not reported"
+end
+
+assert("user data never travels in the environment: a 10 MiB --fake and a 200 KB -s script through three levels of sh") do
+  native_programs_only("sh and cat")
+  in_tmpdir do |dir|
+    content = Random.new(7).bytes(10 * 1024 * 1024)
+    File.binwrite("#{dir}/content", content)
+    script = "x = 0\n" + (0...6000).map { |i| "x += #{i} # a line of padding to make the script large\n" }.join +
+             "Hijack.log \"script loaded: \#{x}\"\n"
+    File.write("#{dir}/big.rb", script)
+    assert_true script.bytesize > 200_000
+    inner = %(sh -c 'sh -c "sh -c \\"cat /etc/hijack-fake-big; env\\""')
+    out, err, st = Open3.capture3(exe, "run", "--fake", "/etc/hijack-fake-big=#{dir}/content", "-s", "#{dir}/big.rb", "--",
+                                  "sh", "-c", inner, binmode: true)
+    assert_equal 0, st.exitstatus
+    assert_equal content, out.byteslice(0, content.bytesize)
+    env = out.byteslice(content.bytesize..).lines.grep(/\A(HIJACK_|LD_PRELOAD)/)
+    assert_true env.all? { |l| l.bytesize < 4200 }, "hijack's variables stay small: #{env.map(&:bytesize)}"
+    # (four shells, cat and env; a shell may exec its last command)
+    assert_true err.scan("script loaded: #{(0...6000).sum}").size >= 5, "every process ran the script: #{err[0, 300]}"
+    # -e code too large for an environment variable goes in a file.
+    code = "Hijack.log \"eval loaded\" # #{'x' * 100_000}"
+    out, err, st = Open3.capture3(exe, "run", "-e", code, "--", "sh", "-c", 'sh -c "sh -c \"env\""')
+    assert_equal 0, st.exitstatus
+    assert_true err.scan("eval loaded").size >= 3, err
+    assert_true out.lines.grep(/\AHIJACK_/).all? { |l| l.bytesize < 4200 }
+    assert_include out, "HIJACK_EVAL_FILE="
+  end
+end
+
+assert("a statically linked command: one line on hijack's log says it runs unhooked; --strict refuses it (126)") do
+  in_tmpdir do |dir|
+    src = write("#{dir}/static.c", "#include <stdio.h>\nint main(void) { puts(\"static ran\"); return 3; }\n")
+    flags = target_bits == 32 ? ["-m32"] : []
+    skip "no static C library here" unless system("cc", "-static", *flags, "-o", "#{dir}/static", src, err: File::NULL)
+    out, err, st = hijack("run", "-e", "Hijack.after(:write) { }", "--", "#{dir}/static")
+    assert_equal ["static ran\n", 3], [out, st.exitstatus]
+    assert_equal "hijack: #{dir}/static is statically linked: no preload library reaches it, so no hook runs in it; " \
+                 "it runs unhooked\n", err
+    out, err, st = hijack("run", "--strict", "-e", "Hijack.after(:write) { }", "--", "#{dir}/static")
+    assert_equal ["", 126], [out, st.exitstatus]
+    assert_include err, "statically linked"
+    assert_include err, "--strict"
+    # a dynamically linked program of this target: not a word
+    out, err, st = hijack("run", "--strict", "-e", "Hijack.after(:write) { }", "--", program("hcat"), src)
+    assert_equal [File.read(src), "", 0], [out, err, st.exitstatus]
+  end
+end

@@ -112,23 +112,25 @@ impl<'a> Frame<'a> {
         if self.proceeded {
             return self.result;
         }
-        self.begin_real();
-        let result = (self.real)(&self.args[..self.nargs]);
+        let instead = self.begin_real();
+        let result = match follow::call(&instead, &self.args[..self.nargs]) {
+            Some(r) => r,
+            None => (self.real)(&self.args[..self.nargs]),
+        };
         self.end_real(result)
     }
 
     /// Everything the real call needs just before it is made (the entry
     /// point makes it itself, see [`Dispatch::before`], or `proceed`).
-    fn begin_real(&mut self) {
+    fn begin_real(&mut self) -> follow::Instead {
         self.proceeded = true;
         self.failed = false;
-        if self.info().follow {
-            follow::prepare(self);
-        }
+        let instead = if self.info().follow { follow::prepare(self) } else { follow::Instead::Real };
         self.elapsed = sys::stamp::now();
         // The real function sees the caller's errno: one that succeeds
         // without touching errno (most do) leaves it as the caller had it.
         sys::set_errno(self.entry_errno);
+        instead
     }
 
     /// Records what the real call returned (and left in errno).
@@ -329,7 +331,12 @@ impl Dispatch<'_> {
         if !real_wanted || frame.proceeded || frame.failed {
             return None;
         }
-        frame.begin_real();
+        let instead = frame.begin_real();
+        if let Some(result) = follow::call(&instead, &frame.args[..frame.nargs]) {
+            // (an exec without an environment, made as execve: it returned)
+            frame.end_real(result);
+            return None;
+        }
         Some(&frame.args[..frame.nargs])
     }
 

@@ -85,48 +85,197 @@ pub fn fixed_environment(entries: &[&[u8]], vars: &[(String, String)]) -> Option
     changed.then_some(out)
 }
 
+/// How the call goes on once its environment is fixed.
+pub enum Instead {
+    /// The frame's own real function, with its (changed) arguments.
+    Real,
+    /// execve(path, argv, envp): for execv/execl, which take no environment.
+    Execve(u64),
+    /// execvpe(file, argv, envp): for execvp/execlp.
+    Execvpe(u64),
+}
+
 /// Fixes the environment of the exec-like call in `frame` before it runs:
-/// its envp argument when it has one, else the process's own environment.
-pub fn prepare(frame: &mut Frame) {
+/// its envp argument when it has one; for the exec calls without one, an
+/// execve/execvpe with the process's environment fixed; for system and
+/// popen, a command that sets the variables and execs the shell. The
+/// process's own environment is never changed (another thread may be
+/// reading it).
+pub fn prepare(frame: &mut Frame) -> Instead {
     if !active() {
-        return;
+        return Instead::Real;
     }
-    let Some(vars) = SNAPSHOT.get() else { return };
+    let Some(vars) = SNAPSHOT.get() else { return Instead::Real };
     let envp_index = frame.info().args.iter().position(|a| a.kind == Kind::Argv && a.name == "envp");
-    match envp_index {
-        Some(i) => {
-            let envp = frame.args[i] as usize as *const *const libc::c_char;
-            let mut entries: Vec<&[u8]> = Vec::new();
-            if !envp.is_null() {
-                // SAFETY: envp is the caller's NULL-terminated array.
-                unsafe {
-                    let mut p = envp;
-                    while !(*p).is_null() {
-                        entries.push(CStr::from_ptr(*p).to_bytes());
-                        p = p.add(1);
-                    }
-                }
-            }
-            let Some(fixed) = fixed_environment(&entries, vars) else { return };
-            let mut words: Vec<usize> = Vec::with_capacity(fixed.len() + 1);
-            for entry in fixed {
-                let Ok(c) = CString::new(entry) else { continue };
-                words.push(c.as_ptr() as usize);
-                frame.keep_string(c);
-            }
-            words.push(0);
-            frame.args[i] = words.as_ptr() as usize as u64;
-            frame.keep_words(words);
+    if let Some(i) = envp_index {
+        if let Some(words) = fixed_words(frame, frame.args[i] as usize as *const *const libc::c_char, vars) {
+            frame.args[i] = words;
         }
-        None => {
-            for (name, ours) in vars {
-                let theirs = std::env::var(name).ok();
-                if let Some(value) = wanted(name, ours, theirs.as_deref()) {
-                    std::env::set_var(name, value);
-                }
+        return Instead::Real;
+    }
+    if let Some(i) = frame.info().args.iter().position(|a| a.name == "command") {
+        if frame.args[i] != 0 {
+            // SAFETY: the caller's command string.
+            let command = unsafe { CStr::from_ptr(frame.args[i] as usize as *const libc::c_char) }.to_bytes().to_vec();
+            if let Some(c) = shell_command(&command, &process_environment(), vars).and_then(|c| CString::new(c).ok()) {
+                frame.set_string(i, c);
             }
+        }
+        return Instead::Real;
+    }
+    // execv, execvp (and execl, execlp, which the shims turn into them).
+    // SAFETY: environ is the process's NULL-terminated environment.
+    let Some(words) = fixed_words(frame, unsafe { environ() }, vars) else { return Instead::Real };
+    if frame.info().real.ends_with('p') {
+        Instead::Execvpe(words)
+    } else {
+        Instead::Execve(words)
+    }
+}
+
+/// Makes the call `instead` says, with the frame's path and argv (None:
+/// the frame's own real function makes it).
+pub fn call(instead: &Instead, args: &[u64]) -> Option<i64> {
+    if let Instead::Real = instead {
+        return None;
+    }
+    let (path, argv) = (args[0] as usize as *mut libc::c_void, args[1] as usize as *mut libc::c_void);
+    // SAFETY: the caller's path and argv, and an environment the frame keeps alive.
+    unsafe {
+        match instead {
+            Instead::Real => None,
+            Instead::Execve(envp) => {
+                let f = crate::table::real::execve.get()?;
+                Some(f(path, argv, *envp as usize as *mut libc::c_void) as i64)
+            }
+            #[cfg(target_os = "linux")]
+            Instead::Execvpe(envp) => {
+                let f = crate::table::real::execvpe.get()?;
+                Some(f(path, argv, *envp as usize as *mut libc::c_void) as i64)
+            }
+            #[cfg(not(target_os = "linux"))]
+            Instead::Execvpe(envp) => Some(execvpe(path, argv, *envp as usize as *mut libc::c_void)),
         }
     }
+}
+
+/// execvp's search with an environment of our own (libSystem has no
+/// execvpe): each PATH entry in turn, as execvp does.
+#[cfg(not(target_os = "linux"))]
+unsafe fn execvpe(file: *mut libc::c_void, argv: *mut libc::c_void, envp: *mut libc::c_void) -> i64 {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(f) = crate::table::real::execve.get() else { return -1 };
+    let name = CStr::from_ptr(file as *const libc::c_char).to_bytes();
+    if name.contains(&b'/') {
+        return f(file, argv, envp) as i64;
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
+    let mut last = libc::ENOENT;
+    for dir in std::env::split_paths(&path) {
+        let mut full = dir.as_os_str().as_bytes().to_vec();
+        full.push(b'/');
+        full.extend_from_slice(name);
+        let Ok(c) = CString::new(full) else { continue };
+        f(c.as_ptr() as *mut libc::c_void, argv, envp);
+        let e = sys::errno();
+        if e != libc::ENOENT && e != libc::ENOTDIR {
+            last = e;
+        }
+    }
+    sys::set_errno(last);
+    -1
+}
+
+#[cfg(target_os = "linux")]
+unsafe fn environ() -> *const *const libc::c_char {
+    extern "C" {
+        static environ: *const *const libc::c_char;
+    }
+    environ
+}
+
+#[cfg(target_os = "macos")]
+unsafe fn environ() -> *const *const libc::c_char {
+    // (a library cannot take environ's address on macOS)
+    extern "C" {
+        fn _NSGetEnviron() -> *mut *const *const libc::c_char;
+    }
+    *_NSGetEnviron()
+}
+
+/// The entries of a NULL-terminated environment.
+///
+/// # Safety
+/// `envp` is NULL or a valid NULL-terminated array of C strings.
+unsafe fn entries<'a>(envp: *const *const libc::c_char) -> Vec<&'a [u8]> {
+    let mut out = Vec::new();
+    if envp.is_null() {
+        return out;
+    }
+    let mut p = envp;
+    while !(*p).is_null() {
+        out.push(CStr::from_ptr(*p).to_bytes());
+        p = p.add(1);
+    }
+    out
+}
+
+fn process_environment() -> Vec<Vec<u8>> {
+    // SAFETY: environ is the process's environment.
+    unsafe { entries(environ()) }.into_iter().map(<[u8]>::to_vec).collect()
+}
+
+/// `envp` with hijack's variables put back, as an array the frame keeps
+/// alive (None: nothing to fix).
+fn fixed_words(frame: &mut Frame, envp: *const *const libc::c_char, vars: &[(String, String)]) -> Option<u64> {
+    // SAFETY: envp is the caller's NULL-terminated array (or environ).
+    let entries = unsafe { entries(envp) };
+    let fixed = fixed_environment(&entries, vars)?;
+    let mut words: Vec<usize> = Vec::with_capacity(fixed.len() + 1);
+    for entry in fixed {
+        let Ok(c) = CString::new(entry) else { continue };
+        words.push(c.as_ptr() as usize);
+        frame.keep_string(c);
+    }
+    words.push(0);
+    let at = words.as_ptr() as usize as u64;
+    frame.keep_words(words);
+    Some(at)
+}
+
+/// A shell command that sets what `environment` lacks of hijack's
+/// variables and then runs `command` in a shell of its own, which thus
+/// starts hooked: `NAME='value'... exec /bin/sh -c 'COMMAND' sh` (None:
+/// nothing to fix).
+pub fn shell_command(command: &[u8], environment: &[Vec<u8>], vars: &[(String, String)]) -> Option<Vec<u8>> {
+    let entries: Vec<&[u8]> = environment.iter().map(Vec::as_slice).collect();
+    let fixed = fixed_environment(&entries, vars)?;
+    let mut out = Vec::new();
+    for entry in fixed.iter().filter(|e| !entries.contains(&e.as_slice())) {
+        let Some(eq) = entry.iter().position(|b| *b == b'=') else { continue };
+        out.extend_from_slice(&entry[..eq]);
+        out.push(b'=');
+        out.extend(quoted(&entry[eq + 1..]));
+        out.push(b' ');
+    }
+    out.extend_from_slice(b"exec /bin/sh -c ");
+    out.extend(quoted(command));
+    out.extend_from_slice(b" sh");
+    Some(out)
+}
+
+/// `bytes` in single quotes for the shell.
+fn quoted(bytes: &[u8]) -> Vec<u8> {
+    let mut out = vec![b'\''];
+    for b in bytes {
+        if *b == b'\'' {
+            out.extend_from_slice(b"'\\''");
+        } else {
+            out.push(*b);
+        }
+    }
+    out.push(b'\'');
+    out
 }
 
 #[cfg(test)]
@@ -148,6 +297,16 @@ mod tests {
     fn an_empty_environment_gets_every_variable() {
         let fixed = strings(fixed_environment(&[], &vars())).unwrap();
         assert_eq!(fixed, [format!("{}=/opt/hijack/lib/libhijack.so", sys::PRELOAD_VAR), "HIJACK_SCRIPT=/tmp/hooks.rb".into()]);
+    }
+
+    #[test]
+    fn a_shell_command_sets_what_is_missing_and_execs_the_shell() {
+        let env = vec![b"PATH=/bin".to_vec(), b"HIJACK_SCRIPT=/tmp/hooks.rb".to_vec()];
+        let cmd = shell_command(b"echo it's", &env, &vars()).unwrap();
+        let want = format!("{}='/opt/hijack/lib/libhijack.so' exec /bin/sh -c 'echo it'\\''s' sh", sys::PRELOAD_VAR);
+        assert_eq!(String::from_utf8(cmd).unwrap(), want);
+        let full = vec![format!("{}=/opt/hijack/lib/libhijack.so", sys::PRELOAD_VAR).into_bytes(), env[1].clone()];
+        assert_eq!(shell_command(b"true", &full, &vars()), None);
     }
 
     #[test]
