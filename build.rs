@@ -59,8 +59,10 @@ struct Call {
     linux_only: bool,
     inode64: bool,
     manual: bool,
-    /// The real call passes through src/fds.rs (`crate::fds::NAME`).
-    fds: bool,
+    /// The real call passes through `crate::MODULE::NAME` (`via MODULE`).
+    via: Option<String>,
+    /// It replaces the process image: it returns only when it fails.
+    exec: bool,
 }
 
 /// What the table is generated for.
@@ -230,7 +232,8 @@ fn parse_table(text: &str) -> Vec<Call> {
         let mut linux_only = false;
         let mut inode64 = false;
         let mut manual = false;
-        let mut fds = false;
+        let mut via = None;
+        let mut exec = false;
         let mut words = notes.split_whitespace();
         while let Some(w) = words.next() {
             match w {
@@ -239,7 +242,8 @@ fn parse_table(text: &str) -> Vec<Call> {
                 "linux" => linux_only = true,
                 "inode64" => inode64 = true,
                 "manual" => manual = true,
-                "fds" => fds = true,
+                "via" => via = Some(words.next().unwrap_or_else(|| fail(line, "`via` needs a module of src/")).to_string()),
+                "exec" => exec = true,
                 "real" => real = words.next().unwrap_or_else(|| fail(line, "`real` needs a name")).to_string(),
                 other => fail(line, &format!("unknown annotation `{other}`")),
             }
@@ -265,7 +269,8 @@ fn parse_table(text: &str) -> Vec<Call> {
             linux_only,
             inode64,
             manual,
-            fds,
+            via,
+            exec,
         });
     }
     calls
@@ -376,7 +381,7 @@ fn generate_rust(calls: &[Call], target: &Target) -> String {
         writeln!(
             s,
             "    CallInfo {{ name: {:?}, prototype: {:?}, errors: Errors::{}, groups: &{:?}, returns: {:?}, \
-             returns_pointer: {}, args: &[{}], variadic: {}, buffer: BufDir::{}, follow: {}, real: {:?} }},",
+             returns_pointer: {}, args: &[{}], variadic: {}, buffer: BufDir::{}, follow: {}, exec: {}, real: {:?} }},",
             c.name,
             c_prototype(c),
             c.errors,
@@ -387,6 +392,7 @@ fn generate_rust(calls: &[Call], target: &Target) -> String {
             c.tail != Tail::None,
             buf_direction(c),
             c.follow,
+            c.exec,
             c.real,
         )
         .unwrap();
@@ -441,14 +447,11 @@ fn generate_rust(calls: &[Call], target: &Target) -> String {
             format!("!crate::engine::hooked({id})")
         };
         let names = (0..c.args.len()).map(|i| format!("a{i}")).collect::<Vec<_>>().join(", ");
-        // The real function called with `args`, through src/fds.rs for the
-        // calls that act on descriptor numbers.
-        let call_real = |args: &[String]| {
-            if c.fds {
-                format!("crate::fds::{}(real, {})", c.name, args.join(", "))
-            } else {
-                format!("real({})", args.join(", "))
-            }
+        // The real function called with `args`, through crate::MODULE::NAME
+        // for the calls marked `via MODULE`.
+        let call_real = |args: &[String]| match &c.via {
+            Some(module) => format!("crate::{module}::{}(real, {})", c.name, args.join(", ")),
+            None => format!("real({})", args.join(", ")),
         };
         // The entry point ends in a jump whichever way it goes (no stack
         // frame): to the real function when nothing is hooked, to

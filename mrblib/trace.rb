@@ -78,12 +78,8 @@ module Hijack
     def count_calls(*calls, to:)
       names = Trace.expand(calls.empty? ? [:all] : calls)
       hook = __register_native(:count, names, nil)
-      at_exit do
-        __counts.each do |call, *totals|
-          fields = %w[count errors ns read written].map.with_index { |f, i| "#{f}=#{totals[i]}" }.join(" ")
-          __trace_write(to, "summary pid=#{pid} call=#{call} #{fields}")
-        end
-      end
+      __count_to(to)
+      at_exit { __flush_counts }
       hook
     end
 

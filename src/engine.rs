@@ -58,6 +58,9 @@ pub struct Frame<'a> {
     entry_errno: i32,
     pub proceeded: bool,
     pub failed: bool,
+    /// The result is a hook's, not (only) the real function's: failed by a
+    /// hook, a result set, or decided without the real call.
+    pub injected: bool,
     /// How long the real call took, in stamps (see [`Frame::elapsed_ns`]).
     elapsed: u64,
     /// A hook set the data a read delivers.
@@ -92,6 +95,7 @@ impl<'a> Frame<'a> {
             entry_errno: errno,
             proceeded: false,
             failed: false,
+            injected: false,
             elapsed: 0,
             data_set: false,
             next_hook: 0,
@@ -125,6 +129,11 @@ impl<'a> Frame<'a> {
     fn begin_real(&mut self) -> follow::Instead {
         self.proceeded = true;
         self.failed = false;
+        self.injected = false;
+        if self.info().exec {
+            // SAFETY: the frame's hooks are this thread's, running now.
+            unsafe { hooks::entering_exec(self) };
+        }
         let instead = if self.info().follow { follow::prepare(self) } else { follow::Instead::Real };
         self.elapsed = sys::stamp::now();
         // The real function sees the caller's errno: one that succeeds
@@ -199,6 +208,7 @@ impl<'a> Frame<'a> {
         self.result = result;
         self.errno = errno;
         self.failed = true;
+        self.injected = true;
         true
     }
 

@@ -15,6 +15,12 @@
 //! call; an after hook runs the rest, then its block. `raise Errno::X` fails
 //! the call; any other exception is reported once per hook and the call goes
 //! on without that hook.
+//!
+//! Observers (the native tracing and counting actions) are not links of the
+//! chain: they see every call the program made, whatever the chain decided
+//! (a call a hook failed without the real function included), once it is
+//! over; for the exec family, whose success never returns, also just before
+//! the real call.
 
 use crate::engine::Frame;
 use crate::table::{CALLS, CALL_COUNT};
@@ -27,6 +33,8 @@ pub enum HookKind {
     Around,
     Before,
     After,
+    /// A native observer (tracing, counting): outside the chain.
+    Observe,
 }
 
 /// What a hook does: run a Ruby block, or one of the native actions that
@@ -227,7 +235,35 @@ pub unsafe fn finish(frame: &mut Frame) {
         frame.level_proceeded = true;
         run_in_frame(mrb, w.index as usize, action, frame);
     }
+    observe(mrb, frame, false);
     end(frame);
+}
+
+/// Runs the observers of `frame`'s call that want it (enabled, filter
+/// matching): `entering` just before the real call of an exec, else once
+/// the call is over.
+unsafe fn observe(mrb: *mut mrb::State, frame: &mut Frame, entering: bool) {
+    let reg = registry(mrb);
+    for &index in reg.per_call[frame.id].iter() {
+        let h = &reg.hooks[index];
+        if h.kind != HookKind::Observe || !h.enabled || h.filter.is_some_and(|f| !f.matches(frame.id, &frame.args[..frame.nargs])) {
+            continue;
+        }
+        match h.action {
+            Action::Trace(tracer) => trace::record(tracer, frame, entering),
+            Action::Count => trace::count(frame, entering),
+            Action::Block(_) => {}
+        }
+    }
+}
+
+/// Just before the real call of an exec (which returns only when it fails):
+/// its observers write what they can now.
+pub unsafe fn entering_exec(frame: &mut Frame) {
+    let mrb = frame.hooks.mrb;
+    if !mrb.is_null() {
+        observe(mrb, frame, true);
+    }
 }
 
 /// Runs hook `index`'s action with the frame's Call, which stays in the
@@ -277,14 +313,8 @@ unsafe fn run_action(mrb: *mut mrb::State, action: Action, frame: &mut Frame, ca
             let c = call_object(mrb, frame, call)?;
             Some(mrb::protect(mrb, |m| ffi::mrb_yield(m, block, c)))
         }
-        Action::Trace(tracer) => {
-            trace::record(tracer, frame);
-            None
-        }
-        Action::Count => {
-            trace::count(frame);
-            None
-        }
+        // (observers run outside the chain: see `observe`)
+        Action::Trace(_) | Action::Count => None,
     }
 }
 
@@ -300,7 +330,7 @@ unsafe fn next_hook(mrb: *mut mrb::State, frame: &Frame, pos: usize) -> Option<(
         let &index = reg.per_call[id].get(i)?;
         i += 1;
         let h = &reg.hooks[index];
-        if !h.enabled {
+        if !h.enabled || h.kind == HookKind::Observe {
             continue;
         }
         if let Some(f) = h.filter {
@@ -332,7 +362,8 @@ pub unsafe fn run_from(mrb: *mut mrb::State, call: &mut Option<mrb::Value>, fram
                 run_from(mrb, call, frame, i);
             }
         }
-        HookKind::After => {
+        // (next_hook never gives an observer)
+        HookKind::After | HookKind::Observe => {
             frame.level_proceeded = true;
             run_from(mrb, call, frame, i);
             if let Some(Err(e)) = run_action(mrb, action, frame, call) {
@@ -343,6 +374,7 @@ pub unsafe fn run_from(mrb: *mut mrb::State, call: &mut Option<mrb::Value>, fram
             Some(Ok(v)) if mrb::as_int(v).is_some() => {
                 frame.result = mrb::as_int(v).unwrap();
                 frame.failed = false;
+                frame.injected = true;
             }
             outcome => {
                 if let Some(Err(e)) = outcome {

@@ -29,6 +29,7 @@ pub mod blackhole;
 pub mod control;
 pub mod elf;
 pub mod engine;
+pub mod exit;
 pub mod errnames;
 pub mod fakefile;
 pub mod fds;

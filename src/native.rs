@@ -429,16 +429,21 @@ unsafe extern "C" fn m_tracer(mrb: *mut State, _self: Value) -> Value {
     }
 }
 
-/// Hijack.__counts -> [[name, count, errors, ns, read, written], ...]: what
-/// the hooks of kind :count counted in this process.
-unsafe extern "C" fn m_counts(mrb: *mut State, _self: Value) -> Value {
-    let ary = ffi::mrb_ary_new(mrb);
-    for (name, c) in crate::trace::counts() {
-        let mut row = vec![mrb::str(mrb, name.as_bytes())];
-        row.extend(c.iter().map(|n| mrb::int(mrb, *n as i64)));
-        ffi::mrb_ary_push(mrb, ary, ffi::mrb_ary_new_from_values(mrb, row.len() as _, row.as_ptr()));
-    }
-    ary
+/// Hijack.__count_to(path): this process's call totals go to the trace
+/// file PATH (`summary ...` lines, by Hijack.__flush_counts and before an
+/// exec).
+unsafe extern "C" fn m_count_to(mrb: *mut State, _self: Value) -> Value {
+    let Some(path) = mrb::as_bytes(arg(mrb, 0)) else {
+        mrb::raise(mrb, argument_error(mrb), "__count_to takes a path")
+    };
+    crate::trace::count_to(path);
+    mrb::nil()
+}
+
+/// Hijack.__flush_counts: writes this process's totals and starts again.
+unsafe extern "C" fn m_flush_counts(_mrb: *mut State, _self: Value) -> Value {
+    crate::trace::flush_counts();
+    mrb::nil()
 }
 
 /// Hijack.__trace_write(path, line): appends one line to the trace file
@@ -996,10 +1001,10 @@ unsafe extern "C" fn m_add_hook(mrb: *mut State, _self: Value) -> Value {
         Some("before") => (HookKind::Before, Action::Block(a[4])),
         Some("after") => (HookKind::After, Action::Block(a[4])),
         Some("trace") => match mrb::as_int(a[4]) {
-            Some(tracer) => (HookKind::After, Action::Trace(tracer as usize)),
+            Some(tracer) => (HookKind::Observe, Action::Trace(tracer as usize)),
             None => mrb::raise(mrb, argument_error(mrb), "a trace hook takes a tracer id"),
         },
-        Some("count") => (HookKind::After, Action::Count),
+        Some("count") => (HookKind::Observe, Action::Count),
         _ => mrb::raise(mrb, argument_error(mrb), "a hook is :around, :before, :after, :trace or :count"),
     };
     let id = call_id(mrb, a[2]);
@@ -1189,15 +1194,18 @@ unsafe extern "C" fn c_set_result(mrb: *mut State, this: Value) -> Value {
         Some(n) => {
             f.result = n;
             f.failed = false;
+            f.injected = true;
         }
         None => mrb::raise(mrb, argument_error(mrb), "a call's result is an Integer"),
     }
     v
 }
 
+/// call.errno: the error of a call that failed (by its result), else 0 --
+/// never what an earlier call left in errno.
 unsafe extern "C" fn c_errno(mrb: *mut State, this: Value) -> Value {
     let f = frame(mrb, this);
-    mrb::int(mrb, f.errno as i64)
+    mrb::int(mrb, if f.failed_by_result() { f.error_code() as i64 } else { 0 })
 }
 
 unsafe extern "C" fn c_fail(mrb: *mut State, this: Value) -> Value {
@@ -1249,6 +1257,8 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"__exe_path", m_exe_path, ARGS_NONE);
     function(mrb, m, c"__cannot_hook", m_cannot_hook, args_req(1));
     function(mrb, m, c"__stash", m_stash, args_req(1));
+    function(mrb, m, c"__count_to", m_count_to, args_req(1));
+    function(mrb, m, c"__flush_counts", m_flush_counts, ARGS_NONE);
     function(mrb, m, c"__check_file", m_check_file, args_req(1));
     function(mrb, m, c"__simulate", m_simulate, args_req(4));
     function(mrb, m, c"__abort", m_abort, ARGS_NONE);
@@ -1256,7 +1266,6 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"__fault_log", m_fault_log, args_req(1));
     function(mrb, m, c"__audit_log", m_audit_log, args_req(1));
     function(mrb, m, c"__tracer", m_tracer, args_req(4));
-    function(mrb, m, c"__counts", m_counts, ARGS_NONE);
     function(mrb, m, c"__trace_write", m_trace_write, args_req(2));
     function(mrb, m, c"__spawn_wait", m_spawn_wait, ARGS_REST);
     function(mrb, m, c"__spawn", m_spawn, ARGS_REST);

@@ -45,7 +45,7 @@ unsafe fn compile_program(
 }
 
 extern "C" fn at_exit() {
-    let _ = std::panic::catch_unwind(vm::run_at_exit);
+    crate::exit::at_exit();
 }
 
 // Around fork: no lock of hijack's may be inherited held by a thread the

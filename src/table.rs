@@ -82,6 +82,9 @@ pub struct CallInfo {
     pub buffer: BufDir,
     /// Exec-like: hijack's variables are put back into the new program's environment.
     pub follow: bool,
+    /// It replaces the process image (the exec family): it returns only
+    /// when it fails, so what observes it runs before it too.
+    pub exec: bool,
     /// The function really called (execl's is execv).
     pub real: &'static str,
 }

@@ -49,6 +49,13 @@ impl Stats {
         let result = v["result"].as_i64().unwrap_or(0);
         let pid = v["pid"].as_i64().unwrap_or(0);
         let args = &v["args"];
+        if v["resumed"] == true {
+            // (a failed exec's second line: the call was counted when entered)
+            if let Some(e) = v["errno"].as_str() {
+                *self.errors.entry(e.to_string()).or_default() += 1;
+            }
+            return;
+        }
         self.total += 1;
         *self.per_call.entry(call.clone()).or_default() += 1;
         *self.last_second.entry(call.clone()).or_default() += 1;

@@ -56,16 +56,35 @@ fn tracer(id: usize) -> Option<&'static Tracer> {
     (!p.is_null()).then(|| unsafe { &*p })
 }
 
-/// Writes the line of the call in `frame` (after it ran) with tracer `id`.
-pub fn record(id: usize, frame: &Frame) {
+/// Where a traced call is when its line is written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Phase {
+    /// Over: one whole line.
+    Done,
+    /// An exec about to be made (it returns only if it fails): strace's
+    /// `<unfinished ...>` line.
+    Entering,
+    /// An exec that failed, after its Entering line: `<... resumed>`.
+    Resumed,
+}
+
+/// Writes the line of the call in `frame` with tracer `id`: `entering` just
+/// before the real call of an exec, else once the call is over.
+pub fn record(id: usize, frame: &Frame, entering: bool) {
     let Some(t) = tracer(id) else { return };
+    let phase = match (frame.info().exec, entering) {
+        (_, true) => Phase::Entering,
+        // an exec the hooks decided without the real call never entered it
+        (true, false) if frame.proceeded => Phase::Resumed,
+        _ => Phase::Done,
+    };
     let mut line = Vec::with_capacity(160);
     // SAFETY: the frame's pointer arguments are the caller's, valid during the call.
     unsafe {
         match t.format {
-            Format::Strace => strace(frame, t.strsize, t.time, &mut line),
-            Format::Jsonl => jsonl(frame, t.strsize, &mut line),
-            Format::Chrome => chrome(frame, t.strsize, &mut line),
+            Format::Strace => strace(frame, t.strsize, t.time, phase, &mut line),
+            Format::Jsonl => jsonl(frame, t.strsize, phase, &mut line),
+            Format::Chrome => chrome(frame, t.strsize, phase, &mut line),
         }
     }
     if tracefile::write(&t.path, line).is_err() {
@@ -248,11 +267,15 @@ fn strace_result(f: &Frame, out: &mut Vec<u8>) {
     } else {
         push(out, f.result);
     }
+    if f.injected {
+        // (as strace marks the results its --inject made)
+        out.extend_from_slice(b" (INJECTED)");
+    }
 }
 
 /// `[pid P] name(args...)              = result` (the `=` of short lines at
 /// column 40 after the pid, as strace aligns it).
-pub unsafe fn strace(f: &Frame, strsize: usize, timed: bool, out: &mut Vec<u8>) {
+pub unsafe fn strace(f: &Frame, strsize: usize, timed: bool, phase: Phase, out: &mut Vec<u8>) {
     let info = f.info();
     let (pid, tid) = ids();
     if pid == tid {
@@ -261,6 +284,12 @@ pub unsafe fn strace(f: &Frame, strsize: usize, timed: bool, out: &mut Vec<u8>) 
         push(out, format_args!("[pid {pid} tid {tid}] "));
     }
     let start = out.len();
+    if phase == Phase::Resumed {
+        push(out, format_args!("<... {} resumed>) ", info.name));
+        out.extend_from_slice(b"= ");
+        strace_result(f, out);
+        return;
+    }
     out.extend_from_slice(info.name.as_bytes());
     out.push(b'(');
     let mut shown = f.nargs;
@@ -276,6 +305,10 @@ pub unsafe fn strace(f: &Frame, strsize: usize, timed: bool, out: &mut Vec<u8>) 
             out.extend_from_slice(b", ");
         }
         strace_arg(f, i, strsize, out);
+    }
+    if phase == Phase::Entering {
+        out.extend_from_slice(b" <unfinished ...>");
+        return;
     }
     out.push(b')');
     while out.len() - start < 39 {
@@ -382,29 +415,55 @@ fn json_errno(f: &Frame, out: &mut Vec<u8>) {
 }
 
 /// {"ts":ns,"pid":..,"tid":..,"call":"read","args":{..},"result":n,"errno":null,"ns":elapsed}
-pub unsafe fn jsonl(f: &Frame, strsize: usize, out: &mut Vec<u8>) {
+/// An exec's Entering line has `"result":null,"unfinished":true`, its
+/// Resumed line `"resumed":true` and no args; an injected result
+/// `"injected":true`.
+pub unsafe fn jsonl(f: &Frame, strsize: usize, phase: Phase, out: &mut Vec<u8>) {
     let (pid, tid) = ids();
     let ts = sys::clock_ns(libc::CLOCK_REALTIME);
-    push(out, format_args!("{{\"ts\":{ts},\"pid\":{pid},\"tid\":{tid},\"call\":\"{}\",\"args\":", f.info().name));
-    json_args(f, strsize, out);
-    push(out, format_args!(",\"result\":{},\"errno\":", f.result));
+    push(out, format_args!("{{\"ts\":{ts},\"pid\":{pid},\"tid\":{tid},\"call\":\"{}\",", f.info().name));
+    if phase == Phase::Resumed {
+        out.extend_from_slice(b"\"resumed\":true,");
+    } else {
+        out.extend_from_slice(b"\"args\":");
+        json_args(f, strsize, out);
+        out.push(b',');
+    }
+    if phase == Phase::Entering {
+        out.extend_from_slice(b"\"result\":null,\"errno\":null,\"unfinished\":true}");
+        return;
+    }
+    push(out, format_args!("\"result\":{},\"errno\":", f.result));
     json_errno(f, out);
+    if f.injected {
+        out.extend_from_slice(b",\"injected\":true");
+    }
     push(out, format_args!(",\"ns\":{}}}", f.elapsed_ns()));
 }
 
 /// A complete event ("ph":"X") in microseconds, with a comma after it (the
 /// file is a JSON array that is never closed, which the viewers accept).
-pub unsafe fn chrome(f: &Frame, strsize: usize, out: &mut Vec<u8>) {
+/// An exec is an instant event ("ph":"i") when it is entered, and a
+/// complete one only when it failed.
+pub unsafe fn chrome(f: &Frame, strsize: usize, phase: Phase, out: &mut Vec<u8>) {
     let (pid, tid) = ids();
     let info = f.info();
     let end_us = sys::clock_ns(libc::CLOCK_MONOTONIC) / 1000;
-    let dur = (f.elapsed_ns() / 1000) as i64;
+    let dur = if phase == Phase::Entering { 0 } else { (f.elapsed_ns() / 1000) as i64 };
     let group = info.groups.first().copied().unwrap_or("other");
-    push(out, format_args!("{{\"name\":\"{}\",\"cat\":\"{group}\",\"ph\":\"X\",\"ts\":{},\"dur\":{dur},\"pid\":{pid},\"tid\":{tid},\"args\":", info.name, end_us - dur));
+    let ph = if phase == Phase::Entering { "\"ph\":\"i\",\"s\":\"t\"" } else { "\"ph\":\"X\"" };
+    push(out, format_args!("{{\"name\":\"{}\",\"cat\":\"{group}\",{ph},\"ts\":{},\"dur\":{dur},\"pid\":{pid},\"tid\":{tid},\"args\":", info.name, end_us - dur));
     json_args(f, strsize, out);
+    if phase == Phase::Entering {
+        out.extend_from_slice(b"},");
+        return;
+    }
     out.pop();
     push(out, format_args!("{}\"result\":{},\"errno\":", if f.nargs > 0 { "," } else { "" }, f.result));
     json_errno(f, out);
+    if f.injected {
+        out.extend_from_slice(b",\"injected\":true");
+    }
     out.extend_from_slice(b"}},");
 }
 
@@ -413,10 +472,43 @@ pub unsafe fn chrome(f: &Frame, strsize: usize, out: &mut Vec<u8>) {
 /// count, errors, ns, bytes read, bytes written.
 static COUNTS: [[AtomicU64; 5]; CALL_COUNT] = [const { [const { AtomicU64::new(0) }; 5] }; CALL_COUNT];
 
-/// Adds the call in `frame` to its totals.
-pub fn count(frame: &Frame) {
+/// Where this process's totals go (`hijack run --summary`'s file).
+static SUMMARY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+
+/// The totals go to the trace file `path`, as `summary ...` lines.
+pub fn count_to(path: &[u8]) {
+    let _ = SUMMARY.set(path.to_vec());
+}
+
+/// Writes this process's totals (`summary pid=P call=NAME count=..
+/// errors=.. ns=.. read=.. written=..`, one line per call) and starts them
+/// again from zero: at exit, and before an exec replaces the process (its
+/// totals would go with it).
+pub fn flush_counts() {
+    let Some(path) = SUMMARY.get() else { return };
+    let (pid, _) = ids();
+    for (name, c) in counts() {
+        let line = format!("summary pid={pid} call={name} count={} errors={} ns={} read={} written={}", c[0], c[1], c[2], c[3], c[4]);
+        if tracefile::write(path, line.into_bytes()).is_err() {
+            crate::log::line("hijack: cannot write the summary file");
+        }
+    }
+    reset_counts();
+}
+
+/// Adds the call in `frame` to its totals: once it is over, or for an exec
+/// when it is entered (then the totals are written: a failed exec adds its
+/// error when it is over).
+pub fn count(frame: &Frame, entering: bool) {
     let c = &COUNTS[frame.id];
-    c[0].fetch_add(1, Ordering::Relaxed);
+    let resumed = frame.info().exec && frame.proceeded && !entering;
+    if !resumed {
+        c[0].fetch_add(1, Ordering::Relaxed);
+    }
+    if entering {
+        flush_counts();
+        return;
+    }
     let failed = frame.failed_by_result();
     if failed {
         c[1].fetch_add(1, Ordering::Relaxed);
@@ -473,7 +565,7 @@ mod tests {
         let real = |_: &[u64]| 6;
         let mut f = Frame::new(id::write, &[1, buf.as_ptr() as u64, 6], &real, 0);
         f.proceed();
-        let line = rendered(|o| unsafe { strace(&f, 32, false, o) });
+        let line = rendered(|o| unsafe { strace(&f, 32, false, Phase::Done, o) });
         let (pid, _) = ids();
         assert!(line.starts_with(&format!("[pid {pid}")), "{line}");
         let call = line.split("] ").nth(1).unwrap();
@@ -486,7 +578,7 @@ mod tests {
         };
         let mut f = Frame::new(id::openat, &[libc::AT_FDCWD as i64 as u64, path.as_ptr() as u64, libc::O_RDONLY as u64, 0], &fail, 0);
         f.proceed();
-        let line = rendered(|o| unsafe { strace(&f, 32, false, o) });
+        let line = rendered(|o| unsafe { strace(&f, 32, false, Phase::Done, o) });
         assert!(line.ends_with("openat(AT_FDCWD, \"/nonexistent\", O_RDONLY) = -1 ENOENT (No such file or directory)"), "{line}");
     }
 
@@ -496,7 +588,7 @@ mod tests {
         let real = |_: &[u64]| 10;
         let mut f = Frame::new(id::read, &[3, buf.as_ptr() as u64, 64], &real, 0);
         f.proceed();
-        let line = rendered(|o| unsafe { jsonl(&f, 4, o) });
+        let line = rendered(|o| unsafe { jsonl(&f, 4, Phase::Done, o) });
         assert!(line.contains("\"call\":\"read\",\"args\":{\"fd\":3,\"buf\":\"0123\",\"count\":64},\"result\":10,\"errno\":null"), "{line}");
     }
 
@@ -505,8 +597,8 @@ mod tests {
         let real = |_: &[u64]| 5;
         let mut f = Frame::new(id::pread, &[3, 0, 5, 0], &real, 0);
         f.proceed();
-        count(&f);
-        count(&f);
+        count(&f, false);
+        count(&f, false);
         let (_, c) = counts().into_iter().find(|(n, _)| *n == "pread").unwrap();
         assert_eq!((c[0], c[1], c[3], c[4]), (2, 0, 10, 0));
     }
