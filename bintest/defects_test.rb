@@ -102,3 +102,132 @@ assert("call.errno is 0 after a call that succeeded, whatever errno held before"
     assert_true ok.all? { |l| l.end_with?("errno=0\n") }, ok.join
   end
 end
+
+assert("--time with --time-scale: one clock for the whole tree, scaled from one anchor") do
+  native_programs_only("sh, date and sleep")
+  out, _err, st = hijack("run", "--time", "2030-01-01 00:00:00", "--time-scale", "10", "--",
+                         "sh", "-c", "date -u +%s.%N; sleep 1.5; date -u +%s.%N")
+  assert_equal 0, st.exitstatus
+  a, b = out.split.map(&:to_f)
+  start = 1_893_456_000
+  # both children tell the time of one clock anchored once: the first is
+  # barely past the target, the second 1.5 fake seconds (0.15 real) later
+  assert_true a >= start && a < start + 1.0, out
+  assert_true b - a >= 1.5 && b - a < 4.0, out
+  out, _err, _st = hijack("run", "--time", "+1d", "--time-scale", "10", "--",
+                          "sh", "-c", "date +%s.%N; sleep 1; date +%s.%N")
+  a, b = out.split.map(&:to_f)
+  assert_true b - a >= 1.0 && b - a < 3.5, "sleep 1 is one fake second: #{out}"
+  assert_true a > Time.now.to_f + 86_000, out
+end
+
+assert("Clock.freeze after travel freezes at the travelled time, once for the whole tree") do
+  native_programs_only("sh and date")
+  code = 'Hijack::Clock.travel "2030-01-01 00:00:00 UTC"; Hijack::Clock.freeze'
+  out, _err, st = hijack("run", "-e", code, "--", "sh", "-c", "date -u +%s; sleep 0.2; sh -c 'date -u +%s'; date -u +%s")
+  assert_equal 0, st.exitstatus
+  assert_equal ["1893456000"] * 3, out.split
+end
+
+assert("HIJACK_SEED is honoured by fault flags: the same faults at the same calls, and the seed in each fault line") do
+  native_programs_only("python3")
+  in_tmpdir do |dir|
+    write("#{dir}/data", "0123456789")
+    runs = 2.times.map do
+      out, err, _st = Open3.capture3({ "HIJACK_SEED" => "42" }, exe, "run", "--fail", "pread64:EIO@0.5", "--",
+                                     python, "-c", PREAD_LOOP, chdir: dir)
+      [out, err.lines.grep(/^hijack-fault /).map { |l| l.sub(/time=\S+ pid=\d+ tid=\d+ /, "") }]
+    end
+    assert_equal runs[0], runs[1]
+    assert_true runs[0][1].size >= 5 && runs[0][1].size <= 25, runs[0][1].size.to_s
+    assert_equal runs[0][1].size, runs[0][0].lines.size
+    assert_true runs[0][1].all? { |l| l.include?(" seed=42 ") }
+    assert_not_include runs[0].inspect, "faults seeded", "a seed given is not drawn again"
+  end
+end
+
+assert("drop loses datagrams only: a TCP request goes through, UDP loses about the share asked") do
+  native_programs_only("python3")
+  in_tmpdir do |dir|
+    tcp = <<~PY
+      import socket, threading
+      srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)
+      def serve():
+          c, _ = srv.accept(); data = b""
+          while len(data) < 5000:
+              chunk = c.recv(65536)
+              if not chunk: break
+              data += chunk
+          c.sendall(str(len(data)).encode()); c.close()
+      threading.Thread(target=serve).start()
+      s = socket.create_connection(srv.getsockname())
+      for i in range(50): s.send(b"x" * 100)
+      print(s.recv(100).decode())
+    PY
+    out, _err, st = hijack("run", "--quiet", "-e", "Hijack.drop(:send, :sendto, :sendmsg, probability: 0.5)", "--", python, "-c", tcp)
+    assert_equal ["5000\n", 0], [out, st.exitstatus]
+    udp = <<~PY
+      import socket
+      r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); r.bind(("127.0.0.1", 0)); r.settimeout(0.5)
+      s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+      for i in range(200): s.sendto(b"d", r.getsockname())
+      n = 0
+      try:
+          while True: r.recv(10); n += 1
+      except socket.timeout: pass
+      print(n)
+    PY
+    out, _err, _st = hijack("run", "--seed", "3", "-e", "Hijack.drop(:sendto, probability: 0.5)", "--", python, "-c", udp)
+    assert_true out.to_i > 40 && out.to_i < 160, "about half of 200 datagrams arrive: #{out}"
+    reset = "Hijack.drop(:send, :sendto, probability: 1, streams: :reset)"
+    out, _err, _st = hijack("run", "-e", reset, "--", python, "-c",
+                            "import socket\ns = socket.socket(); srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(1)\n" \
+                            "s.connect(srv.getsockname())\ntry:\n  s.send(b'x')\nexcept OSError as e:\n  print(e.errno)\n")
+    assert_equal "104\n", out
+  end
+end
+
+assert("Hijack.off / disable from inside a hook of the same call takes effect before the next hook runs") do
+  in_tmpdir do |dir|
+    file = write("#{dir}/f", "x" * 10)
+    hooks = <<~RUBY
+      h = Hijack.after(:read) { Hijack.log "after fired" }
+      Hijack.before(:read) { Hijack.off(h) }
+      g = nil
+      Hijack.before(:read) { Hijack.log "first"; g.disable }
+      g = Hijack.before(:read) { Hijack.log "g fired" }
+    RUBY
+    _out, err, st = hijack("run", "-e", hooks, "--", program("hcat"), file)
+    assert_equal 0, st.exitstatus
+    err = without_loader_noise(err)
+    assert_not_include err, "after fired"
+    assert_not_include err, "g fired"
+    assert_true err.scan("first").size >= 1
+  end
+end
+
+assert("Policy: paths as the kernel sees them (/bin is /usr/bin; a link out of an allowed tree is outside it), DIR/** covers DIR") do
+  native_programs_only("sh and cat")
+  in_tmpdir do |dir|
+    real = File.realpath(dir)
+    Dir.mkdir("#{dir}/srv")
+    File.symlink("/etc/hostname", "#{dir}/srv/escape")
+    policy = write("#{dir}/policy.rb", <<~RUBY)
+      Hijack::Policy.enforce do
+        allow_read "/**"
+        allow_exec "/usr/bin/cat", "/bin/sh", "/usr/bin/rmdir", "/usr/bin/mkdir"
+        allow_write "#{real}/srv/**", "/dev/null"
+        deny_all_else
+      end
+    RUBY
+    out, err, st = hijack("run", "--policy", policy, "--", "/bin/cat", "/etc/hostname")
+    assert_equal [File.read("/etc/hostname"), 0], [out, st.exitstatus], err
+    _out, err, st = hijack("run", "--policy", policy, "--", "sh", "-c",
+                           "echo new > #{dir}/srv/new && echo ok; echo bad >> #{dir}/srv/escape; rmdir #{dir}/srv/x 2>/dev/null; mkdir #{dir}/srv/sub && rmdir #{dir}/srv/sub && echo dir-ok")
+    assert_equal "new\n", File.read("#{dir}/srv/new")
+    assert_include err, "#{dir}/srv/escape"
+    assert_not_include File.read("/etc/hostname"), "bad"
+    _out, err, _st = hijack("run", "--policy", policy, "--", "sh", "-c", "mkdir #{dir}/srv2; true")
+    assert_include err, "#{dir}/srv2"
+  end
+end

@@ -67,7 +67,8 @@ module Hijack
         --short CALLS:BYTES[@P]          e.g. --short write:1
         --corrupt CALLS[@P]              e.g. --corrupt read@0.01 (flips one bit)
         --partition HOST[:PORT][/MODE]   MODE refuse (default), timeout or blackhole
-        --drop CALLS[@P]                 e.g. --drop sendto@0.3 (lost datagrams)
+        --drop CALLS[@P]                 e.g. --drop sendto@0.3 (lost datagrams; TCP sends
+                                         go through: see Hijack.drop's streams:)
         --fail-malloc-after N            every allocation after the first N fails (ENOMEM)
         --times N, --after N, --every N  limit the fault flag before them
         --seed N                         make every random decision reproducible
@@ -82,7 +83,9 @@ module Hijack
         --hide GLOB                      every path call: ENOENT
 
       Tracing (Hijack.trace; every process and thread of the tree):
-        --trace CALLS                    names and groups: file, net, process, time, memory, all
+        --trace CALLS                    names and groups: file, net, process, time, memory,
+                                         all (every group but memory: name it too, for
+                                         every allocation, e.g. --trace all,memory)
         -o, --output FILE                where the trace goes (default: hijack's log)
         --format strace|jsonl|chrome     strace's lines, JSON lines, or a Chrome/Perfetto trace
         -T                               each call's duration (strace format)

@@ -21,10 +21,15 @@ module Hijack
     UNITS = { "s" => 1, "m" => 60, "h" => 3600, "d" => 86_400, "w" => 604_800 }.freeze
 
     class << self
-      # Stops time at `time` (default: now).
+      # Stops time at `time` (default: now, as the clock shows it: after a
+      # travel, there). Once for the whole tree: children keep the same instant.
       def freeze(time = nil)
-        target = time.nil? ? real_realtime : Clock.to_ns(time)
-        set("freeze #{target}", frozen: true, target: target)
+        target = if time
+                   Clock.to_ns(time)
+                 else
+                   @state ? fake_realtime(real_realtime) : real_realtime
+                 end
+        set(time ? "freeze #{target}" : "freeze now", frozen: true, target: target)
       end
 
       # Jumps to `time`, from where time goes on.
@@ -114,13 +119,14 @@ module Hijack
         Hijack.__real_clock(Hijack.__clocks[:monotonic])
       end
 
-      # Applies one verb. An inherited HIJACK_CLOCK made by the same verbs is
-      # reused, anchors included, so that a child (or a thread's VM) running
-      # the same script agrees with its parent.
+      # Applies one verb. An inherited HIJACK_CLOCK whose verbs begin with
+      # the ones applied so far is reused, anchors included (its final
+      # state: a script's later verbs find it again), so that a child (or a
+      # thread's VM) running the same script shares its parent's one clock.
       def set(step, frozen: nil, target: nil, shift: nil, scale: nil)
         inherited = decode(Hijack.__getenv("HIJACK_CLOCK"))
         steps = (@state ? @state["steps"] : "").to_s.split(",").reject(&:empty?) + [step.tr(",;=", "   ")]
-        if inherited["steps"] == steps.join(",")
+        if inherited["steps"].to_s.split(",")[0, steps.size] == steps
           load_state(inherited)
         else
           real = real_realtime

@@ -245,17 +245,35 @@ module Hijack
       end
     end
 
-    # Datagrams lost: reported as sent, never delivered.
+    # Datagrams lost: reported as sent, never delivered -- on datagram
+    # sockets (SOCK_DGRAM, SOCK_RAW) only: no network loses data on a
+    # stream (TCP retransmits). For streams, say what it can honestly mean:
+    # `streams: :reset` (the send fails with ECONNRESET, as after a peer's
+    # reset) or `streams: :stall` (it hangs `timeout:` seconds, then
+    # ETIMEDOUT). Streams are left alone otherwise.
     #   Hijack.drop :send, :sendto, :sendmsg, probability: 0.3
-    def drop(*calls, **options)
+    def drop(*calls, streams: nil, timeout: 1, **options)
+      unless streams.nil? || %i[reset stall].include?(streams.to_sym)
+        raise ArgumentError, "streams: is :reset or :stall, not #{streams.inspect}"
+      end
+      streams = streams && streams.to_sym
       rule_options, filters = __split_fault_options(options)
-      rule = FaultRule.new("drop #{calls.join(',')}", rule_options)
+      rule = FaultRule.new("drop #{calls.join(',')}#{streams ? " (streams: #{streams})" : ''}", rule_options)
       on(*calls, **filters) do |call|
-        if rule.fire?
+        type = __socket_type(call.fd)
+        stream = type == :stream || type == :seqpacket
+        if (stream && streams.nil?) || !rule.fire?
+          call.proceed
+        elsif !stream
           rule.record(call, "dropped")
           call.name == :sendmsg ? call.__message_bytes : call.count
+        elsif streams == :reset
+          rule.record(call, "ECONNRESET")
+          call.fail(:ECONNRESET)
         else
-          call.proceed
+          rule.record(call, "stalled")
+          usleep((Float(timeout) * 1_000_000).to_i)
+          call.fail(:ETIMEDOUT)
         end
       end
     end

@@ -120,8 +120,34 @@ module Hijack
         "#{host}:#{call.port}"
       end
 
+      # A path is judged as the kernel will see it: symlinks of its existing
+      # part resolved (/bin/cat is /usr/bin/cat; a link out of an allowed
+      # tree is not in it), against each pattern as written and with its
+      # own fixed part resolved (allow "/bin/**" allows /usr/bin/cat). A
+      # trailing /** covers the directory itself. Peers are compared as
+      # given.
       def allowed?(category, subject)
-        @rules.allowed[category].any? { |pattern| Hijack.glob?(pattern, subject) }
+        patterns = @rules.allowed[category]
+        return patterns.any? { |pattern| Hijack.glob?(pattern, subject) } if category == :connect
+        real = Hijack.__resolve(subject)
+        patterns.any? { |pattern| resolved_patterns(pattern).any? { |p| path_match?(p, real) } }
+      end
+
+      def path_match?(pattern, path)
+        Hijack.glob?(pattern, path) || (pattern.end_with?("/**") && pattern[0..-4] == path)
+      end
+
+      # The pattern, and the pattern with the symlinks of its fixed part
+      # (up to the first glob character) resolved.
+      def resolved_patterns(pattern)
+        (@resolved ||= {})[pattern] ||= begin
+          stop = ["*", "?", "["].map { |c| pattern.index(c) }.compact.min || pattern.size
+          fixed = pattern[0, stop]
+          cut = fixed.rindex("/") || 0
+          base = fixed[0, cut]
+          real = base.empty? ? base : Hijack.__resolve(base)
+          [pattern, real + pattern[cut..-1]].uniq
+        end
       end
 
       def check(call)

@@ -63,6 +63,11 @@ pub struct Registry {
     system_call_error: *mut mrb::Class,
     /// This VM's (thread's) shortcuts to Hijack::Shared's counters.
     pub counters: shared::Counters,
+    /// How many calls are between `begin` and `end` on this VM: while one
+    /// is, removed hooks stay in the per-call lists (disabled), so that no
+    /// chain position shifts under a walk; they go when the last call ends.
+    walking: u32,
+    stale: bool,
 }
 
 /// Creates the registry of a new VM (from the gem's init).
@@ -74,6 +79,8 @@ pub unsafe fn attach(mrb: *mut mrb::State) {
         names: [0; CALL_COUNT],
         system_call_error: mrb::class_get(mrb, c"SystemCallError"),
         counters: shared::Counters::default(),
+        walking: 0,
+        stale: false,
     });
     (*mrb).ud = Box::into_raw(registry) as *mut c_void;
 }
@@ -116,9 +123,20 @@ impl Registry {
             h.removed = true;
             h.enabled = false;
         }
-        for list in self.per_call.iter_mut() {
-            list.retain(|i| *i != index);
+        if self.walking > 0 {
+            self.stale = true;
+        } else {
+            self.compact();
         }
+    }
+
+    /// Drops removed hooks from the per-call lists.
+    fn compact(&mut self) {
+        let hooks = &self.hooks;
+        for list in self.per_call.iter_mut() {
+            list.retain(|i| !hooks[*i].removed);
+        }
+        self.stale = false;
     }
 
     /// The symbol of call `id`'s name (interned once).
@@ -187,6 +205,7 @@ pub unsafe fn run(mrb: *mut mrb::State, frame: &mut Frame) {
 #[inline(always)]
 pub unsafe fn begin(mrb: *mut mrb::State, frame: &mut Frame) -> bool {
     frame.hooks.mrb = mrb;
+    registry(mrb).walking += 1;
     frame.hooks.arena = mrb::arena_index(mrb);
     let mut pos = 0;
     loop {
@@ -228,9 +247,13 @@ pub unsafe fn finish(frame: &mut Frame) {
     while frame.hooks.count > 0 {
         frame.hooks.count -= 1;
         let w = frame.hooks.waiting[frame.hooks.count];
-        // Hooks are never dropped from the registry: one removed meanwhile
-        // still runs, as it would have nested.
-        let action = registry(mrb).hooks[w.index as usize].action;
+        // A hook disabled or removed meanwhile (by a hook of this very call)
+        // does not run: disabling takes effect before the next hook runs.
+        let hook = &registry(mrb).hooks[w.index as usize];
+        if !hook.enabled {
+            continue;
+        }
+        let action = hook.action;
         frame.next_hook = w.next as usize;
         frame.level_proceeded = true;
         run_in_frame(mrb, w.index as usize, action, frame);
@@ -292,6 +315,11 @@ pub unsafe fn end(frame: &mut Frame) {
     }
     mrb::arena_restore(mrb, frame.hooks.arena);
     frame.hooks.mrb = std::ptr::null_mut();
+    let reg = registry(mrb);
+    reg.walking = reg.walking.saturating_sub(1);
+    if reg.walking == 0 && reg.stale {
+        reg.compact();
+    }
 }
 
 /// The Call object of `frame`, made when the first Ruby block needs it
@@ -366,6 +394,11 @@ pub unsafe fn run_from(mrb: *mut mrb::State, call: &mut Option<mrb::Value>, fram
         HookKind::After | HookKind::Observe => {
             frame.level_proceeded = true;
             run_from(mrb, call, frame, i);
+            // (disabled by a hook of the rest of the chain: it does not run)
+            if !registry(mrb).hooks[index].enabled {
+                (frame.next_hook, frame.level_proceeded) = saved;
+                return;
+            }
             if let Some(Err(e)) = run_action(mrb, action, frame, call) {
                 exception(mrb, index, call, frame, e);
             }

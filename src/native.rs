@@ -429,6 +429,37 @@ unsafe extern "C" fn m_tracer(mrb: *mut State, _self: Value) -> Value {
     }
 }
 
+/// Hijack.__resolve(path) -> the path the kernel will use for PATH (an
+/// absolute path): symlinks of its longest existing part resolved, the rest
+/// appended as it is.
+unsafe extern "C" fn m_resolve(mrb: *mut State, _self: Value) -> Value {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(path) = mrb::as_bytes(arg(mrb, 0)) else {
+        mrb::raise(mrb, argument_error(mrb), "__resolve takes a path")
+    };
+    let resolved = crate::sys::resolve(std::path::Path::new(std::ffi::OsStr::from_bytes(path)));
+    mrb::str(mrb, resolved.as_os_str().as_bytes())
+}
+
+/// Hijack.__socket_type(fd) -> :stream, :dgram, :raw, :seqpacket, or nil
+/// (not a socket).
+unsafe extern "C" fn m_socket_type(mrb: *mut State, _self: Value) -> Value {
+    let Some(fd) = mrb::as_int(arg(mrb, 0)) else { return mrb::nil() };
+    let mut ty: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    if libc::getsockopt(fd as i32, libc::SOL_SOCKET, libc::SO_TYPE, &mut ty as *mut _ as *mut libc::c_void, &mut len) != 0 {
+        return mrb::nil();
+    }
+    let name = match ty {
+        libc::SOCK_STREAM => "stream",
+        libc::SOCK_DGRAM => "dgram",
+        libc::SOCK_RAW => "raw",
+        libc::SOCK_SEQPACKET => "seqpacket",
+        _ => return mrb::nil(),
+    };
+    mrb::symbol(mrb, name)
+}
+
 /// Hijack.__count_to(path): this process's call totals go to the trace
 /// file PATH (`summary ...` lines, by Hijack.__flush_counts and before an
 /// exec).
@@ -1258,6 +1289,8 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, m, c"__cannot_hook", m_cannot_hook, args_req(1));
     function(mrb, m, c"__stash", m_stash, args_req(1));
     function(mrb, m, c"__count_to", m_count_to, args_req(1));
+    function(mrb, m, c"__socket_type", m_socket_type, args_req(1));
+    function(mrb, m, c"__resolve", m_resolve, args_req(1));
     function(mrb, m, c"__flush_counts", m_flush_counts, ARGS_NONE);
     function(mrb, m, c"__check_file", m_check_file, args_req(1));
     function(mrb, m, c"__simulate", m_simulate, args_req(4));

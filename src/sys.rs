@@ -64,6 +64,29 @@ mod imp {
 
 pub use imp::{fd_path, secure_execution, tid, LIBRARY_NAME, PLATFORM, PRELOAD_VAR};
 
+/// The path the kernel will use for `path`: the symlinks of its longest
+/// existing ancestor (itself included) resolved, the rest appended.
+pub fn resolve(path: &std::path::Path) -> std::path::PathBuf {
+    let mut rest = Vec::new();
+    let mut head = path;
+    loop {
+        if let Ok(real) = std::fs::canonicalize(head) {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return out;
+        }
+        match (head.parent(), head.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                head = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
 /// The working directory.
 pub fn cwd() -> Option<Vec<u8>> {
     use std::os::unix::ffi::OsStringExt;
