@@ -92,16 +92,19 @@ POLICY = <<~RUBY
   end
 RUBY
 
-assert("Policy: git clone of a local repository into /tmp allowed, into $HOME denied, audited line by line") do
+assert("Policy: git clone of a local repository into an allowed tree allowed, elsewhere denied, audited line by line") do
   native_programs_only("git")
   in_tmpdir do |dir|
-    home = File.join(ENV.fetch("HOME", "/root"), "hijack-policy-test-#{Process.pid}")
+    # (all inside the test's directory: the real $HOME is never written)
+    home = "#{dir}/denied"
     begin
       Dir.mkdir(home)
       env = { "HOME" => dir, "GIT_CONFIG_NOSYSTEM" => "1", "GIT_AUTHOR_NAME" => "A", "GIT_AUTHOR_EMAIL" => "a@x",
               "GIT_COMMITTER_NAME" => "A", "GIT_COMMITTER_EMAIL" => "a@x" }
       system(env, "sh", "-c", "git init -q -b main #{dir}/origin && cd #{dir}/origin && echo x > f && git add f && git commit -qm one") or raise "git setup"
-      policy = write("#{dir}/policy.rb", POLICY)
+      real = File.realpath(dir)
+      policy = write("#{dir}/policy.rb", POLICY.sub('allow_write "/tmp/**"',
+                                                  "allow_write #{"#{real}/origin/**".inspect}, #{"#{real}/clone/**".inspect}"))
       audit = "#{dir}/audit.log"
       _out, err, st = Open3.capture3(env, exe, "run", "--policy", policy, "--audit", audit, "--",
                                      "git", "clone", "-q", "#{dir}/origin", "#{dir}/clone")
@@ -131,17 +134,17 @@ end
 assert("Policy.audit logs violations but allows them; exec is EPERM under enforce") do
   native_programs_only("sh")
   in_tmpdir do |dir|
+    Dir.mkdir("#{dir}/allowed")
     audit = "#{dir}/audit.log"
-    outside = File.join(ENV.fetch("HOME", "/root"), "hijack-audit-test-#{Process.pid}")
-    begin
-      _out, _err, st = hijack("run", "-e", POLICY.sub("enforce", "audit"), "--audit", audit, "--", "sh", "-c", "echo y > #{outside}")
-      assert_equal 0, st.exitstatus
-      assert_true File.exist?(outside)
-      assert_equal "audited", JSON.parse(File.readlines(audit).last)["action"]
-    ensure
-      File.delete(outside) if File.exist?(outside)
-    end
-    _out, err, st = hijack("run", "-e", POLICY, "--", "sh", "-c", "/sbin/ldconfig -p")
+    outside = "#{dir}/outside"
+    policy = POLICY.sub('allow_write "/tmp/**"', "allow_write #{"#{File.realpath(dir)}/allowed/**".inspect}")
+    _out, _err, st = hijack("run", "-e", policy.sub("enforce", "audit"), "--audit", audit, "--", "sh", "-c", "echo y > #{outside}")
+    assert_equal 0, st.exitstatus
+    assert_true File.exist?(outside)
+    assert_equal "audited", JSON.parse(File.readlines(audit).last)["action"]
+    # a program outside the allowed trees (a copy of true in the test's directory)
+    FileUtils.cp("/bin/true", "#{dir}/allowed/true")
+    _out, err, st = hijack("run", "-e", policy, "--", "sh", "-c", "#{dir}/allowed/true")
     assert_not_equal 0, st.exitstatus
     assert_include err, "Operation not permitted"
   end

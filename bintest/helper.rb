@@ -83,6 +83,25 @@ module HijackBintest
     skip "#{what}: no #{target_bits}-bit build of it here" unless target_bits == 64
   end
 
+  # Waits for the block to be true (polling, up to `seconds`): an event, not
+  # a fixed sleep. Returns whether it became true.
+  def wait_until(seconds = 10)
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + seconds
+    until yield
+      return false if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+      sleep 0.05
+    end
+    true
+  end
+
+  # The observe-everything fixture's exit lines in `log` say its hooks ran:
+  # some process counted calls (calls=0 is what a process whose hooks never
+  # ran prints).
+  def assert_hooks_ran(log)
+    counts = File.exist?(log) ? File.read(log).scan(/calls=(\d+)/).flatten.map(&:to_i) : []
+    assert_true counts.any?(&:positive?), "the hooks ran (calls=#{counts.inspect})"
+  end
+
   def in_tmpdir
     Dir.mktmpdir("hijack-bintest") { |dir| yield dir }
   end

@@ -11,21 +11,25 @@ assert("hijack top in a terminal: live panels, q quits and the command goes on")
     stop = "#{dir}/stop"
     data = write("#{dir}/data.txt", "top\n")
     session = "hijack-top-#{Process.pid}"
-    loop_cmd = "while [ ! -e #{stop} ]; do cat #{data} >/dev/null; sleep 0.1; done; echo LOOP-ENDED > #{dir}/ended"
+    beats = "#{dir}/beats"
+    loop_cmd = "while [ ! -e #{stop} ]; do cat #{data} >/dev/null; echo . >> #{beats}; sleep 0.1; done; echo LOOP-ENDED > #{dir}/ended"
     cmd = "#{exe} top -- sh -c '#{loop_cmd}'; echo TOP-QUIT; sleep 30"
     system("tmux", "new-session", "-d", "-s", session, "-x", "150", "-y", "40", cmd) or raise "tmux"
     begin
-      sleep 3
-      screen = `tmux capture-pane -p -t #{session}`
+      capture = -> { `tmux capture-pane -p -t #{session}` }
+      assert_true wait_until { capture.call.match?(/\d+\/s\s+(open|read|close)/) && capture.call.include?("#{dir}/data.txt") }, capture.call
+      screen = capture.call
       assert_include screen, "hijack top:"
       assert_include screen, "calls per second"
       assert_include screen, "errors by errno"
-      assert_include screen, "#{dir}/data.txt"
-      assert_true screen.match?(/\d+\/s\s+(open|read|close)/), screen
       system("tmux", "send-keys", "-t", session, "q")
-      sleep 1
-      assert_include `tmux capture-pane -p -t #{session}`, "TOP-QUIT"
-      assert_false File.exist?("#{dir}/ended"), "the command goes on after q"
+      assert_true wait_until { capture.call.include?("TOP-QUIT") }, "q quits top"
+      # the command goes on: it keeps beating after q, then ends by itself when told
+      seen = File.size(beats)
+      assert_true wait_until { File.size(beats) > seen + 2 }, "the command goes on after q"
+      assert_false File.exist?("#{dir}/ended")
+      File.write(stop, "")
+      assert_true wait_until { File.exist?("#{dir}/ended") }, "the command ended by itself, not killed by q"
     ensure
       File.write(stop, "")
       system("tmux", "kill-session", "-t", session, err: File::NULL)

@@ -207,16 +207,26 @@ mod tests {
                 std::thread::spawn(move || {
                     for _ in 0..5_000 {
                         if i % 2 == 0 {
-                            *RW.write() += 1;
+                            let mut w = RW.write();
+                            let v: &mut u64 = &mut w;
+                            // (volatile: the odd value is really stored)
+                            unsafe { std::ptr::write_volatile(v, *v + 1) };
+                            for _ in 0..20 {
+                                std::hint::spin_loop();
+                            }
+                            unsafe { std::ptr::write_volatile(v, *v + 1) };
                         } else {
-                            let seen = *RW.read();
-                            assert!(seen <= 10_000);
+                            // a reader never sees a write half done: the
+                            // writer makes the value odd, then even again
+                            let r = RW.read();
+                            let seen = unsafe { std::ptr::read_volatile(&*r) };
+                            assert!(seen % 2 == 0, "a reader saw a writer inside the lock: {seen}");
                         }
                     }
                 })
             })
             .collect();
         threads.into_iter().for_each(|t| t.join().unwrap());
-        assert_eq!(*RW.read(), 10_000);
+        assert_eq!(*RW.read(), 20_000);
     }
 }

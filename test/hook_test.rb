@@ -173,9 +173,24 @@ end
 assert("proceed twice in one hook is an error, reported like any other") do
   with_clean_hooks do
     calls = 0
-    Hijack.on(:read) { |call| calls += 1; call.proceed; call.proceed }
+    raised = nil
+    Hijack.on(:read) do |call|
+      calls += 1
+      call.proceed
+      begin
+        call.proceed
+      rescue Hijack::Error => e
+        raised = e.message
+      end
+    end
     r = Hijack.simulate(:read, returns: 5)
-    assert_equal [5, 1], [r[:result], calls]
+    assert_equal [5, 1, true], [r[:result], calls, r[:proceeded]]
+    assert_equal "a hook may call proceed only once", raised
+    # uncaught, it is reported (once) and the call keeps its first result
+    hook = Hijack.on(:write) { |call| call.proceed; call.proceed; 99 }
+    r = Hijack.simulate(:write, returns: 3)
+    assert_equal 3, r[:result]
+    assert_true hook.instance_variable_get(:@reported)
   end
 end
 
