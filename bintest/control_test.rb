@@ -3,15 +3,6 @@ include HijackBintest
 
 # Live control (issue 6): hijack run --control, hijack ps, hijack ctl.
 
-def wait_for(seconds = 5)
-  deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + seconds
-  until yield
-    return false if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-    sleep 0.05
-  end
-  true
-end
-
 assert("ctl injects a fault into a running python loop, and removes it again") do
   native_programs_only("python3")
   in_tmpdir do |dir|
@@ -22,18 +13,18 @@ assert("ctl injects a fault into a running python loop, and removes it again") d
     out_w.close
     begin
       assert_equal "ok", out_r.gets.to_s.chomp
-      listed = wait_for { hijack("ps")[0].include?(pid.to_s) }
+      listed = wait_until { hijack("ps")[0].include?(pid.to_s) }
       assert_true listed, "hijack ps lists it"
       out, err, st = hijack("ctl", pid.to_s, "-e", %(Hijack.fail :read, with: :EIO, path: "**/data"))
       assert_equal 0, st.exitstatus, err
       unit = out[/\Aok (\d+)/, 1]
       assert_not_nil unit
-      assert_true wait_for { out_r.gets.to_s.chomp == "error 5" }, "the fault arrives"
+      assert_true wait_until { out_r.gets.to_s.chomp == "error 5" }, "the fault arrives"
       out, _err, _st = hijack("ctl", pid.to_s, "--list")
       assert_include out, "#{unit}\t-e\tHijack.fail"
       _out, _err, st = hijack("ctl", pid.to_s, "--off", unit)
       assert_equal 0, st.exitstatus
-      assert_true wait_for { out_r.gets.to_s.chomp == "ok" }, "and leaves"
+      assert_true wait_until { out_r.gets.to_s.chomp == "ok" }, "and leaves"
     ensure
       File.write(stop, "")
       Process.wait(pid)
@@ -45,7 +36,7 @@ assert("ctl: syntax errors and unknown units are reported; an unreachable pid is
   native_programs_only("sleep")
   pid = Process.spawn(exe, "run", "--control", "--", "sleep", "30")
   begin
-    assert_true wait_for { hijack("ps")[0].include?(pid.to_s) }
+    assert_true wait_until { hijack("ps")[0].include?(pid.to_s) }
     _out, err, st = hijack("ctl", pid.to_s, "-e", "Hijack.on(:read) do")
     assert_equal 1, st.exitstatus
     assert_include err, "-e:1: syntax error"

@@ -58,6 +58,22 @@ assert("FS.hide / --hide: ENOENT for every path call") do
       out, _err, _st = hijack("run", *how, "--", python, "-c", "import os; print(os.path.exists(#{secret.inspect}))")
       assert_equal "False\n", out
     end
+    # every kind of path call of the table, on the hidden file (Python makes them through the C library)
+    ops = {
+      "open" => "open(p).read()", "stat" => "os.stat(p)", "lstat" => "os.lstat(p)",
+      "access" => "(_ for _ in ()).throw(FileNotFoundError) if not os.access(p, os.F_OK) else None",
+      "readlink" => "os.readlink(p)", "rename" => "os.rename(p, p + '.moved')", "unlink" => "os.unlink(p)",
+      "chmod" => "os.chmod(p, 0o600)", "chown" => "os.chown(p, -1, -1)", "truncate" => "os.truncate(p, 0)",
+      "link" => "os.link(p, p + '.link')", "mkdir" => "os.mkdir(p + 'x')", "rmdir" => "os.rmdir(p)",
+      "exec" => "os.execv(p, [p])",
+    }
+    native_programs_only("python3")
+    code = "import os, sys\np = sys.argv[1]\n" + ops.map do |name, op|
+      "try:\n  #{op}\n  print('#{name}: reached')\nexcept FileNotFoundError:\n  print('#{name}: ENOENT')\nexcept OSError as e:\n  print('#{name}:', e.strerror)\n"
+    end.join
+    out, _err, _st = hijack("run", "--hide", "#{dir}/id_*", "--", python, "-c", code, secret)
+    assert_equal ops.keys.map { |n| "#{n}: ENOENT\n" }.join, out
+    assert_equal "key\n", File.read(secret), "nothing reached the hidden file"
   end
 end
 
