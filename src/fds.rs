@@ -41,8 +41,10 @@ const EMPTY: i32 = -1;
 static TABLE: RwSpinLock<[AtomicI32; SLOTS]> = RwSpinLock::new([const { AtomicI32::new(EMPTY) }; SLOTS]);
 /// The lowest descriptor in a slot (i32::MAX: none): the fast check.
 static FLOOR: AtomicI32 = AtomicI32::new(i32::MAX);
-/// 2 while hijack may write to standard error and has no copy of it; else -1.
-static WATCHED: AtomicI32 = AtomicI32::new(EMPTY);
+/// 2 while hijack may write to standard error and has no copy of it; else
+/// a number no call names (not -1: close(-1) is common).
+const UNWATCHED: i32 = i32::MIN;
+static WATCHED: AtomicI32 = AtomicI32::new(UNWATCHED);
 /// The slot holding hijack's copy of standard error (usize::MAX: none).
 static STDERR_SLOT: AtomicI32 = AtomicI32::new(EMPTY);
 /// The process whose descriptor table the slots describe (a vfork child
@@ -223,7 +225,7 @@ fn clear(fd: i32, replaces: bool) -> bool {
             if copy >= 0 {
                 table[i].store(copy, Ordering::Relaxed);
                 STDERR_SLOT.store(i as i32, Ordering::Relaxed);
-                WATCHED.store(EMPTY, Ordering::Relaxed);
+                WATCHED.store(UNWATCHED, Ordering::Relaxed);
             }
         }
     }
@@ -667,6 +669,16 @@ unsafe fn fcntl_syscall(plain: impl Fn() -> libc::c_long, fd: libc::c_long, cmd:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_descriptor_number_is_watched_or_owned_until_hijack_has_one() {
+        // close(-1) and friends must stay on the fast path (other tests of
+        // this process may own a high number: only the low ones here)
+        for fd in [-1, 0, 1, i32::MIN + 1] {
+            assert!(!touches(fd), "{fd}");
+            assert!(!names(fd), "{fd}");
+        }
+    }
 
     #[test]
     fn hijacks_numbers_start_below_the_top_of_the_limit() {
