@@ -1,0 +1,57 @@
+require_relative "helper"
+include HijackBintest
+
+# Promises of the README and the --help texts that no other test checked.
+
+assert("HIJACK_LIBRARY names the preload library; a missing one is exit 70 before the command runs") do
+  in_tmpdir do |dir|
+    marker = "#{dir}/ran"
+    _out, err, st = hijack("run", "-e", "x = 1", "--", "sh", "-c", "touch #{marker}",
+                           env: { "HIJACK_LIBRARY" => "#{dir}/nowhere/libhijack.so" })
+    assert_equal 70, st.exitstatus
+    assert_include err, "preload library not found: #{dir}/nowhere/libhijack.so"
+    assert_false File.exist?(marker), "the command did not start"
+    FileUtils.cp(library, "#{dir}/copy.so")
+    out, _err, st = hijack("run", "-e", 'Hijack.log "from copy"', "--", program("hcat"), "/dev/null",
+                           env: { "HIJACK_LIBRARY" => "#{dir}/copy.so", "HIJACK_LOG" => "#{dir}/log" })
+    assert_equal ["", 0], [out, st.exitstatus]
+    assert_include File.read("#{dir}/log"), "from copy"
+  end
+end
+
+assert("exit statuses: 127 for a command not found, 126 for one not executable") do
+  in_tmpdir do |dir|
+    _out, err, st = hijack("run", "-e", "x = 1", "--", "#{dir}/no-such-command")
+    assert_equal 127, st.exitstatus
+    assert_include err, "cannot run #{dir}/no-such-command"
+    plain = write("#{dir}/plain", "not a program\n")
+    _out, _err, st = hijack("run", "-e", "x = 1", "--", plain)
+    assert_equal 126, st.exitstatus
+  end
+end
+
+assert("--strsize N: strings and buffers of the strace format are cut at N bytes") do
+  in_tmpdir do |dir|
+    data = write("#{dir}/data", "y" * 100)
+    _out, _err, st = hijack("run", "--trace", "read", "--strsize", "8", "-o", "#{dir}/t.txt", "--", program("hcat"), data)
+    assert_equal 0, st.exitstatus
+    line = File.readlines("#{dir}/t.txt").find { |l| l.include?("= 100") }
+    assert_include line, %("yyyyyyyy"...)
+    assert_not_include line, "y" * 9
+  end
+end
+
+assert("--control: the control directory is the user's, mode 0700") do
+  native_programs_only("sh")
+  in_tmpdir do |dir|
+    runtime = "#{dir}/runtime"
+    Dir.mkdir(runtime, 0o755)
+    _out, _err, st = hijack("run", "--control", "--", "sh", "-c", "true", env: { "XDG_RUNTIME_DIR" => runtime })
+    assert_equal 0, st.exitstatus
+    stat = File.stat("#{runtime}/hijack")
+    assert_equal [0o700, Process.uid], [stat.mode & 0o777, stat.uid]
+    File.chmod(0o755, "#{runtime}/hijack")
+    _out, err, _st = hijack("run", "--control", "--", "sh", "-c", "true", env: { "XDG_RUNTIME_DIR" => runtime })
+    assert_include err, "must be a directory of yours with mode 0700"
+  end
+end
