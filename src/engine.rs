@@ -116,8 +116,7 @@ impl<'a> Frame<'a> {
         if self.proceeded {
             return self.result;
         }
-        let instead = self.begin_real();
-        let result = match follow::call(&instead, &self.args[..self.nargs]) {
+        let result = match self.begin_real() {
             Some(r) => r,
             None => (self.real)(&self.args[..self.nargs]),
         };
@@ -126,7 +125,9 @@ impl<'a> Frame<'a> {
 
     /// Everything the real call needs just before it is made (the entry
     /// point makes it itself, see [`Dispatch::before`], or `proceed`).
-    fn begin_real(&mut self) -> follow::Instead {
+    /// Some(result) when exec-following made the call itself (an exec
+    /// without an environment, made as execve/execvpe: it returned).
+    fn begin_real(&mut self) -> Option<i64> {
         self.proceeded = true;
         self.failed = false;
         self.injected = false;
@@ -139,7 +140,7 @@ impl<'a> Frame<'a> {
         // The real function sees the caller's errno: one that succeeds
         // without touching errno (most do) leaves it as the caller had it.
         sys::set_errno(self.entry_errno);
-        instead
+        follow::call(&instead, &self.args[..self.nargs])
     }
 
     /// Records what the real call returned (and left in errno).
@@ -341,9 +342,7 @@ impl Dispatch<'_> {
         if !real_wanted || frame.proceeded || frame.failed {
             return None;
         }
-        let instead = frame.begin_real();
-        if let Some(result) = follow::call(&instead, &frame.args[..frame.nargs]) {
-            // (an exec without an environment, made as execve: it returned)
+        if let Some(result) = frame.begin_real() {
             frame.end_real(result);
             return None;
         }

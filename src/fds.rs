@@ -260,11 +260,49 @@ fn owned_in(table: &[AtomicI32; SLOTS], first: u32, last: u32) -> Vec<u32> {
 // The calls of calls.tab marked `fds`. Each takes the real function and the
 // program's arguments.
 
+// What each kind of argument needs before the call (the fast check inline,
+// the rest cold).
+
+/// Before a call that closes `fd`: true when it must fail with EBADF instead
+/// (a vfork child closing hijack's number: bare, it would not be open).
+#[inline(always)]
+fn closing(fd: i32) -> bool {
+    if touches(fd) && !clear(fd, true) && is_owned(fd) {
+        crate::sys::set_errno(libc::EBADF);
+        return true;
+    }
+    false
+}
+
+/// Before a call that names `fd` as its source (dup, fcntl).
+#[inline(always)]
+fn reading(fd: i32) {
+    if names(fd) {
+        clear(fd, false);
+    }
+}
+
+/// Before a call that makes `fd` the program's (dup2/dup3's target).
+#[inline(always)]
+fn replacing(fd: i32) {
+    if touches(fd) {
+        clear(fd, true);
+    }
+}
+
+/// After fcntl(cmd, arg) gave `r`: an F_DUPFD that landed past one of
+/// hijack's numbers gets the number bare would have given.
+#[inline(always)]
+fn duplicated(cmd: i32, arg: i64, r: i64) -> i64 {
+    if (cmd == libc::F_DUPFD || cmd == libc::F_DUPFD_CLOEXEC) && r > arg && r > FLOOR.load(Ordering::Relaxed) as i64 {
+        return landed(r as i32, arg as i32) as i64;
+    }
+    r
+}
+
 #[inline(always)]
 pub unsafe fn close(real: unsafe extern "C" fn(libc::c_int) -> libc::c_int, fd: libc::c_int) -> libc::c_int {
-    if touches(fd) && !clear(fd, true) && is_owned(fd) {
-        // A vfork child closing hijack's number: bare, it would not be open.
-        crate::sys::set_errno(libc::EBADF);
+    if closing(fd) {
         return -1;
     }
     real(fd)
@@ -276,20 +314,14 @@ fn is_owned(fd: i32) -> bool {
 
 #[inline(always)]
 pub unsafe fn dup(real: unsafe extern "C" fn(libc::c_int) -> libc::c_int, fd: libc::c_int) -> libc::c_int {
-    if names(fd) {
-        clear(fd, false);
-    }
+    reading(fd);
     real(fd)
 }
 
 #[inline(always)]
 pub unsafe fn dup2(real: unsafe extern "C" fn(libc::c_int, libc::c_int) -> libc::c_int, fd: libc::c_int, to: libc::c_int) -> libc::c_int {
-    if names(fd) {
-        clear(fd, false);
-    }
-    if touches(to) {
-        clear(to, true);
-    }
+    reading(fd);
+    replacing(to);
     real(fd, to)
 }
 
@@ -300,12 +332,8 @@ pub unsafe fn dup3(
     to: libc::c_int,
     flags: libc::c_int,
 ) -> libc::c_int {
-    if names(fd) {
-        clear(fd, false);
-    }
-    if touches(to) {
-        clear(to, true);
-    }
+    reading(fd);
+    replacing(to);
     real(fd, to, flags)
 }
 
@@ -316,14 +344,8 @@ pub unsafe fn fcntl(
     cmd: libc::c_int,
     arg: libc::c_long,
 ) -> libc::c_int {
-    if names(fd) {
-        clear(fd, false);
-    }
-    let r = real(fd, cmd, arg);
-    if (cmd == libc::F_DUPFD || cmd == libc::F_DUPFD_CLOEXEC) && r > arg as i32 && r > FLOOR.load(Ordering::Relaxed) {
-        return landed(r, arg as i32);
-    }
-    r
+    reading(fd);
+    duplicated(cmd, arg as i64, real(fd, cmd, arg) as i64) as libc::c_int
 }
 
 /// F_DUPFD gave `r`, the lowest free number >= `min` with hijack's numbers
@@ -471,9 +493,10 @@ fn close_numbers(a: u32, b: u32) -> i32 {
     0
 }
 
-/// Before the soft RLIMIT_NOFILE drops to `soft`: hijack's numbers at or
-/// above it move below it, where there is room.
-fn limit_lowered(resource: libc::c_int, soft: u64) {
+/// Before the soft RLIMIT_NOFILE drops to `soft` (None: no new limit):
+/// hijack's numbers at or above it move below it, where there is room.
+fn limit_lowered(resource: libc::c_int, soft: Option<u64>) {
+    let Some(soft) = soft else { return };
     if resource as i64 != libc::RLIMIT_NOFILE as i64 || soft > i32::MAX as u64 {
         return;
     }
@@ -528,9 +551,7 @@ pub unsafe fn setrlimit(
     resource: libc::c_int,
     rlim: *mut libc::c_void,
 ) -> libc::c_int {
-    if let Some(soft) = soft_of(rlim) {
-        limit_lowered(resource, soft);
-    }
+    limit_lowered(resource, soft_of(rlim));
     real(resource, rlim)
 }
 
@@ -540,9 +561,7 @@ pub unsafe fn setrlimit64(
     resource: libc::c_int,
     rlim: *mut libc::c_void,
 ) -> libc::c_int {
-    if let Some(soft) = soft_of64(rlim) {
-        limit_lowered(resource, soft);
-    }
+    limit_lowered(resource, soft_of64(rlim));
     real(resource, rlim)
 }
 
@@ -558,8 +577,8 @@ pub unsafe fn prlimit(
     new: *mut libc::c_void,
     old: *mut libc::c_void,
 ) -> libc::c_int {
-    if let Some(soft) = soft_of(new).filter(|_| own_process(pid)) {
-        limit_lowered(resource, soft);
+    if !new.is_null() && own_process(pid) {
+        limit_lowered(resource, soft_of(new));
     }
     real(pid, resource, new, old)
 }
@@ -572,8 +591,8 @@ pub unsafe fn prlimit64(
     new: *mut libc::c_void,
     old: *mut libc::c_void,
 ) -> libc::c_int {
-    if let Some(soft) = soft_of64(new).filter(|_| own_process(pid)) {
-        limit_lowered(resource, soft);
+    if !new.is_null() && own_process(pid) {
+        limit_lowered(resource, soft_of64(new));
     }
     real(pid, resource, new, old)
 }
@@ -595,8 +614,7 @@ pub unsafe fn syscall(
     let plain = || real(n, a1, a2, a3, a4, a5, a6);
     match n {
         libc::SYS_close => {
-            if touches(a1 as i32) && !clear(a1 as i32, true) && is_owned(a1 as i32) {
-                crate::sys::set_errno(libc::EBADF);
+            if closing(a1 as i32) {
                 return -1;
             }
             plain()
@@ -609,61 +627,42 @@ pub unsafe fn syscall(
             around_owned(first, last, |a, b| real(n, a as libc::c_long, b as libc::c_long, a3) as i32) as libc::c_long
         }
         libc::SYS_dup => {
-            if names(a1 as i32) {
-                clear(a1 as i32, false);
-            }
+            reading(a1 as i32);
             plain()
         }
         #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
         libc::SYS_dup2 => {
-            if names(a1 as i32) {
-                clear(a1 as i32, false);
-            }
-            if touches(a2 as i32) {
-                clear(a2 as i32, true);
-            }
+            reading(a1 as i32);
+            replacing(a2 as i32);
             plain()
         }
         libc::SYS_dup3 => {
-            if names(a1 as i32) {
-                clear(a1 as i32, false);
-            }
-            if touches(a2 as i32) {
-                clear(a2 as i32, true);
-            }
+            reading(a1 as i32);
+            replacing(a2 as i32);
             plain()
         }
         #[cfg(target_arch = "x86")]
-        libc::SYS_fcntl64 => fcntl_syscall(plain, a1, a2, a3),
-        libc::SYS_fcntl => fcntl_syscall(plain, a1, a2, a3),
+        libc::SYS_fcntl64 => {
+            reading(a1 as i32);
+            duplicated(a2 as i32, a3 as i64, plain() as i64) as libc::c_long
+        }
+        libc::SYS_fcntl => {
+            reading(a1 as i32);
+            duplicated(a2 as i32, a3 as i64, plain() as i64) as libc::c_long
+        }
         #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
         libc::SYS_setrlimit => {
-            if let Some(soft) = soft_of(a2 as usize as *const libc::c_void) {
-                limit_lowered(a1 as i32, soft);
-            }
+            limit_lowered(a1 as i32, soft_of(a2 as usize as *const libc::c_void));
             plain()
         }
         libc::SYS_prlimit64 => {
-            if let Some(soft) = soft_of64(a3 as usize as *const libc::c_void).filter(|_| own_process(a1 as i32)) {
-                limit_lowered(a2 as i32, soft);
+            if a3 != 0 && own_process(a1 as i32) {
+                limit_lowered(a2 as i32, soft_of64(a3 as usize as *const libc::c_void));
             }
             plain()
         }
         _ => plain(),
     }
-}
-
-#[cfg(target_os = "linux")]
-unsafe fn fcntl_syscall(plain: impl Fn() -> libc::c_long, fd: libc::c_long, cmd: libc::c_long, arg: libc::c_long) -> libc::c_long {
-    if names(fd as i32) {
-        clear(fd as i32, false);
-    }
-    let r = plain();
-    let cmd = cmd as i32;
-    if (cmd == libc::F_DUPFD || cmd == libc::F_DUPFD_CLOEXEC) && r > arg && r as i32 > FLOOR.load(Ordering::Relaxed) {
-        return landed(r as i32, arg as i32) as libc::c_long;
-    }
-    r
 }
 
 #[cfg(test)]

@@ -395,12 +395,10 @@ pub unsafe fn run_from(mrb: *mut mrb::State, call: &mut Option<mrb::Value>, fram
             frame.level_proceeded = true;
             run_from(mrb, call, frame, i);
             // (disabled by a hook of the rest of the chain: it does not run)
-            if !registry(mrb).hooks[index].enabled {
-                (frame.next_hook, frame.level_proceeded) = saved;
-                return;
-            }
-            if let Some(Err(e)) = run_action(mrb, action, frame, call) {
-                exception(mrb, index, call, frame, e);
+            if registry(mrb).hooks[index].enabled {
+                if let Some(Err(e)) = run_action(mrb, action, frame, call) {
+                    exception(mrb, index, call, frame, e);
+                }
             }
         }
         HookKind::Around => match run_action(mrb, action, frame, call) {
