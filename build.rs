@@ -1,11 +1,13 @@
-//! Build script: two generators.
+//! Build script: three generators.
 //!
 //! 1. The call table (`src/calls.tab`) becomes Rust (`$OUT_DIR/calls.rs`:
 //!    metadata, real-function caches, interposed entry points) and, in
 //!    `HIJACK_GEN_DIR` (default `$OUT_DIR`), the C shims' prototypes
 //!    (`calls.h`), the preload library's version script (`exports.map`) and
 //!    its exported names (`exports.txt`).
-//! 2. bindgen turns the mruby headers into `$OUT_DIR/mruby.rs`, with exactly
+//! 2. The table also becomes `exercise.c` in `HIJACK_GEN_DIR`: a test program
+//!    making every call (test/programs/exercise.rs).
+//! 3. bindgen turns the mruby headers into `$OUT_DIR/mruby.rs`, with exactly
 //!    the defines and include paths of the libmruby being built, which
 //!    mrbgem.rake writes to the file named by `HIJACK_MRUBY_CFLAGS_FILE`.
 
@@ -13,6 +15,9 @@ use std::env;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
+
+#[path = "test/programs/exercise.rs"]
+mod exercise;
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Class {
@@ -188,8 +193,9 @@ fn parse_table(text: &str) -> Vec<Call> {
             "-1" => "MinusOne",
             "NULL" => "Null",
             "code" => "Code",
+            "eai" => "Eai",
             "none" => "None",
-            other => fail(line, &format!("unknown error convention `{other}` (-1, NULL, code or none)")),
+            other => fail(line, &format!("unknown error convention `{other}` (-1, NULL, code, eai or none)")),
         };
         let groups = column("groups").split(',').map(str::to_string).collect();
         let (prototype, notes) = match rest.split_once(';') {
@@ -631,6 +637,7 @@ fn bindings(out: &Path) {
 fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
     println!("cargo:rerun-if-changed=src/calls.tab");
+    println!("cargo:rerun-if-changed=test/programs/exercise.rs");
     println!("cargo:rerun-if-env-changed=HIJACK_GEN_DIR");
     let table = fs::read_to_string("src/calls.tab").expect("cannot read src/calls.tab");
     let target = Target::from_env();
@@ -643,6 +650,7 @@ fn main() {
     let (map, names) = generate_exports(&calls, &target);
     write_if_changed(&gen_dir.join("exports.map"), &map);
     write_if_changed(&gen_dir.join("exports.txt"), &names);
+    write_if_changed(&gen_dir.join("exercise.c"), &exercise::generate(&calls, &target));
 
     bindings(&out);
 }

@@ -40,7 +40,7 @@ MRuby::Gem::Specification.new("mruby-hijack") do |spec|
   cargo_dir = "#{File.dirname(build.build_dir)}/cargo"
   core_lib = "#{spec.build_dir}/libhijack_core.a"
   preload_lib = "#{spec.build_dir}/libhijack_preload.a"
-  rust_sources = Dir["#{dir}/src/**/*.{rs,tab,h}"] + %W[#{dir}/Cargo.toml #{dir}/Cargo.lock #{dir}/build.rs]
+  rust_sources = Dir["#{dir}/src/**/*.{rs,tab,h}"] + ["#{dir}/test/programs/exercise.rs"] + %W[#{dir}/Cargo.toml #{dir}/Cargo.lock #{dir}/build.rs]
 
   # The exact compiler view of mruby's headers for this build, for bindgen
   # (word boxing and integer width differ between targets), and libmruby for

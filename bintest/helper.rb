@@ -59,17 +59,25 @@ module HijackBintest
 
   # A program to hook, built from test/programs/NAME.c for the target under
   # test (so that a 32-bit hijack has 32-bit programs to hook).
-  def program(name)
+  # `src` defaults to test/programs/NAME.c; `flags` are extra compiler flags.
+  def program(name, src: File.join(ROOT, "test", "programs", "#{name}.c"), flags: [])
     @programs ||= {}
     @programs[name] ||= begin
       dir = File.join(ENV.fetch("BUILD_DIR"), "test-programs")
       Dir.mkdir(dir) unless Dir.exist?(dir)
       out = File.join(dir, name)
-      src = File.join(ROOT, "test", "programs", "#{name}.c")
-      flags = target_bits == 32 ? ["-m32", "-pthread"] : ["-pthread"]
+      flags += target_bits == 32 ? ["-m32", "-pthread"] : ["-pthread"]
       system("cc", "-O2", *flags, "-o", out, src) or raise "cannot build #{src}"
       out
     end
+  end
+
+  # The program build.rs generates from src/calls.tab: every call of the
+  # table, once (test/programs/exercise.rs). Not position-independent, so
+  # that its static buffers have the same addresses in every run.
+  def exercise
+    src = File.join(ENV.fetch("BUILD_DIR"), "mrbgems", "mruby-hijack", "gen", "exercise.c")
+    program("exercise", src: src, flags: ["-no-pie"])
   end
 
   # `cat` for the target under test: the system's on the host, the test

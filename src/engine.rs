@@ -167,7 +167,7 @@ impl<'a> Frame<'a> {
         match self.info().errors {
             Errors::MinusOne => self.result == -1,
             Errors::Null => self.result == 0,
-            Errors::Code => self.result != 0,
+            Errors::Code | Errors::Eai => self.result != 0,
             Errors::None => false,
         }
     }
@@ -175,10 +175,11 @@ impl<'a> Frame<'a> {
     /// The error number of a failed call: the result for calls that return
     /// it, errno for the others.
     pub fn error_code(&self) -> i32 {
-        if self.info().errors == Errors::Code {
-            self.result as i32
-        } else {
-            self.errno
+        match self.info().errors {
+            Errors::Code => self.result as i32,
+            // (an EAI_* code other than EAI_SYSTEM has no error number)
+            Errors::Eai if self.result != libc::EAI_SYSTEM as i64 => 0,
+            _ => self.errno,
         }
     }
 
@@ -207,7 +208,10 @@ impl<'a> Frame<'a> {
     pub fn fail(&mut self, errno: i32) -> bool {
         let Some(result) = self.info().error_result(errno) else { return false };
         self.result = result;
-        self.errno = errno;
+        // (a function returning its error number leaves errno alone)
+        if self.info().errors != Errors::Code {
+            self.errno = errno;
+        }
         self.failed = true;
         self.injected = true;
         true

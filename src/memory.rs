@@ -159,15 +159,20 @@ pub unsafe extern "C" fn hijack_aligned_alloc(alignment: size_t, size: size_t) -
 #[cfg_attr(all(feature = "preload", not(target_os = "macos")), export_name = "free")]
 #[cfg_attr(all(feature = "preload", target_os = "macos"), export_name = "hijack_i_free")]
 pub unsafe extern "C" fn hijack_free(ptr: *mut c_void) {
-    if ptr.is_null() || in_arena(ptr) {
-        return;
+    // (free(NULL) is a call the program made: hooks see it too)
+    unsafe fn release(ptr: *mut c_void) {
+        if ptr.is_null() || in_arena(ptr) {
+            return;
+        }
+        if let Some(f) = real::free.get() {
+            f(ptr)
+        }
     }
-    let Some(f) = real::free.get() else { return };
     if !hooked(id::free) {
-        return f(ptr);
+        return release(ptr);
     }
     engine::dispatch(id::free, &[ptr as usize as u64], &|w| {
-        f(w[0] as usize as *mut c_void);
+        release(w[0] as usize as *mut c_void);
         0
     });
 }

@@ -139,6 +139,7 @@ unsafe fn table_row(mrb: *mut State, c: &table::CallInfo) -> Value {
         Errors::MinusOne => "minus_one",
         Errors::Null => "null",
         Errors::Code => "code",
+        Errors::Eai => "eai",
         Errors::None => "none",
     };
     let buffer = match c.buffer {

@@ -8,8 +8,11 @@ pub enum Errors {
     MinusOne,
     /// A null pointer, with errno set.
     Null,
-    /// A positive error number returned directly (posix_spawn, getaddrinfo).
+    /// A positive error number returned directly (posix_spawn).
     Code,
+    /// An `EAI_*` code (getaddrinfo); an error number is `EAI_SYSTEM` with
+    /// errno set.
+    Eai,
     /// The function cannot fail (sleep).
     None,
 }
@@ -97,6 +100,7 @@ impl CallInfo {
             Errors::MinusOne => Some(-1),
             Errors::Null => Some(0),
             Errors::Code => Some(errno as i64),
+            Errors::Eai => Some(libc::EAI_SYSTEM as i64),
             Errors::None => None,
         }
     }
@@ -154,6 +158,7 @@ mod tests {
         assert_eq!(CALLS[id::fopen].error_result(libc::EIO), Some(0));
         assert_eq!(CALLS[id::posix_spawn].error_result(libc::EIO), Some(libc::EIO as i64));
         assert_eq!(CALLS[id::sleep].error_result(libc::EIO), None);
+        assert_eq!(CALLS[id::getaddrinfo].error_result(libc::EIO), Some(libc::EAI_SYSTEM as i64));
     }
 
     #[test]

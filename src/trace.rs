@@ -246,14 +246,19 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
 
 fn strace_result(f: &Frame, out: &mut Vec<u8>) {
     let info = f.info();
-    if f.failed_by_result() {
+    if f.failed_by_result() && info.errors == Errors::Eai && f.error_code() == 0 {
+        // getaddrinfo's own codes: `= -2 (Name or service not known)`
+        // SAFETY: gai_strerror returns a valid string.
+        let text = unsafe { std::ffi::CStr::from_ptr(libc::gai_strerror(f.result as i32)) }.to_string_lossy();
+        push(out, format_args!("{} ({text})", f.result));
+    } else if f.failed_by_result() {
         let err = f.error_code();
         // SAFETY: strerror returns a valid string.
         let text = unsafe { std::ffi::CStr::from_ptr(libc::strerror(err)) }.to_string_lossy();
         if info.returns_pointer {
             out.extend_from_slice(b"NULL");
-        } else if info.errors == Errors::Code {
-            push(out, err);
+        } else if matches!(info.errors, Errors::Code | Errors::Eai) {
+            push(out, f.result);
         } else {
             out.extend_from_slice(b"-1");
         }
