@@ -68,6 +68,8 @@ struct Call {
     via: Option<String>,
     /// It replaces the process image: it returns only when it fails.
     exec: bool,
+    /// `decode ARG=NAME`: the strace format's decoder of an argument.
+    decode: Vec<(String, &'static str)>,
 }
 
 /// What the table is generated for.
@@ -140,6 +142,51 @@ const KINDS: &[(&str, &str)] = &[
     ("envp", "Argv"),
     ("req", "Timespec"),
 ];
+
+/// Decoders of the strace format by argument name, where no `decode ARG=NAME`
+/// annotation says otherwise (see table::Decode).
+const DECODERS: &[(&str, &str)] = &[
+    ("whence", "Whence"),
+    ("amode", "Amode"),
+    ("how", "Shut"),
+    ("domain", "Family"),
+    ("clockid", "Clock"),
+];
+
+/// The names a `decode ARG=NAME` annotation may use.
+const DECODER_NAMES: &[(&str, &str)] = &[
+    ("open", "Open"),
+    ("msg", "Msg"),
+    ("at", "At"),
+    ("at_removedir", "AtRemovedir"),
+    ("at_eaccess", "AtEaccess"),
+    ("statx_flags", "StatxFlags"),
+    ("statx_mask", "StatxMask"),
+    ("socket_type", "SockType"),
+    ("socket_flags", "SockFlags"),
+    ("cloexec", "Cloexec"),
+    ("rename", "Rename"),
+    ("timer", "Timer"),
+    ("close_range", "CloseRange"),
+    ("fcntl", "Fcntl"),
+    ("fcntl_arg", "FcntlArg"),
+];
+
+/// The decoder of an argument: the row's annotation, else by name, else by
+/// C type (a `socklen_t *`; an address the call fills).
+fn decoder(c: &Call, d: &Decl) -> &'static str {
+    if let Some((_, dec)) = c.decode.iter().find(|(arg, _)| *arg == d.name) {
+        return dec;
+    }
+    if let Some((_, dec)) = DECODERS.iter().find(|(n, _)| *n == d.name) {
+        return dec;
+    }
+    match (kind(d), d.ctype.as_str()) {
+        (_, "socklen_t *") => "Socklen",
+        ("Sockaddr", t) if !t.starts_with("const") => "SockaddrOut",
+        _ => "Plain",
+    }
+}
 
 fn fail(line: usize, msg: &str) -> ! {
     panic!("src/calls.tab:{line}: {msg}");
@@ -240,6 +287,7 @@ fn parse_table(text: &str) -> Vec<Call> {
         let mut manual = false;
         let mut via = None;
         let mut exec = false;
+        let mut decode = Vec::new();
         let mut words = notes.split_whitespace();
         while let Some(w) = words.next() {
             match w {
@@ -250,6 +298,18 @@ fn parse_table(text: &str) -> Vec<Call> {
                 "manual" => manual = true,
                 "via" => via = Some(words.next().unwrap_or_else(|| fail(line, "`via` needs a module of src/")).to_string()),
                 "exec" => exec = true,
+                "decode" => {
+                    let pair = words.next().unwrap_or_else(|| fail(line, "`decode` needs ARG=NAME"));
+                    let (arg, name) = pair.split_once('=').unwrap_or_else(|| fail(line, "`decode` needs ARG=NAME"));
+                    if !args.iter().any(|a: &Decl| a.name == arg) {
+                        fail(line, &format!("`decode {pair}`: the call has no argument `{arg}`"));
+                    }
+                    let (_, variant) = DECODER_NAMES.iter().find(|(n, _)| *n == name).unwrap_or_else(|| {
+                        let known: Vec<&str> = DECODER_NAMES.iter().map(|(n, _)| *n).collect();
+                        fail(line, &format!("unknown decoder `{name}` (known: {})", known.join(", ")))
+                    });
+                    decode.push((arg.to_string(), *variant));
+                }
                 "real" => real = words.next().unwrap_or_else(|| fail(line, "`real` needs a name")).to_string(),
                 other => fail(line, &format!("unknown annotation `{other}`")),
             }
@@ -277,6 +337,7 @@ fn parse_table(text: &str) -> Vec<Call> {
             manual,
             via,
             exec,
+            decode,
         });
     }
     calls
@@ -382,7 +443,15 @@ fn generate_rust(calls: &[Call], target: &Target) -> String {
         let args: Vec<String> = c
             .args
             .iter()
-            .map(|a| format!("ArgInfo {{ name: {:?}, kind: Kind::{}, ctype: {:?} }}", a.name, kind(a), a.ctype))
+            .map(|a| {
+                format!(
+                    "ArgInfo {{ name: {:?}, kind: Kind::{}, ctype: {:?}, decode: Decode::{} }}",
+                    a.name,
+                    kind(a),
+                    a.ctype,
+                    decoder(c, a)
+                )
+            })
             .collect();
         writeln!(
             s,

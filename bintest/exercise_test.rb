@@ -9,11 +9,13 @@ include HijackBintest
 module Exercise
   module_function
 
-  # name => [convention, ends?, what the hook must see], from `exercise --expect`.
+  # name => [convention, ends?, what the hook must see, harmless?, the
+  # positions of its structure pointers], from `exercise --expect`
+  # (harmless: made for real, it changes nothing).
   def calls
     @calls ||= `#{exercise} --expect`.lines.to_h do |line|
-      name, convention, ends, desc = line.chomp.split("\t", 4)
-      [name, [convention, ends == "ends", desc.to_s]]
+      name, convention, ends, harmless, pointers, desc = line.chomp.split("\t", 6)
+      [name, [convention, ends == "ends", desc.to_s, harmless == "harmless", pointers.split(",").map(&:to_i)]]
     end
   end
 
@@ -94,5 +96,94 @@ assert("the ends of a process (_exit, _Exit): the hook sees the status, the proc
       out, _err, st = hijack("run", "-s", Exercise.script(dir), "--", exercise, name, env: { "HIJACK_LOG" => log })
       assert_equal [[name], 0, ""], [Exercise.hooked(log), st.exitstatus, out], name
     end
+  end
+end
+
+# A trace's lines per exercised call (between the exercise's fences):
+# strace's pid prefix dropped, one space around the result's `=` (both align
+# it), and an exec's `<unfinished ...>` joined with its `resumed` line.
+def fenced(text)
+  lines = text.lines.map { |l| l.sub(/^\[pid\s+\d+\] /, "").sub(/\s+= /, " = ").chomp }
+  joined = []
+  lines.each do |l|
+    if (m = l.match(/^<\.\.\. (\w+) resumed>(.*)$/)) && joined.last&.end_with?(" <unfinished ...>")
+      joined[-1] = joined[-1].delete_suffix(" <unfinished ...>") + m[2]
+    else
+      joined << l
+    end
+  end
+  calls = {}
+  current = nil
+  joined.each do |l|
+    if (m = l.match(%r{^unlink\("/nonexistent-hijack-exercise/--(call (\S+)|end)"\)}))
+      current = m[2]
+    elsif current
+      (calls[current] ||= []) << l
+    end
+  end
+  calls
+end
+
+# The arguments of a strace line, split at its top-level commas.
+def strace_args(line)
+  inner = line[/\A\w+\((.*)\) = /, 1] or return nil
+  args = [+""]
+  depth = 0
+  quoted = false
+  escaped = false
+  inner.each_char do |ch|
+    if quoted
+      escaped = !escaped && ch == "\\"
+      quoted = false if ch == '"' && !escaped
+    elsif ch == '"' then quoted = true
+    elsif "[{(".include?(ch) then depth += 1
+    elsif "]})".include?(ch) then depth -= 1
+    elsif ch == "," && depth.zero?
+      args << +""
+      next
+    end
+    args[-1] << ch
+  end
+  args.map(&:strip)
+end
+
+assert("the strace format: each call's line is strace's own for the same call (bare, under strace)") do
+  # The calls strace knows by the same name and that are harmless made for real.
+  names = Exercise.calls.select { |n, c| c[3] && system("strace", "-qq", "-e", "trace=#{n}", "-o", "/dev/null", "true", err: File::NULL) }.keys
+  assert_true names.size > 40, "strace knows #{names.size} of the table's names"
+  in_tmpdir do |dir|
+    traced = (names + ["unlink"]).uniq.join(",")
+    system("strace", "-qq", "-e", "trace=#{traced}", "-e", "signal=none", "-o", "#{dir}/strace.txt", exercise, "--fence", *names,
+           out: File::NULL, err: File::NULL)
+    _out, err, _st = hijack("run", "--trace", traced, "-o", "#{dir}/hijack.txt", "--", exercise, "--fence", *names)
+    assert_equal "", without_loader_noise(err)
+    bare = fenced(File.read("#{dir}/strace.txt"))
+    ours = fenced(File.read("#{dir}/hijack.txt"))
+    compared = []
+    other = []
+    names.each do |name|
+      want = (bare[name] || []).select { |l| l.start_with?("#{name}(") }
+      got = (ours[name] || []).select { |l| l.start_with?("#{name}(") }
+      if want.empty?
+        # glibc's function makes another system call (open: openat), or none
+        other << "#{name} (#{(bare[name] || []).map { |l| l[/\A\w+/] }.join(' ').then { |s| s.empty? ? 'none' : s }})"
+        next
+      end
+      compared << name
+      # Structures behind pointers (iovec, msghdr, stat) hijack shows as
+      # their address, as the README says: those arguments are compared by
+      # position only.
+      pointers = Exercise.calls[name][4]
+      want = want.map do |l|
+        args = strace_args(l)
+        mine = strace_args(got.first.to_s)
+        next l unless args && mine && args.size == mine.size
+        pointers.each { |i| args[i] = mine[i] if mine[i].match?(/\A0x\h+\z/) }
+        l.sub(/\A(\w+)\(.*\) = /) { "#{$1}(#{args.join(', ')}) = " }
+      end
+      assert_equal want, got, name
+    end
+    $stderr.puts "compared #{compared.size}: #{compared.join(" ")}; other: #{other.join(", ")}" if ENV["EXERCISE_DEBUG"]
+    assert_true compared.size > 30, "compared #{compared.size}: #{compared.join(' ')}; other system calls: #{other.join(', ')}"
   end
 end

@@ -1,5 +1,6 @@
 //! The symbolic names of constants and flag bits, as strace shows them:
-//! open flags, address families, socket types, message flags, clock ids.
+//! open flags, address families, socket types, message flags, clock ids,
+//! whence, access modes, shutdown, fcntl commands, AT_ and statx bits.
 
 pub type Names = &'static [(&'static str, i64)];
 
@@ -76,6 +77,180 @@ pub const CLOCK: Names = &[
     ("CLOCK_BOOTTIME", libc::CLOCK_BOOTTIME as i64),
 ];
 
+pub const SEEK: Names = &[
+    ("SEEK_SET", libc::SEEK_SET as i64),
+    ("SEEK_CUR", libc::SEEK_CUR as i64),
+    ("SEEK_END", libc::SEEK_END as i64),
+    ("SEEK_DATA", libc::SEEK_DATA as i64),
+    ("SEEK_HOLE", libc::SEEK_HOLE as i64),
+];
+
+/// access's mode bits (F_OK is 0).
+pub const AMODE: Names = &[("R_OK", libc::R_OK as i64), ("W_OK", libc::W_OK as i64), ("X_OK", libc::X_OK as i64)];
+
+pub const SHUT: Names = &[("SHUT_RD", 0), ("SHUT_WR", 1), ("SHUT_RDWR", 2)];
+
+/// fcntl's commands, and whether each takes an argument.
+pub const FCNTL: &[(&str, i64, FcntlArg)] = &[
+    ("F_DUPFD", libc::F_DUPFD as i64, FcntlArg::Number),
+    ("F_GETFD", libc::F_GETFD as i64, FcntlArg::None),
+    ("F_SETFD", libc::F_SETFD as i64, FcntlArg::Fd),
+    ("F_GETFL", libc::F_GETFL as i64, FcntlArg::None),
+    ("F_SETFL", libc::F_SETFL as i64, FcntlArg::Open),
+    ("F_GETLK", libc::F_GETLK as i64, FcntlArg::Pointer),
+    ("F_SETLK", libc::F_SETLK as i64, FcntlArg::Pointer),
+    ("F_SETLKW", libc::F_SETLKW as i64, FcntlArg::Pointer),
+    ("F_SETOWN", libc::F_SETOWN as i64, FcntlArg::Number),
+    ("F_GETOWN", libc::F_GETOWN as i64, FcntlArg::None),
+    ("F_DUPFD_CLOEXEC", libc::F_DUPFD_CLOEXEC as i64, FcntlArg::Number),
+    #[cfg(target_os = "linux")]
+    ("F_SETPIPE_SZ", libc::F_SETPIPE_SZ as i64, FcntlArg::Number),
+    #[cfg(target_os = "linux")]
+    ("F_GETPIPE_SZ", libc::F_GETPIPE_SZ as i64, FcntlArg::None),
+    #[cfg(target_os = "linux")]
+    ("F_GET_SEALS", libc::F_GET_SEALS as i64, FcntlArg::None),
+];
+
+/// How fcntl's argument reads under a command.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FcntlArg {
+    None,
+    Number,
+    Fd,
+    Open,
+    Pointer,
+    Hex,
+}
+
+/// The command `cmd`'s name and argument (unknown: no name, a hex argument).
+pub fn fcntl_command(cmd: i64) -> (Option<&'static str>, FcntlArg) {
+    match FCNTL.iter().find(|(_, v, _)| *v == cmd) {
+        Some((name, _, arg)) => (Some(name), *arg),
+        None => (None, FcntlArg::Hex),
+    }
+}
+
+pub const FD_FLAGS: Names = &[("FD_CLOEXEC", libc::FD_CLOEXEC as i64)];
+
+pub const AT: Names = &[
+    ("AT_SYMLINK_NOFOLLOW", libc::AT_SYMLINK_NOFOLLOW as i64),
+    #[cfg(target_os = "linux")]
+    ("AT_NO_AUTOMOUNT", libc::AT_NO_AUTOMOUNT as i64),
+    #[cfg(target_os = "linux")]
+    ("AT_EMPTY_PATH", libc::AT_EMPTY_PATH as i64),
+];
+
+pub const AT_REMOVEDIR: Names = &[("AT_REMOVEDIR", libc::AT_REMOVEDIR as i64)];
+
+pub const AT_EACCESS: Names = &[
+    ("AT_SYMLINK_NOFOLLOW", libc::AT_SYMLINK_NOFOLLOW as i64),
+    ("AT_EACCESS", libc::AT_EACCESS as i64),
+    #[cfg(target_os = "linux")]
+    ("AT_EMPTY_PATH", libc::AT_EMPTY_PATH as i64),
+];
+
+#[cfg(target_os = "linux")]
+pub const STATX_MASK: Names = &[
+    ("STATX_BASIC_STATS", libc::STATX_BASIC_STATS as i64),
+    ("STATX_TYPE", libc::STATX_TYPE as i64),
+    ("STATX_MODE", libc::STATX_MODE as i64),
+    ("STATX_NLINK", libc::STATX_NLINK as i64),
+    ("STATX_UID", libc::STATX_UID as i64),
+    ("STATX_GID", libc::STATX_GID as i64),
+    ("STATX_ATIME", libc::STATX_ATIME as i64),
+    ("STATX_MTIME", libc::STATX_MTIME as i64),
+    ("STATX_CTIME", libc::STATX_CTIME as i64),
+    ("STATX_INO", libc::STATX_INO as i64),
+    ("STATX_SIZE", libc::STATX_SIZE as i64),
+    ("STATX_BLOCKS", libc::STATX_BLOCKS as i64),
+    ("STATX_BTIME", libc::STATX_BTIME as i64),
+    ("STATX_MNT_ID", libc::STATX_MNT_ID as i64),
+];
+#[cfg(not(target_os = "linux"))]
+pub const STATX_MASK: Names = &[];
+
+/// statx's synchronisation type (the bits of AT_STATX_SYNC_TYPE).
+#[cfg(target_os = "linux")]
+pub const STATX_SYNC: (i64, Names) = (
+    libc::AT_STATX_SYNC_TYPE as i64,
+    &[
+        ("AT_STATX_SYNC_AS_STAT", libc::AT_STATX_SYNC_AS_STAT as i64),
+        ("AT_STATX_FORCE_SYNC", libc::AT_STATX_FORCE_SYNC as i64),
+        ("AT_STATX_DONT_SYNC", libc::AT_STATX_DONT_SYNC as i64),
+    ],
+);
+#[cfg(not(target_os = "linux"))]
+pub const STATX_SYNC: (i64, Names) = (0, &[]);
+
+/// accept4's flags.
+pub const SOCK_FLAGS: Names = &[
+    #[cfg(target_os = "linux")]
+    ("SOCK_CLOEXEC", libc::SOCK_CLOEXEC as i64),
+    #[cfg(target_os = "linux")]
+    ("SOCK_NONBLOCK", libc::SOCK_NONBLOCK as i64),
+];
+
+pub const CLOEXEC: Names = &[("O_CLOEXEC", libc::O_CLOEXEC as i64)];
+
+#[cfg(target_os = "linux")]
+pub const RENAME: Names = &[
+    ("RENAME_NOREPLACE", libc::RENAME_NOREPLACE as i64),
+    ("RENAME_EXCHANGE", libc::RENAME_EXCHANGE as i64),
+    ("RENAME_WHITEOUT", libc::RENAME_WHITEOUT as i64),
+];
+#[cfg(not(target_os = "linux"))]
+pub const RENAME: Names = &[];
+
+#[cfg(target_os = "linux")]
+pub const TIMER: Names = &[("TIMER_ABSTIME", libc::TIMER_ABSTIME as i64)];
+#[cfg(not(target_os = "linux"))]
+pub const TIMER: Names = &[];
+
+#[cfg(target_os = "linux")]
+pub const CLOSE_RANGE: Names =
+    &[("CLOSE_RANGE_UNSHARE", libc::CLOSE_RANGE_UNSHARE as i64), ("CLOSE_RANGE_CLOEXEC", libc::CLOSE_RANGE_CLOEXEC as i64)];
+#[cfg(not(target_os = "linux"))]
+pub const CLOSE_RANGE: Names = &[];
+
+/// `NAME` for a known value, else `0x3ea /* SEEK_??? */` as strace shows it.
+pub fn constant(value: i64, names: Names, prefix: &str, out: &mut Vec<u8>) {
+    match named(value, names) {
+        Some(n) => out.extend_from_slice(n.as_bytes()),
+        None => out.extend_from_slice(format!("{value:#x} /* {prefix}??? */").as_bytes()),
+    }
+}
+
+/// socket's type: a known base type with its flag bits (SOCK_STREAM|SOCK_CLOEXEC),
+/// else the whole value as unknown.
+pub fn socket_type(value: i64, out: &mut Vec<u8>) {
+    let base = value & 0xf;
+    let flags = value & !0xf;
+    let known_flags = SOCK_FLAGS.iter().fold(0, |m, (_, b)| m | b);
+    match SOCK.iter().find(|(_, v)| *v == base) {
+        Some((name, _)) if flags & !known_flags == 0 => {
+            out.extend_from_slice(name.as_bytes());
+            if flags != 0 {
+                out.push(b'|');
+                bits(flags, SOCK_FLAGS, out);
+            }
+        }
+        _ => out.extend_from_slice(format!("{value:#x} /* SOCK_??? */").as_bytes()),
+    }
+}
+
+/// statx's flags: the synchronisation type's name, then the AT_ bits.
+pub fn statx_flags(value: i64, out: &mut Vec<u8>) {
+    let (mask, names) = STATX_SYNC;
+    match named(value & mask, names) {
+        Some(n) => out.extend_from_slice(n.as_bytes()),
+        None => out.extend_from_slice(format!("{:#x}", value & mask).as_bytes()),
+    }
+    if value & !mask != 0 {
+        out.push(b'|');
+        bits(value & !mask, AT, out);
+    }
+}
+
 /// The name of `value` in `names`.
 pub fn named(value: i64, names: Names) -> Option<&'static str> {
     names.iter().find(|(_, v)| *v == value).map(|(n, _)| *n)
@@ -140,5 +315,19 @@ mod tests {
         assert_eq!(rendered(|o| bits(libc::MSG_PEEK as i64 | 0x4000_0000, MSG, o)), "MSG_PEEK|0x40000000");
         assert_eq!(named(libc::AF_INET as i64, AF), Some("AF_INET"));
         assert_eq!(named(1234, AF), None);
+    }
+
+    #[test]
+    fn unknown_constants_read_as_strace_shows_them() {
+        assert_eq!(rendered(|o| constant(1002, SEEK, "SEEK_", o)), "0x3ea /* SEEK_??? */");
+        assert_eq!(rendered(|o| constant(0, SEEK, "SEEK_", o)), "SEEK_SET");
+        assert_eq!(rendered(|o| socket_type(1001, o)), "0x3e9 /* SOCK_??? */");
+        assert_eq!(rendered(|o| socket_type(libc::SOCK_DGRAM as i64 | libc::SOCK_CLOEXEC as i64, o)), "SOCK_DGRAM|SOCK_CLOEXEC");
+        assert_eq!(rendered(|o| bits(1001, AMODE, o)), "X_OK|0x3e8");
+        assert_eq!(rendered(|o| statx_flags(0, o)), "AT_STATX_SYNC_AS_STAT");
+        assert_eq!(rendered(|o| bits(1003, STATX_MASK, o)), "STATX_TYPE|STATX_MODE|STATX_UID|STATX_ATIME|STATX_MTIME|STATX_CTIME|STATX_INO|STATX_SIZE");
+        assert_eq!(rendered(|o| bits(0x7ff, STATX_MASK, o)), "STATX_BASIC_STATS");
+        assert_eq!(fcntl_command(libc::F_GETFL as i64), (Some("F_GETFL"), FcntlArg::None));
+        assert_eq!(fcntl_command(1001), (None, FcntlArg::Hex));
     }
 }

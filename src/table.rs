@@ -65,11 +65,63 @@ impl Kind {
     }
 }
 
+/// How the strace format shows a number or pointer argument (the table's
+/// `decode ARG=NAME`, or a default by argument name and C type: build.rs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decode {
+    Plain,
+    /// open's flags: O_WRONLY|O_CREAT
+    Open,
+    /// send/recv flags: MSG_*
+    Msg,
+    /// fstatat's AT_SYMLINK_NOFOLLOW|AT_EMPTY_PATH...
+    At,
+    /// unlinkat's AT_REMOVEDIR
+    AtRemovedir,
+    /// faccessat's AT_EACCESS|AT_SYMLINK_NOFOLLOW
+    AtEaccess,
+    /// statx's flags: the AT_STATX_SYNC_* type, then the AT_ bits
+    StatxFlags,
+    /// statx's mask: STATX_*
+    StatxMask,
+    /// socket's type: SOCK_STREAM|SOCK_CLOEXEC
+    SockType,
+    /// accept4's flags: SOCK_CLOEXEC|SOCK_NONBLOCK
+    SockFlags,
+    /// dup3's flags: O_CLOEXEC
+    Cloexec,
+    /// renameat2's flags: RENAME_*
+    Rename,
+    /// clock_nanosleep's flags: TIMER_ABSTIME
+    Timer,
+    /// close_range's flags: CLOSE_RANGE_*
+    CloseRange,
+    /// AF_INET
+    Family,
+    /// CLOCK_MONOTONIC
+    Clock,
+    /// SEEK_SET
+    Whence,
+    /// access's mode: R_OK|W_OK, F_OK
+    Amode,
+    /// SHUT_RD
+    Shut,
+    /// fcntl's command: F_GETFL
+    Fcntl,
+    /// fcntl's argument, as its command reads it (left out when unused)
+    FcntlArg,
+    /// a `socklen_t *`: [16]
+    Socklen,
+    /// an address the call fills: decoded only after it succeeded
+    SockaddrOut,
+}
+
 #[derive(Debug)]
 pub struct ArgInfo {
     pub name: &'static str,
     pub kind: Kind,
     pub ctype: &'static str,
+    pub decode: Decode,
 }
 
 #[derive(Debug)]

@@ -5,8 +5,8 @@
 //! too: per-call atomic totals, read at exit.
 
 use crate::engine::{arg_argv, arg_str, arg_timespec, Frame};
-use crate::symbols::{self, AF, CLOCK, MSG, SOCK};
-use crate::table::{BufDir, Errors, Kind, CALLS, CALL_COUNT};
+use crate::symbols::{self, AF, CLOCK, MSG};
+use crate::table::{BufDir, Decode, Errors, Kind, CALLS, CALL_COUNT};
 use crate::{sockaddr, sys, tracefile};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
@@ -177,16 +177,64 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
     let info = f.info();
     let (arg, word) = (&info.args[i], f.args[i]);
     let value = word as i64;
+    use symbols::{bits, constant};
+    match arg.decode {
+        Decode::Plain => {}
+        Decode::Open => return symbols::open_flags(value, out),
+        Decode::Msg => return bits(value, MSG, out),
+        Decode::At => return bits(value, symbols::AT, out),
+        Decode::AtRemovedir => return bits(value, symbols::AT_REMOVEDIR, out),
+        Decode::AtEaccess => return bits(value, symbols::AT_EACCESS, out),
+        Decode::StatxFlags => return symbols::statx_flags(value, out),
+        Decode::StatxMask => return bits(value, symbols::STATX_MASK, out),
+        Decode::SockType => return symbols::socket_type(value, out),
+        Decode::SockFlags => return bits(value, symbols::SOCK_FLAGS, out),
+        Decode::Cloexec => return bits(value, symbols::CLOEXEC, out),
+        Decode::Rename => return bits(value, symbols::RENAME, out),
+        Decode::Timer => return bits(value, symbols::TIMER, out),
+        Decode::CloseRange => return bits(value, symbols::CLOSE_RANGE, out),
+        Decode::Family => return constant(value, AF, "AF_", out),
+        Decode::Clock => return constant(value, CLOCK, "CLOCK_", out),
+        Decode::Whence => return constant(value, symbols::SEEK, "SEEK_", out),
+        Decode::Shut => return constant(value, symbols::SHUT, "SHUT_", out),
+        Decode::Amode if value == 0 => return out.extend_from_slice(b"F_OK"),
+        Decode::Amode => return bits(value, symbols::AMODE, out),
+        Decode::Fcntl => {
+            return match symbols::fcntl_command(value) {
+                (Some(name), _) => out.extend_from_slice(name.as_bytes()),
+                (None, _) => push(out, format_args!("{value:#x} /* F_??? */")),
+            }
+        }
+        Decode::FcntlArg => {
+            use symbols::FcntlArg;
+            return match fcntl_arg(f) {
+                FcntlArg::None => {}
+                FcntlArg::Number => push(out, value),
+                FcntlArg::Fd => bits(value, symbols::FD_FLAGS, out),
+                FcntlArg::Open => symbols::open_flags(value, out),
+                FcntlArg::Pointer if word == 0 => out.extend_from_slice(b"NULL"),
+                FcntlArg::Pointer | FcntlArg::Hex => hex(word, out),
+            };
+        }
+        Decode::Socklen if word == 0 => return out.extend_from_slice(b"NULL"),
+        Decode::Socklen => return push(out, format_args!("[{}]", *(word as usize as *const libc::socklen_t))),
+        // an address the call fills: only a successful call has one
+        Decode::SockaddrOut if word == 0 => return out.extend_from_slice(b"NULL"),
+        Decode::SockaddrOut if !f.proceeded || f.failed_by_result() => return hex(word, out),
+        Decode::SockaddrOut => {}
+    }
     match arg.kind {
         Kind::Dirfd if value as i32 == libc::AT_FDCWD => out.extend_from_slice(b"AT_FDCWD"),
         Kind::Path | Kind::Str => quote_or_null(arg_str(word), None, out),
         Kind::Mode => push(out, format_args!("0{value:o}")),
-        Kind::Flags if info.name.contains("open") => symbols::open_flags(value, out),
-        Kind::Flags if info.name.starts_with("send") || info.name.starts_with("recv") => symbols::bits(value, MSG, out),
-        Kind::Buf if f.failed_by_result() => hex(word, out),
+        // a buffer the call fills holds nothing when it failed
+        Kind::Buf if f.failed_by_result() && info.buffer == BufDir::Out => hex(word, out),
         Kind::Buf => quote_or_null(f.data(), Some(strsize), out),
         Kind::Argv if arg.name == "envp" => match arg_argv(word) {
-            Some(vars) => push(out, format_args!("{:#x} /* {} vars */", word as usize, vars.len())),
+            Some(vars) => {
+                let plural = if vars.len() == 1 { "" } else { "s" };
+                push(out, format_args!("{:#x} /* {} var{plural} */", word as usize, vars.len()))
+            }
             None => out.extend_from_slice(b"NULL"),
         },
         Kind::Argv => match arg_argv(word) {
@@ -226,21 +274,16 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
         },
         Kind::Pointer if word == 0 => out.extend_from_slice(b"NULL"),
         Kind::Pointer => hex(word, out),
-        _ => {
-            let name = match arg.name {
-                "domain" => symbols::named(value, AF),
-                "clockid" => symbols::named(value, CLOCK),
-                "type" if info.name.starts_with("socket") => {
-                    symbols::bits(value, SOCK, out);
-                    return;
-                }
-                _ => None,
-            };
-            match name {
-                Some(n) => out.extend_from_slice(n.as_bytes()),
-                None => push(out, value),
-            }
-        }
+        _ => push(out, value),
+    }
+}
+
+/// How fcntl's argument reads under the call's command.
+fn fcntl_arg(f: &Frame) -> symbols::FcntlArg {
+    let info = f.info();
+    match info.args.iter().position(|a| a.decode == Decode::Fcntl) {
+        Some(c) => symbols::fcntl_command(f.args[c] as i64).1,
+        None => symbols::FcntlArg::Hex,
     }
 }
 
@@ -257,9 +300,11 @@ fn strace_result(f: &Frame, out: &mut Vec<u8>) {
         let text = unsafe { std::ffi::CStr::from_ptr(libc::strerror(err)) }.to_string_lossy();
         if info.returns_pointer {
             out.extend_from_slice(b"NULL");
-        } else if matches!(info.errors, Errors::Code | Errors::Eai) {
+        } else if info.errors == Errors::Eai {
             push(out, f.result);
         } else {
+            // (a function returning its error number reads as the system
+            // call strace shows: -1 and the errno)
             out.extend_from_slice(b"-1");
         }
         push(out, format_args!(" {} ({text})", errno_name(err)));
@@ -304,6 +349,10 @@ pub unsafe fn strace(f: &Frame, strsize: usize, timed: bool, phase: Phase, out: 
         if flags & symbols::OPEN_WITH_MODE == 0 {
             shown -= 1;
         }
+    }
+    // fcntl's argument is there only when its command takes one
+    if info.args.last().is_some_and(|a| a.decode == Decode::FcntlArg) && fcntl_arg(f) == symbols::FcntlArg::None {
+        shown -= 1;
     }
     for i in 0..shown {
         if i > 0 {

@@ -10,11 +10,13 @@
 //! plus the decoded address, timespec and outgoing data); `exercise [NAME...]`
 //! makes the calls (all of them but the ends of a process, or those named),
 //! then prints per call the result and errno it got against what a forced
-//! EIO must give under the call's error convention. Calls that cannot fail
+//! EIO must give under the call's error convention (`--fence` puts an
+//! unlink of "/nonexistent-hijack-exercise/--call NAME" before each, and of
+//! ".../--end" after the last, to find them in a trace). Calls that cannot fail
 //! (`none`) are made last, with arguments that make them harmless, and the
 //! ends of a process (`via exit`) only when named.
 
-use super::{kind, Call, Tail, Target};
+use super::{decoder, kind, Call, Tail, Target};
 use std::fmt::Write as _;
 
 const PATH_ROOT: &str = "/nonexistent-hijack-exercise";
@@ -152,7 +154,7 @@ static char ex_buf[64] = "hijack-exercise\n";
 static char ex_mem[4096] __attribute__((aligned(64)));
 static struct sockaddr_in ex_sin;
 static socklen_t ex_socklen = sizeof ex_sin;
-static struct timespec ex_ts = {1, 500000000};
+static struct timespec ex_ts = {0, 1500000};
 static char *const ex_argv[] = {"hijack-exercise", "argv", NULL};
 static char *const ex_envp[] = {"HIJACK_EXERCISE=1", NULL};
 
@@ -164,6 +166,8 @@ struct ex_call {
     const char *expect;
     enum ex_convention convention;
     int ends;
+    int harmless;
+    const char *pointers;
     void (*run)(long *ret, int *err);
 };
 
@@ -211,7 +215,7 @@ struct ex_call {
             for d in c.args.iter().filter(|d| kind(d) == extra) {
                 match extra {
                     "Sockaddr" => shown.push(format!("{}=[:inet, \"127.0.0.1\", 9]", d.name)),
-                    "Timespec" => shown.push(format!("{}=1.5", d.name)),
+                    "Timespec" => shown.push(format!("{}=0.0015", d.name)),
                     _ if d.ctype.starts_with("const") => shown.push(format!("data={}", ruby_inspect(BUF_TEXT))),
                     _ => {}
                 }
@@ -225,11 +229,21 @@ struct ex_call {
             _ => "EX_NONE",
         };
         let ends = c.via.as_deref() == Some("exit");
+        // Made for real (bare, or not failed), the call changes nothing with
+        // these arguments, except a process call that starts or changes one.
+        let harmless = !cannot_fail && (c.exec || !c.groups.iter().any(|g| g == "process"));
+        // Where the strace format shows a structure's address (iovec, stat...).
+        let pointers: Vec<String> = (c.args.iter().enumerate())
+            .filter(|(_, d)| kind(d) == "Pointer" && decoder(c, d) == "Plain")
+            .map(|(i, _)| i.to_string())
+            .collect();
         rows.push(format!(
-            "    {{{}, {}, {convention}, {}, ex_{}}},",
+            "    {{{}, {}, {convention}, {}, {}, {}, ex_{}}},",
             c_literal(&c.name),
             c_literal(&shown.join(", ")),
             ends as u8,
+            harmless as u8,
+            c_literal(&pointers.join(",")),
             c.name
         ));
     }
@@ -267,9 +281,17 @@ int main(int argc, char **argv) {
     ex_sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (argc == 2 && strcmp(argv[1], "--expect") == 0) {
         for (size_t i = 0; i < EX_COUNT; i++)
-            printf("%s\t%s\t%s\t%s\n", ex_calls[i].name, ex_names[ex_calls[i].convention],
-                   ex_calls[i].ends ? "ends" : "returns", ex_calls[i].expect);
+            printf("%s\t%s\t%s\t%s\t%s\t%s\n", ex_calls[i].name, ex_names[ex_calls[i].convention],
+                   ex_calls[i].ends ? "ends" : "returns", ex_calls[i].harmless ? "harmless" : "forced-only",
+                   ex_calls[i].pointers, ex_calls[i].expect);
         return 0;
+    }
+    /* --fence: each call comes after unlink("/nonexistent-hijack-exercise/--call NAME"),
+       the last before unlink(".../--end"): marks in a trace */
+    int fence = argc > 1 && strcmp(argv[1], "--fence") == 0;
+    if (fence) {
+        argv++;
+        argc--;
     }
     for (int i = 1; i < argc; i++) {
         size_t j = 0;
@@ -284,8 +306,16 @@ int main(int argc, char **argv) {
     static int err[EX_COUNT];
     /* First every call that can fail, then the results, then the rest. */
     for (size_t i = 0; i < EX_COUNT; i++)
-        if (ex_calls[i].convention != EX_NONE && ex_selected(&ex_calls[i], argc, argv))
+        if (ex_calls[i].convention != EX_NONE && ex_selected(&ex_calls[i], argc, argv)) {
+            if (fence) {
+                char mark[256];
+                snprintf(mark, sizeof mark, "/nonexistent-hijack-exercise/--call %s", ex_calls[i].name);
+                unlink(mark);
+            }
             ex_calls[i].run(&ret[i], &err[i]);
+        }
+    if (fence)
+        unlink("/nonexistent-hijack-exercise/--end");
     int wrong = 0;
     for (size_t i = 0; i < EX_COUNT; i++) {
         const struct ex_call *c = &ex_calls[i];
