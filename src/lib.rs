@@ -61,3 +61,7 @@ pub mod top;
 pub mod trace;
 pub mod tracefile;
 pub mod vm;
+
+/// Property tests: bounded fuzzing of the glob, Regexp and trace decoding.
+#[cfg(test)]
+mod props;

@@ -55,13 +55,13 @@ pub fn translate(src: &[u8]) -> Result<Vec<u8>, String> {
                     return Err(format!("\\{} is not supported (hijack's Regexp is POSIX extended)", e as char))
                 }
                 _ => {
-                    // Escaped punctuation: literal.
-                    if in_class {
-                        out.push(e);
-                    } else {
+                    // Escaped punctuation: literal. (POSIX gives a backslash
+                    // before other characters no meaning, and GNU's makes
+                    // anchors of \` \' \< \>: only the special ones keep it.)
+                    if !in_class && b".[]()*+?{}|^$\\".contains(&e) {
                         out.push(b'\\');
-                        out.push(e);
                     }
+                    out.push(e);
                     continue;
                 }
             };
@@ -198,6 +198,15 @@ impl Regex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaped_punctuation_is_literal_even_where_gnu_has_anchors() {
+        for (src, text) in [(&b"a\\`b"[..], &b"a`b"[..]), (b"\\'", b"'"), (b"\\<x\\>", b"<x>"), (b"\\.\\*", b".*")] {
+            let r = compile(src, false).unwrap();
+            assert!(r.is_match(text), "{:?}", String::from_utf8_lossy(src));
+        }
+        assert!(!compile(b"\\.", false).unwrap().is_match(b"x"));
+    }
 
     #[test]
     fn ruby_shorthands_work() {
