@@ -54,3 +54,33 @@ assert("--control: the control directory is the user's, mode 0700") do
     assert_include err, "must be a directory of yours with mode 0700"
   end
 end
+
+assert("a read's data= changes what the program gets and the result: shorter and longer than the real read") do
+  in_tmpdir do |dir|
+    data = write("#{dir}/data", "hello world\n")
+    script = write("#{dir}/h.rb", <<~RUBY)
+      Hijack.after(:read) do |call|
+        call.data = call.data.upcase.sub("WORLD", "THERE, WIDE WORLD") if call.result.to_i > 0
+      end
+    RUBY
+    out, err, st = hijack("run", "-s", script, "--trace", "read", "-o", "#{dir}/t.txt", "--", program("hcat"), data)
+    assert_equal ["HELLO THERE, WIDE WORLD\n", 0], [out, st.exitstatus], err
+    line = File.readlines("#{dir}/t.txt").find { |l| l.include?("HELLO") }
+    assert_include line.to_s, "= 24"
+    script = write("#{dir}/short.rb", 'Hijack.after(:read) { |c| c.data = c.data[0, 5] if c.result.to_i > 0 }')
+    out, _err, st = hijack("run", "-s", script, "--", program("hcat"), data)
+    assert_equal ["hello", 0], [out, st.exitstatus]
+  end
+end
+
+assert("Hijack.trace from Ruby writes the named calls to its file in its format") do
+  in_tmpdir do |dir|
+    data = write("#{dir}/data", "x" * 10)
+    out, _err, st = hijack("run", "-e", %(Hijack.trace(:read, to: "#{dir}/t.jsonl", format: :jsonl)), "--",
+                           program("hcat"), data)
+    assert_equal ["x" * 10, 0], [out, st.exitstatus]
+    lines = File.readlines("#{dir}/t.jsonl").map { |l| JSON.parse(l) }
+    assert_true lines.any? && lines.all? { |l| l["call"] == "read" }, lines.first.inspect
+    assert_true lines.any? { |l| l["result"] == 10 }, lines.inspect
+  end
+end
