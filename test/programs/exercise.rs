@@ -21,23 +21,9 @@ use std::fmt::Write as _;
 
 const PATH_ROOT: &str = "/nonexistent-hijack-exercise";
 
-/// A C string literal of `s`.
-fn c_literal(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Ruby's `inspect` of a plain ASCII string.
-fn ruby_inspect(s: &str) -> String {
+/// `s` in double quotes, with `"`, backslash and newline escaped: a C string
+/// literal, and Ruby's `inspect` of it (the same for the ASCII used here).
+fn quoted(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
@@ -56,7 +42,7 @@ const ARGV: [&str; 2] = ["hijack-exercise", "argv"];
 const ENVP: [&str; 1] = ["HIJACK_EXERCISE=1"];
 
 fn ruby_list(items: &[&str]) -> String {
-    format!("[{}]", items.iter().map(|s| ruby_inspect(s)).collect::<Vec<_>>().join(", "))
+    format!("[{}]", items.iter().map(|s| quoted(s)).collect::<Vec<_>>().join(", "))
 }
 
 /// One argument: the C expression passed, and how a hook shows it (None:
@@ -80,11 +66,11 @@ fn argument(c: &Call, i: usize, cannot_fail: bool) -> Arg {
         "Offset" => number(4096),
         "Path" => {
             let p = format!("{PATH_ROOT}/{}.{}", c.name, a.name);
-            Arg { expr: c_literal(&p), shown: Some(ruby_inspect(&p)) }
+            Arg { expr: quoted(&p), shown: Some(quoted(&p)) }
         }
         "Str" => {
             let s = format!("hijack-exercise-{}-{}", c.name, a.name);
-            Arg { expr: c_literal(&s), shown: Some(ruby_inspect(&s)) }
+            Arg { expr: quoted(&s), shown: Some(quoted(&s)) }
         }
         "Argv" if a.name == "envp" => Arg { expr: "ex_envp".into(), shown: Some(ruby_list(&ENVP)) },
         "Argv" => Arg { expr: "ex_argv".into(), shown: Some(ruby_list(&ARGV)) },
@@ -181,7 +167,7 @@ struct ex_call {
         if c.tail == Tail::List {
             // execl(path, arg0, arg1, (char *)NULL[, envp])
             let mut list = vec![exprs[0].clone()];
-            list.extend(ARGV.iter().map(|a| c_literal(a)));
+            list.extend(ARGV.iter().map(|a| quoted(a)));
             list.push("(char *)NULL".into());
             list.extend(exprs.drain(2..));
             exprs = list;
@@ -189,7 +175,7 @@ struct ex_call {
         let symbol = if target.macos && c.inode64 && target.x86_64 { format!("{}$INODE64", c.name) } else { c.name.clone() };
         let ret_c = &c.ret.ctype;
         let call = format!("f({})", exprs.join(", "));
-        let _ = writeln!(s, "extern void ex_sym_{n}(void) __asm__(EX_SYM({sym}));", n = c.name, sym = c_literal(&symbol));
+        let _ = writeln!(s, "extern void ex_sym_{n}(void) __asm__(EX_SYM({sym}));", n = c.name, sym = quoted(&symbol));
         let _ = writeln!(s, "typedef {ret_c} (*ex_fn_{n})({p});", n = c.name, p = c_params(c));
         let _ = writeln!(s, "static void ex_{}(long *ret, int *err) {{", c.name);
         let _ = writeln!(s, "    ex_fn_{n} f = (ex_fn_{n})(uintptr_t)ex_sym_{n};", n = c.name);
@@ -216,7 +202,7 @@ struct ex_call {
                 match extra {
                     "Sockaddr" => shown.push(format!("{}=[:inet, \"127.0.0.1\", 9]", d.name)),
                     "Timespec" => shown.push(format!("{}=0.0015", d.name)),
-                    _ if d.ctype.starts_with("const") => shown.push(format!("data={}", ruby_inspect(BUF_TEXT))),
+                    _ if d.ctype.starts_with("const") => shown.push(format!("data={}", quoted(BUF_TEXT))),
                     _ => {}
                 }
             }
@@ -239,11 +225,11 @@ struct ex_call {
             .collect();
         rows.push(format!(
             "    {{{}, {}, {convention}, {}, {}, {}, ex_{}}},",
-            c_literal(&c.name),
-            c_literal(&shown.join(", ")),
+            quoted(&c.name),
+            quoted(&shown.join(", ")),
             ends as u8,
             harmless as u8,
-            c_literal(&pointers.join(",")),
+            quoted(&pointers.join(",")),
             c.name
         ));
     }
