@@ -187,3 +187,18 @@ assert("the strace format: each call's line is strace's own for the same call (b
     assert_true compared.size > 30, "compared #{compared.size}: #{compared.join(' ')}; other system calls: #{other.join(', ')}"
   end
 end
+
+assert("--trace GROUP: exactly the calls of that group, as `hijack list` groups them; all is every group but memory") do
+  groups = hijack("list")[0].lines.to_h { |l| l.split.first(2) }
+  made = Exercise.calls.select { |_n, c| c[3] }.keys
+  in_tmpdir do |dir|
+    { "file" => ["file"], "net" => ["net"], "process" => ["process"], "time" => ["time"], "memory" => ["memory"],
+      "all" => %w[file net process time], "all,memory" => %w[file net process time memory] }.each do |spec, members|
+      hijack("run", "--trace", spec, "-o", "#{dir}/t.txt", "--", exercise, *made)
+      traced = File.readlines("#{dir}/t.txt").map { |l| l.sub(/^\[pid\s+\d+\] /, "")[/\A(?:<\.\.\. )?(\w+)/, 1] }.uniq
+      outside = traced.reject { |n| members.include?(groups[n]) }
+      missed = made.select { |n| members.include?(groups[n]) } - traced
+      assert_equal [[], []], [outside, missed], "--trace #{spec}: calls of other groups, calls of the group not traced"
+    end
+  end
+end

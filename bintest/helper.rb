@@ -110,6 +110,18 @@ module HijackBintest
     assert_true counts.any?(&:positive?), "the hooks ran (calls=#{counts.inspect})"
   end
 
+  # Runs `hijack ARGS...` under strace and returns [stdout, status, the
+  # relative sleeps its processes really asked the kernel for (seconds)]:
+  # what a fake clock or a fault made of a sleep, without timing anything.
+  def real_sleeps(*args, env: {})
+    Dir.mktmpdir("hijack-sleeps") do |dir|
+      out, _err, st = Open3.capture3(env, "strace", "-f", "-qq", "-e", "signal=none", "-o", "#{dir}/s",
+                                     "-e", "trace=nanosleep,clock_nanosleep,clock_nanosleep_time64", exe, *args)
+      sleeps = File.read("#{dir}/s").scan(/nanosleep(?:_time64)?\((?:\w+, 0, )?\{tv_sec=(\d+), tv_nsec=(\d+)\}/)
+      [out, st, sleeps.map { |sec, nsec| sec.to_i + nsec.to_i / 1e9 }]
+    end
+  end
+
   def in_tmpdir
     Dir.mktmpdir("hijack-bintest") { |dir| yield dir }
   end

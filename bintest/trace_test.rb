@@ -90,7 +90,7 @@ assert("a process killed by SIGTERM mid-run: every line written whole") do
     trace = "#{dir}/t.jsonl"
     pid = Process.spawn(exe, "run", "--trace", "write", "--format", "jsonl", "-o", trace, "--",
                         program("writers"), "2", "100000000")
-    sleep 0.5
+    assert_true wait_until { File.exist?(trace) && File.size(trace) > 100_000 }, "the trace grows"
     Process.kill("TERM", pid)
     Process.wait(pid)
     lines = File.readlines(trace)

@@ -162,15 +162,13 @@ module Hijack
       raise ArgumentError, "bytes_per_second: is > 0" unless rate > 0
       rule_options, filters = __split_fault_options(options)
       rule = FaultRule.new("throttle #{calls.join(',')} to #{bytes_per_second} B/s", rule_options)
-      free_at = {}
+      # One timeline per descriptor, shared by the process's threads (each
+      # has its own VM): threads reading one descriptor share its rate.
       after(*calls, **filters) do |call|
         n = call.result
         if n > 0 && rule.fire?
           now = monotonic
-          start = free_at[call.fd] || now
-          start = now if start < now
-          free_at[call.fd] = start + n / rate
-          wait = free_at[call.fd] - now
+          wait = Hijack::Shared.__take_turn("throttle.#{rule.id}.#{call.fd}", now, n / rate) - now
           usleep((wait * 1_000_000).to_i) if wait > 0
         end
       end

@@ -56,6 +56,14 @@ pub unsafe fn as_int(v: Value) -> Option<i64> {
     ffi::hijack_integer_p(v).then(|| ffi::hijack_integer(v) as i64)
 }
 
+/// An Integer's or a Float's value as a Float, or None for any other value.
+pub unsafe fn as_number(v: Value) -> Option<f64> {
+    match as_int(v) {
+        Some(i) => Some(i as f64),
+        None => (ffi::hijack_type(v) == ffi::mrb_vtype::MRB_TT_FLOAT).then(|| ffi::hijack_float_of(v)),
+    }
+}
+
 /// The bytes of a String, or None for any other value.
 pub unsafe fn as_bytes<'a>(v: Value) -> Option<&'a [u8]> {
     if ffi::hijack_type(v) != ffi::mrb_vtype::MRB_TT_STRING {

@@ -935,6 +935,20 @@ unsafe extern "C" fn s_incr(mrb: *mut State, _self: Value) -> Value {
     }
 }
 
+/// `Hijack::Shared.__take_turn(key, now, seconds)`: see [`shared::take_turn`].
+unsafe extern "C" fn s_take_turn(mrb: *mut State, _self: Value) -> Value {
+    let (now, by) = (arg(mrb, 1), arg(mrb, 2));
+    let (Some(now), Some(by)) = (mrb::as_number(now), mrb::as_number(by)) else {
+        mrb::raise(mrb, argument_error(mrb), "Hijack::Shared.__take_turn(key, now, seconds) takes numbers")
+    };
+    let key = shared_key(mrb, arg(mrb, 0));
+    let end = shared::take_turn(key, now, by);
+    match end {
+        Ok(end) => ffi::hijack_float(mrb, end),
+        Err(msg) => mrb::raise(mrb, argument_error(mrb), msg),
+    }
+}
+
 unsafe extern "C" fn s_to_h(mrb: *mut State, _self: Value) -> Value {
     let entries = shared::snapshot();
     let hash = ffi::mrb_hash_new(mrb);
@@ -1326,6 +1340,7 @@ pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     function(mrb, shared, c"[]=", s_set, args_req(2));
     function(mrb, shared, c"incr", s_incr, ARGS_REST);
     function(mrb, shared, c"to_h", s_to_h, ARGS_NONE);
+    function(mrb, shared, c"__take_turn", s_take_turn, args_req(3));
 
     let standard_error = mrb::class_get(mrb, c"StandardError");
     ffi::mrb_define_class(mrb, c"RegexpError".as_ptr(), standard_error);

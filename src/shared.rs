@@ -181,6 +181,41 @@ pub fn incr(key: &[u8], by: Value) -> Result<Value, &'static str> {
     Ok(sum)
 }
 
+/// Takes a turn on a timeline kept under `key` (a Float, seconds; missing:
+/// never busy): the turn starts when the previous one ended, or at `now` if
+/// that is later, and lasts `by`. Returns when it ends, atomically, so that
+/// threads sharing a resource (throttle's descriptor) queue up on it.
+pub fn take_turn(key: &[u8], now: f64, by: f64) -> Result<f64, &'static str> {
+    let turn = |busy_until: f64| busy_until.max(now) + by;
+    {
+        let store = STORE.read();
+        match store.get(key) {
+            Some(Slot::Float(bits)) => {
+                let mut old = bits.load(Ordering::Relaxed);
+                loop {
+                    let end = turn(f64::from_bits(old));
+                    match bits.compare_exchange_weak(old, end.to_bits(), Ordering::Relaxed, Ordering::Relaxed) {
+                        Ok(_) => return Ok(end),
+                        Err(current) => old = current,
+                    }
+                }
+            }
+            Some(Slot::Str(_)) => return Err(NOT_A_NUMBER),
+            _ => {}
+        }
+    }
+    let mut store = STORE.write();
+    let end = match store.get(key).map(Slot::value) {
+        None => turn(f64::NEG_INFINITY),
+        Some(Value::Int(i)) => turn(i as f64),
+        Some(Value::Float(f)) => turn(f),
+        Some(Value::Str(_)) => return Err(NOT_A_NUMBER),
+    };
+    GENERATION.fetch_add(1, Ordering::Release);
+    store.insert(key.to_vec(), Slot::new(Value::Float(end)));
+    Ok(end)
+}
+
 pub fn snapshot() -> Vec<(Vec<u8>, Value)> {
     STORE.read().iter().map(|(k, v)| (k.clone(), v.value())).collect()
 }
@@ -188,6 +223,22 @@ pub fn snapshot() -> Vec<(Vec<u8>, Value)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn turns_on_a_timeline_queue_up_and_never_start_in_the_past() {
+        let key = b"test.turns";
+        assert_eq!(take_turn(key, 10.0, 0.5), Ok(10.5));
+        assert_eq!(take_turn(key, 10.1, 0.5), Ok(11.0), "queued after the first");
+        assert_eq!(take_turn(key, 20.0, 0.25), Ok(20.25), "idle time is not credit");
+        let threads: Vec<_> = (0..4)
+            .map(|_| std::thread::spawn(move || (0..1000).for_each(|_| drop(take_turn(key, 0.0, 0.001)))))
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        let end = take_turn(key, 0.0, 0.0).unwrap();
+        assert!((end - 24.25).abs() < 1e-6, "every turn counted once: {end}");
+        set(b"test.turns.str", Some(Value::Str(b"x".to_vec())));
+        assert!(take_turn(b"test.turns.str", 0.0, 1.0).is_err());
+    }
 
     #[test]
     fn incr_counts_across_threads() {

@@ -216,8 +216,13 @@ struct ex_call {
         };
         let ends = c.via.as_deref() == Some("exit");
         // Made for real (bare, or not failed), the call changes nothing with
-        // these arguments, except a process call that starts or changes one.
-        let harmless = !cannot_fail && (c.exec || !c.groups.iter().any(|g| g == "process"));
+        // these arguments, except a process call that starts or changes one,
+        // and a call given an object the C library made (a stream, a heap
+        // block), for which the exercise has only a made-up pointer.
+        let library_object = |d: &super::Decl| d.ctype == "FILE *" || (d.ctype == "void *" && d.name == "ptr");
+        let harmless = !cannot_fail
+            && !c.args.iter().any(library_object)
+            && (c.exec || !c.groups.iter().any(|g| g == "process"));
         // Where the strace format shows a structure's address (iovec, stat...).
         let pointers: Vec<String> = (c.args.iter().enumerate())
             .filter(|(_, d)| kind(d) == "Pointer" && decoder(c, d) == "Plain")
