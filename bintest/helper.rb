@@ -131,3 +131,65 @@ module HijackBintest
     path
   end
 end
+
+# Every call of the table, made by the program build.rs generates from
+# src/calls.tab (test/programs/exercise.rs): its expectations and the hook
+# script that checks them (exercise_test.rb, memcheck_test.rb).
+module Exercise
+  module_function
+
+  # name => [convention, ends?, what the hook must see, harmless?, the
+  # positions of its structure pointers], from `exercise --expect`
+  # (harmless: made for real, it changes nothing).
+  def calls
+    @calls ||= `#{HijackBintest.exercise} --expect`.lines.to_h do |line|
+      name, convention, ends, harmless, pointers, desc = line.chomp.split("\t", 6)
+      [name, [convention, ends == "ends", desc.to_s, harmless == "harmless", pointers.split(",").map(&:to_i)]]
+    end
+  end
+
+  # The hooks: a call whose arguments read as expected is logged and failed
+  # with EIO (unless it cannot fail); others (the C library's own, or a call
+  # whose arguments read wrong) go through, and what they showed is logged.
+  def script(dir)
+    write("#{dir}/hooks.rb", <<~RUBY)
+      EXPECT = #{calls.transform_values { |c| [c[0], c[2]] }.inspect}
+      HOOKED = {}
+      SEEN = Hash.new { |h, k| h[k] = [] }
+
+      def describe(call)
+        parts = [call.describe_args]
+        parts << "addr=\#{call.sockaddr.inspect}" if call.respond_to?(:sockaddr)
+        parts << "req=\#{call.req}" if call.respond_to?(:req)
+        data = begin
+          call.data
+        rescue Hijack::Error
+          nil
+        end
+        parts << "data=\#{data.inspect}" if data
+        parts.reject(&:empty?).join(", ")
+      end
+
+      EXPECT.each do |name, (convention, want)|
+        Hijack.before(name) do |call|
+          got = describe(call)
+          if got == want && !HOOKED[name]
+            HOOKED[name] = true
+            Hijack.log "exercise: hooked \#{name}"
+            raise Errno::EIO unless convention == "none"
+          elsif SEEN[name].size < 3 && !HOOKED[name]
+            SEEN[name] << got
+          end
+        end
+      end
+
+      Hijack.at_exit do
+        SEEN.each { |name, seen| Hijack.log "exercise: \#{name} showed \#{seen.inspect}" unless HOOKED[name] }
+      end
+    RUBY
+  end
+
+  def hooked(log)
+    File.exist?(log) ? File.read(log).scan(/^exercise: hooked (\S+)$/).flatten : []
+  end
+end

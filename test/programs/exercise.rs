@@ -137,7 +137,8 @@ pub fn generate(calls: &[Call], target: &Target) -> String {
 #define EX_SYM(name) EX_XSTR(__USER_LABEL_PREFIX__) name
 
 static char ex_buf[64] = "hijack-exercise\n";
-static char ex_mem[4096] __attribute__((aligned(64)));
+/* Structures behind pointers: room for as many as the numbers ask (1000+ iovecs). */
+static char ex_mem[65536] __attribute__((aligned(64)));
 static struct sockaddr_in ex_sin;
 static socklen_t ex_socklen = sizeof ex_sin;
 static struct timespec ex_ts = {0, 1500000};
