@@ -12,12 +12,17 @@
 //!   `list`             the units in force, one `ID\tNAME\tFIRST LINE` per line.
 
 use crate::lock::SpinLock;
-use crate::{guard, log, script, vm};
+use crate::{guard, log};
 use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Compiles live-control code and runs it first on the control thread
+/// (`loader(id, name, source)`): the unit's bytecode, or the error to reply.
+/// Made by the Ruby layer (vm::control_loader), on the control thread.
+pub type Loader = Box<dyn FnMut(u64, &str, &str) -> Result<Vec<u8>, String>>;
 
 pub struct Unit {
     pub id: u64,
@@ -64,8 +69,9 @@ pub fn changed(seen: u64) -> Option<u64> {
     (now != seen).then_some(now)
 }
 
-/// Starts the control thread (HIJACK_CONTROL=1).
-pub fn start() {
+/// Starts the control thread (HIJACK_CONTROL=1); it makes its loader with
+/// `make_loader`.
+pub fn start(make_loader: fn() -> Loader) {
     let path = match socket_path(std::process::id()) {
         Ok(p) => p,
         Err(e) => return log::line(&format!("hijack: --control: {e}")),
@@ -85,12 +91,11 @@ pub fn start() {
     let spawned = std::thread::Builder::new().name("hijack-control".into()).spawn(move || {
         // Everything this thread does goes straight to the real functions.
         let _guard = guard::enter();
-        // SAFETY: the thread's own VM, used only here.
-        let vm = unsafe { vm::Vm::open() };
+        let mut loader = make_loader();
         while std::process::id() == owner {
             // (a fork child inherits the socket, not the thread)
             if let Some(stream) = accept(listener) {
-                let _ = serve(stream, vm.as_ref());
+                let _ = serve(stream, &mut loader);
             }
         }
     });
@@ -138,7 +143,7 @@ fn same_user(stream: &UnixStream) -> bool {
     }
 }
 
-fn serve(mut stream: UnixStream, vm: Option<&vm::Vm>) -> std::io::Result<()> {
+fn serve(mut stream: UnixStream, loader: &mut Loader) -> std::io::Result<()> {
     if !same_user(&stream) {
         return stream.write_all(b"error: not your process\n");
     }
@@ -147,7 +152,7 @@ fn serve(mut stream: UnixStream, vm: Option<&vm::Vm>) -> std::io::Result<()> {
     let text = String::from_utf8_lossy(&request).into_owned();
     let (head, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
     let reply = match head.split_once(' ').unwrap_or((head, "")) {
-        ("eval", name) => eval(vm, if name.is_empty() { "ctl" } else { name }, body),
+        ("eval", name) => eval(loader, if name.is_empty() { "ctl" } else { name }, body),
         ("off", id) => off(id.trim()),
         ("list", _) => list(),
         _ => "error: unknown request (eval, off, list)".to_string(),
@@ -156,23 +161,16 @@ fn serve(mut stream: UnixStream, vm: Option<&vm::Vm>) -> std::io::Result<()> {
     stream.write_all(b"\n")
 }
 
-fn eval(vm: Option<&vm::Vm>, name: &str, source: &str) -> String {
-    let Some(vm) = vm else { return "error: the control thread has no VM".into() };
-    // SAFETY: this thread's VM.
-    let unit = match unsafe { script::compile(vm.state(), source.as_bytes(), name) } {
-        Ok(u) => u,
-        Err(e) => return format!("error: {e}"),
-    };
+fn eval(loader: &mut Loader, name: &str, source: &str) -> String {
     let id = {
         let units = UNITS.lock();
         units.iter().map(|u| u.id).max().unwrap_or(0) + 1
     };
-    // The control thread's VM runs it first: the calls it hooks become hooked.
-    // SAFETY: as above.
-    if let Err(e) = unsafe { vm.load_unit(id, &unit.irep) } {
-        return format!("error: {e}");
-    }
-    UNITS.lock().push(Unit { id, name: name.to_string(), source: source.to_string(), irep: unit.irep, removed: false });
+    let irep = match loader(id, name, source) {
+        Ok(irep) => irep,
+        Err(e) => return format!("error: {e}"),
+    };
+    UNITS.lock().push(Unit { id, name: name.to_string(), source: source.to_string(), irep, removed: false });
     GENERATION.fetch_add(1, Ordering::Release);
     format!("ok {id}")
 }
@@ -200,36 +198,6 @@ fn list() -> String {
         out.push(format!("{}\t{}\t{}", u.id, u.name, u.source.lines().next().unwrap_or("")));
     }
     out.join("\n")
-}
-
-/// Brings a thread's VM up to date with the units (loads new ones, removes
-/// the hooks of removed ones).
-pub unsafe fn sync(vm: &mut vm::Vm, generation: u64) {
-    let todo: Vec<(u64, Option<Vec<u8>>)> = UNITS
-        .lock()
-        .iter()
-        .filter_map(|u| {
-            if u.removed {
-                Some((u.id, None))
-            } else if !vm.has_unit(u.id) {
-                Some((u.id, Some(u.irep.clone())))
-            } else {
-                None
-            }
-        })
-        .collect();
-    for (id, irep) in todo {
-        match irep {
-            Some(irep) => {
-                match vm.load_unit(id, &irep) {
-                    Ok(()) => vm.mark_unit(id),
-                    Err(e) => log::line(&format!("hijack: control unit {id}: {e}")),
-                }
-            }
-            None => vm.remove_unit(id),
-        }
-    }
-    vm.set_generation(generation);
 }
 
 /// A request to process `pid`'s control socket; its reply.

@@ -71,7 +71,7 @@ fn names(fd: i32) -> bool {
 mod raw {
     //! The real functions, never hijack's entry points (which would guard
     //! hijack's own calls against itself).
-    use crate::table::real;
+    use crate::real;
 
     pub fn close(fd: i32) -> i32 {
         // SAFETY: closing a descriptor number.
@@ -481,7 +481,7 @@ pub unsafe fn closefrom(real: unsafe extern "C" fn(libc::c_int), low: libc::c_in
 /// Closes [a, b] with close_range, or one by one where it is missing.
 fn close_numbers(a: u32, b: u32) -> i32 {
     #[cfg(target_os = "linux")]
-    if let Some(f) = crate::table::real::close_range.get() {
+    if let Some(f) = crate::real::close_range.get() {
         // SAFETY: closing numbers the program asked to close.
         if unsafe { f(a, b, 0) } == 0 {
             return 0;

@@ -6,7 +6,7 @@
 //! left alone; the preload variable keeps the caller's entries after ours.
 //! Off with HIJACK_NO_FOLLOW=1 (`hijack run --no-follow`).
 
-use crate::engine::Frame;
+use crate::frame::Frame;
 use crate::sys;
 use crate::table::Kind;
 use std::ffi::{CStr, CString};
@@ -145,12 +145,12 @@ pub fn call(instead: &Instead, args: &[u64]) -> Option<i64> {
         match instead {
             Instead::Real => None,
             Instead::Execve(envp) => {
-                let f = crate::table::real::execve.get()?;
+                let f = crate::real::execve.get()?;
                 Some(f(path, argv, *envp as usize as *mut libc::c_void) as i64)
             }
             #[cfg(target_os = "linux")]
             Instead::Execvpe(envp) => {
-                let f = crate::table::real::execvpe.get()?;
+                let f = crate::real::execvpe.get()?;
                 Some(f(path, argv, *envp as usize as *mut libc::c_void) as i64)
             }
             #[cfg(not(target_os = "linux"))]
@@ -164,7 +164,7 @@ pub fn call(instead: &Instead, args: &[u64]) -> Option<i64> {
 #[cfg(not(target_os = "linux"))]
 unsafe fn execvpe(file: *mut libc::c_void, argv: *mut libc::c_void, envp: *mut libc::c_void) -> i64 {
     use std::os::unix::ffi::OsStrExt;
-    let Some(f) = crate::table::real::execve.get() else { return -1 };
+    let Some(f) = crate::real::execve.get() else { return -1 };
     let name = CStr::from_ptr(file as *const libc::c_char).to_bytes();
     if name.contains(&b'/') {
         return f(file, argv, envp) as i64;

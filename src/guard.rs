@@ -52,6 +52,11 @@ pub fn forget_vm() {
     let _ = THREAD.try_with(|t| t.vm.set(std::ptr::null_mut()));
 }
 
+/// This thread's VM (null: none), read inside hijack's own code.
+pub fn current_vm() -> *mut c_void {
+    THREAD.try_with(|t| t.vm.get()).unwrap_or(std::ptr::null_mut())
+}
+
 pub fn active() -> bool {
     THREAD.try_with(|t| t.active.get()).unwrap_or(true)
 }

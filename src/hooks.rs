@@ -22,11 +22,14 @@
 //! over; for the exec family, whose success never returns, also just before
 //! the real call.
 
-use crate::engine::Frame;
+use crate::frame::Frame;
 use crate::table::{CALLS, CALL_COUNT};
-use crate::vm::CALL_TYPE;
-use crate::{filter, ffi, log, mrb, shared, trace};
+use crate::{filter, ffi, log, mrb, shared};
 use std::ffi::c_void;
+
+/// The data type of Hijack::Call objects: a pointer to the [`Invocation`]
+/// on the stack of the interposed call, cleared when the call returns.
+pub static CALL_TYPE: mrb::DataType = mrb::DataType(ffi::mrb_data_type { struct_name: c"Hijack::Call".as_ptr(), dfree: None });
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum HookKind {
@@ -37,13 +40,21 @@ pub enum HookKind {
     Observe,
 }
 
-/// What a hook does: run a Ruby block, or one of the native actions that
-/// never enter Ruby (tracing, counting).
+/// What a hook does: run a Ruby block, or a native observer that never
+/// enters Ruby (tracing, counting: the features give the function, see
+/// [`Observer`]).
 #[derive(Clone, Copy)]
 pub enum Action {
     Block(mrb::Value),
-    Trace(usize),
-    Count,
+    Observe(Observer),
+}
+
+/// A native observer: `run(arg, frame, entering)` once the call is over,
+/// and, for the exec family, just before its real call (`entering`).
+#[derive(Clone, Copy)]
+pub struct Observer {
+    pub run: unsafe fn(usize, &Frame, bool),
+    pub arg: usize,
 }
 
 struct Hook {
@@ -95,8 +106,15 @@ pub unsafe extern "C" fn hijack_detach_registry(mrb: *mut mrb::State) {
     }
 }
 
-pub unsafe fn registry<'a>(mrb: *mut mrb::State) -> &'a mut Registry {
-    &mut *((*mrb).ud as *mut Registry)
+/// The registry of `mrb`. A raw pointer: a reference made from it must end
+/// before anything that can run Ruby (which may add or remove hooks).
+pub unsafe fn registry(mrb: *mut mrb::State) -> *mut Registry {
+    (*mrb).ud as *mut Registry
+}
+
+/// Runs `f` on the registry of `mrb`; `f` must not run Ruby code.
+pub unsafe fn with_registry<T>(mrb: *mut mrb::State, f: impl FnOnce(&mut Registry) -> T) -> T {
+    f(&mut *registry(mrb))
 }
 
 impl Registry {
@@ -147,16 +165,19 @@ impl Registry {
         self.names[id]
     }
 
-    /// The Hijack::Call subclass of call `id` (built by Ruby once).
-    unsafe fn class(&mut self, mrb: *mut mrb::State, id: usize) -> Option<*mut mrb::Class> {
-        if self.classes[id].is_null() {
-            let hijack = mrb::obj(ffi::mrb_module_get(mrb, c"Hijack".as_ptr()) as *mut c_void);
-            let name = ffi::hijack_sym(self.name(mrb, id));
-            let class = mrb::protect(mrb, |m| mrb::funcall(m, hijack, "__call_class", &[name])).ok()?;
-            self.classes[id] = ffi::hijack_class_ptr(class);
-        }
-        Some(self.classes[id])
+}
+
+/// The Hijack::Call subclass of call `id` in `mrb` (built by Ruby once).
+unsafe fn call_class(mrb: *mut mrb::State, id: usize) -> Option<*mut mrb::Class> {
+    let reg = registry(mrb);
+    if (*reg).classes[id].is_null() {
+        let hijack = mrb::obj(ffi::mrb_module_get(mrb, c"Hijack".as_ptr()) as *mut c_void);
+        let name = ffi::hijack_sym((*reg).name(mrb, id));
+        // (Ruby runs here: no reference into the registry is alive)
+        let class = mrb::protect(mrb, |m| mrb::funcall(m, hijack, "__call_class", &[name])).ok()?;
+        (*reg).classes[id] = ffi::hijack_class_ptr(class);
     }
+    Some((*reg).classes[id])
 }
 
 /// How many after hooks of one call wait for its real call in the frame;
@@ -171,63 +192,102 @@ struct Waiting {
     next: u32,
 }
 
-/// The state of a call's hooks between `begin` and `finish`, kept in its
-/// frame.
-pub struct Pending {
+/// A call as the hook chain runs it: its frame (the call's data) and the
+/// chain's own state, kept apart from it. The dispatch keeps it in place
+/// from `begin` to `finish`, and the call's Hijack::Call object points to
+/// it.
+///
+/// The chain's functions take it as a raw pointer, and so do the Call's
+/// methods that run the chain (`proceed`): a reference into it lives only
+/// within one native step, never across a call into Ruby, which may reach
+/// the same invocation again through its Call.
+pub struct Invocation<'a> {
+    pub frame: Frame<'a>,
+    chain: Chain,
+}
+
+/// The state of a call's chain between `begin` and `finish`.
+struct Chain {
     mrb: *mut mrb::State,
     call: Option<mrb::Value>,
     arena: i32,
     waiting: [Waiting; WAITING],
     count: usize,
+    /// Where call.proceed goes on in the chain.
+    next_hook: usize,
+    /// Whether the running hook has proceeded.
+    level_proceeded: bool,
 }
 
-impl Pending {
-    pub const fn new() -> Pending {
+impl<'a> Invocation<'a> {
+    pub fn new(frame: Frame<'a>) -> Invocation<'a> {
         let idle = Waiting { index: 0, next: 0 };
-        Pending { mrb: std::ptr::null_mut(), call: None, arena: 0, waiting: [idle; WAITING], count: 0 }
+        let chain = Chain {
+            mrb: std::ptr::null_mut(),
+            call: None,
+            arena: 0,
+            waiting: [idle; WAITING],
+            count: 0,
+            next_hook: 0,
+            level_proceeded: false,
+        };
+        Invocation { frame, chain }
     }
 }
 
-/// Runs the hooks registered in `mrb` on `frame`, the real call included
+/// `call.proceed` from the running hook of `inv`: runs the rest of the
+/// chain, then the real function. Err when this hook proceeded already.
+pub unsafe fn proceed(mrb: *mut mrb::State, inv: *mut Invocation, call: mrb::Value) -> Result<i64, ()> {
+    if (*inv).chain.level_proceeded {
+        return Err(());
+    }
+    (*inv).chain.level_proceeded = true;
+    let next = (*inv).chain.next_hook;
+    run_from(mrb, &mut Some(call), inv, next);
+    Ok((*inv).frame.result)
+}
+
+/// Runs the hooks registered in `mrb` on `inv`, the real call included
 /// (for simulated calls and the one-VM-per-call mode).
-pub unsafe fn run(mrb: *mut mrb::State, frame: &mut Frame) {
-    if begin(mrb, frame) {
-        frame.proceed();
+pub unsafe fn run(mrb: *mut mrb::State, inv: *mut Invocation) {
+    if begin(mrb, inv) {
+        (*inv).frame.proceed();
     }
-    finish(frame);
+    finish(inv);
 }
 
-/// Runs the chain of `frame`'s call up to the real call, and says whether
-/// the caller must make it now (then call `finish`). Before hooks run; after
-/// hooks wait in the frame for `finish`, so that the real call is made on a
+/// Runs the chain of `inv`'s call up to the real call, and says whether the
+/// caller must make it now (then call `finish`). Before hooks run; after
+/// hooks wait in the chain for `finish`, so that the real call is made on a
 /// shallow stack. An around hook (or more after hooks than can wait) runs
 /// the rest of the chain nested, real call included, as `run_from` does.
 #[inline(always)]
-pub unsafe fn begin(mrb: *mut mrb::State, frame: &mut Frame) -> bool {
-    frame.hooks.mrb = mrb;
-    registry(mrb).walking += 1;
-    frame.hooks.arena = mrb::arena_index(mrb);
+pub unsafe fn begin(mrb: *mut mrb::State, inv: *mut Invocation) -> bool {
+    (*inv).chain.mrb = mrb;
+    (*registry(mrb)).walking += 1;
+    (*inv).chain.arena = mrb::arena_index(mrb);
     let mut pos = 0;
     loop {
-        let Some((index, kind, action, next)) = next_hook(mrb, frame, pos) else { return true };
+        let Some((index, kind, action, next)) = next_hook(mrb, inv, pos) else { return true };
         match kind {
-            HookKind::After if frame.hooks.count < WAITING => {
-                frame.hooks.waiting[frame.hooks.count] = Waiting { index: index as u32, next: next as u32 };
-                frame.hooks.count += 1;
+            HookKind::After if (*inv).chain.count < WAITING => {
+                let chain = &mut (*inv).chain;
+                chain.waiting[chain.count] = Waiting { index: index as u32, next: next as u32 };
+                chain.count += 1;
             }
             HookKind::Before => {
-                frame.next_hook = next;
-                frame.level_proceeded = false;
-                run_in_frame(mrb, index, action, frame);
+                (*inv).chain.next_hook = next;
+                (*inv).chain.level_proceeded = false;
+                run_in_chain(mrb, index, action, inv);
                 // A failed call ends here; one the hook proceeded is done.
-                if frame.failed || frame.level_proceeded {
+                if (*inv).frame.failed || (*inv).chain.level_proceeded {
                     return false;
                 }
             }
             _ => {
-                let mut call = frame.hooks.call;
-                run_from(mrb, &mut call, frame, next - 1);
-                frame.hooks.call = call;
+                let mut call = (*inv).chain.call;
+                run_from(mrb, &mut call, inv, next - 1);
+                (*inv).chain.call = call;
                 return false;
             }
         }
@@ -239,120 +299,117 @@ pub unsafe fn begin(mrb: *mut mrb::State, frame: &mut Frame) -> bool {
 /// first (as nesting would), and ends the call for Ruby: a Call kept by a
 /// hook is empty from now on.
 #[inline(always)]
-pub unsafe fn finish(frame: &mut Frame) {
-    let mrb = frame.hooks.mrb;
+pub unsafe fn finish(inv: *mut Invocation) {
+    let mrb = (*inv).chain.mrb;
     if mrb.is_null() {
         return;
     }
-    while frame.hooks.count > 0 {
-        frame.hooks.count -= 1;
-        let w = frame.hooks.waiting[frame.hooks.count];
+    while (*inv).chain.count > 0 {
+        (*inv).chain.count -= 1;
+        let w = (*inv).chain.waiting[(*inv).chain.count];
         // A hook disabled or removed meanwhile (by a hook of this very call)
         // does not run: disabling takes effect before the next hook runs.
-        let hook = &registry(mrb).hooks[w.index as usize];
-        if !hook.enabled {
+        let (enabled, action) = hook_state(mrb, w.index as usize);
+        if !enabled {
             continue;
         }
-        let action = hook.action;
-        frame.next_hook = w.next as usize;
-        frame.level_proceeded = true;
-        run_in_frame(mrb, w.index as usize, action, frame);
+        (*inv).chain.next_hook = w.next as usize;
+        (*inv).chain.level_proceeded = true;
+        run_in_chain(mrb, w.index as usize, action, inv);
     }
-    observe(mrb, frame, false);
-    end(frame);
+    observe(mrb, &(*inv).frame, false);
+    end(inv);
+}
+
+/// Whether hook `index` of `mrb` is enabled now, and its action.
+unsafe fn hook_state(mrb: *mut mrb::State, index: usize) -> (bool, Action) {
+    let reg = &*registry(mrb);
+    let h = &reg.hooks[index];
+    (h.enabled, h.action)
 }
 
 /// Runs the observers of `frame`'s call that want it (enabled, filter
 /// matching): `entering` just before the real call of an exec, else once
-/// the call is over.
-unsafe fn observe(mrb: *mut mrb::State, frame: &mut Frame, entering: bool) {
-    let reg = registry(mrb);
+/// the call is over. (Observers never run Ruby.)
+pub unsafe fn observe(mrb: *mut mrb::State, frame: &Frame, entering: bool) {
+    let reg = &*registry(mrb);
     for &index in reg.per_call[frame.id].iter() {
         let h = &reg.hooks[index];
         if h.kind != HookKind::Observe || !h.enabled || h.filter.is_some_and(|f| !f.matches(frame.id, &frame.args[..frame.nargs])) {
             continue;
         }
-        match h.action {
-            Action::Trace(tracer) => trace::record(tracer, frame, entering),
-            Action::Count => trace::count(frame, entering),
-            Action::Block(_) => {}
+        if let Action::Observe(o) = h.action {
+            (o.run)(o.arg, frame, entering);
         }
     }
 }
 
-/// Just before the real call of an exec (which returns only when it fails):
-/// its observers write what they can now.
-pub unsafe fn entering_exec(frame: &mut Frame) {
-    let mrb = frame.hooks.mrb;
-    if !mrb.is_null() {
-        observe(mrb, frame, true);
-    }
-}
-
-/// Runs hook `index`'s action with the frame's Call, which stays in the
-/// frame (for `end` to empty whatever happens); an exception is handled as
+/// Runs hook `index`'s action with the chain's Call, which stays in the
+/// chain (for `end` to empty whatever happens); an exception is handled as
 /// `exception` says.
 #[inline(always)]
-unsafe fn run_in_frame(mrb: *mut mrb::State, index: usize, action: Action, frame: &mut Frame) {
-    let mut call = frame.hooks.call;
-    let outcome = run_action(mrb, action, frame, &mut call);
-    frame.hooks.call = call;
+unsafe fn run_in_chain(mrb: *mut mrb::State, index: usize, action: Action, inv: *mut Invocation) {
+    let mut call = (*inv).chain.call;
+    let outcome = run_action(mrb, action, inv, &mut call);
+    (*inv).chain.call = call;
     if let Some(Err(e)) = outcome {
-        exception(mrb, index, &call, frame, e);
+        exception(mrb, index, &call, inv, e);
     }
 }
 
 /// Ends the call for Ruby (after `finish`, or in place of it when hook
 /// machinery panicked): its Call is emptied and the values it made are
 /// released.
-pub unsafe fn end(frame: &mut Frame) {
-    let mrb = frame.hooks.mrb;
+pub unsafe fn end(inv: *mut Invocation) {
+    let mrb = (*inv).chain.mrb;
     if mrb.is_null() {
         return;
     }
-    if let Some(call) = frame.hooks.call.take() {
+    if let Some(call) = (*inv).chain.call.take() {
         ffi::hijack_data_set_ptr(call, std::ptr::null_mut());
     }
-    mrb::arena_restore(mrb, frame.hooks.arena);
-    frame.hooks.mrb = std::ptr::null_mut();
-    let reg = registry(mrb);
+    mrb::arena_restore(mrb, (*inv).chain.arena);
+    (*inv).chain.mrb = std::ptr::null_mut();
+    let reg = &mut *registry(mrb);
     reg.walking = reg.walking.saturating_sub(1);
     if reg.walking == 0 && reg.stale {
         reg.compact();
     }
 }
 
-/// The Call object of `frame`, made when the first Ruby block needs it
+/// The Call object of `inv`, made when the first Ruby block needs it
 /// (native actions do not).
-unsafe fn call_object(mrb: *mut mrb::State, frame: &mut Frame, call: &mut Option<mrb::Value>) -> Option<mrb::Value> {
+unsafe fn call_object(mrb: *mut mrb::State, inv: *mut Invocation, call: &mut Option<mrb::Value>) -> Option<mrb::Value> {
     if call.is_none() {
-        let class = registry(mrb).class(mrb, frame.id)?;
-        let data = ffi::mrb_data_object_alloc(mrb, class, frame as *mut Frame as *mut c_void, &CALL_TYPE.0);
+        let class = call_class(mrb, (*inv).frame.id)?;
+        let data = ffi::mrb_data_object_alloc(mrb, class, inv as *mut c_void, &CALL_TYPE.0);
         *call = Some(mrb::obj(data as *mut c_void));
     }
     *call
 }
 
 /// Runs a hook's action on the call: yields the Call to its block (None
-/// when the Call could not be made), or does a native action (None).
-unsafe fn run_action(mrb: *mut mrb::State, action: Action, frame: &mut Frame, call: &mut Option<mrb::Value>) -> Option<Result<mrb::Value, mrb::Value>> {
+/// when the Call could not be made), or nothing for an observer (None).
+unsafe fn run_action(mrb: *mut mrb::State, action: Action, inv: *mut Invocation, call: &mut Option<mrb::Value>) -> Option<Result<mrb::Value, mrb::Value>> {
     match action {
         Action::Block(block) => {
-            let c = call_object(mrb, frame, call)?;
+            let c = call_object(mrb, inv, call)?;
+            // (Ruby runs here: no reference into `inv` is alive)
             Some(mrb::protect(mrb, |m| ffi::mrb_yield(m, block, c)))
         }
         // (observers run outside the chain: see `observe`)
-        Action::Trace(_) | Action::Count => None,
+        Action::Observe(_) => None,
     }
 }
 
-/// The next hook of `frame`'s call from chain position `pos` that takes the
+/// The next hook of `inv`'s call from chain position `pos` that takes the
 /// call (enabled, its filter matching): its index, kind, action and the
 /// position after it.
 #[inline(always)]
-unsafe fn next_hook(mrb: *mut mrb::State, frame: &Frame, pos: usize) -> Option<(usize, HookKind, Action, usize)> {
+unsafe fn next_hook(mrb: *mut mrb::State, inv: *mut Invocation, pos: usize) -> Option<(usize, HookKind, Action, usize)> {
+    let frame = &(*inv).frame;
     let id = frame.id;
-    let reg = registry(mrb);
+    let reg = &*registry(mrb);
     let mut i = pos;
     loop {
         let &index = reg.per_call[id].get(i)?;
@@ -371,67 +428,70 @@ unsafe fn next_hook(mrb: *mut mrb::State, frame: &Frame, pos: usize) -> Option<(
 }
 
 /// Runs the chain from hook position `pos` (then the real function).
-pub unsafe fn run_from(mrb: *mut mrb::State, call: &mut Option<mrb::Value>, frame: &mut Frame, pos: usize) {
-    let Some((index, kind, action, i)) = next_hook(mrb, frame, pos) else {
-        frame.proceed();
+pub unsafe fn run_from(mrb: *mut mrb::State, call: &mut Option<mrb::Value>, inv: *mut Invocation, pos: usize) {
+    let Some((index, kind, action, i)) = next_hook(mrb, inv, pos) else {
+        (*inv).frame.proceed();
         return;
     };
 
-    let saved = (frame.next_hook, frame.level_proceeded);
-    frame.next_hook = i;
-    frame.level_proceeded = false;
+    let saved = ((*inv).chain.next_hook, (*inv).chain.level_proceeded);
+    (*inv).chain.next_hook = i;
+    (*inv).chain.level_proceeded = false;
     match kind {
         HookKind::Before => {
-            if let Some(Err(e)) = run_action(mrb, action, frame, call) {
-                exception(mrb, index, call, frame, e);
+            if let Some(Err(e)) = run_action(mrb, action, inv, call) {
+                exception(mrb, index, call, inv, e);
             }
-            if !frame.level_proceeded && !frame.failed {
-                frame.level_proceeded = true;
-                run_from(mrb, call, frame, i);
+            if !(*inv).chain.level_proceeded && !(*inv).frame.failed {
+                (*inv).chain.level_proceeded = true;
+                run_from(mrb, call, inv, i);
             }
         }
         // (next_hook never gives an observer)
         HookKind::After | HookKind::Observe => {
-            frame.level_proceeded = true;
-            run_from(mrb, call, frame, i);
+            (*inv).chain.level_proceeded = true;
+            run_from(mrb, call, inv, i);
             // (disabled by a hook of the rest of the chain: it does not run)
-            if registry(mrb).hooks[index].enabled {
-                if let Some(Err(e)) = run_action(mrb, action, frame, call) {
-                    exception(mrb, index, call, frame, e);
+            if hook_state(mrb, index).0 {
+                if let Some(Err(e)) = run_action(mrb, action, inv, call) {
+                    exception(mrb, index, call, inv, e);
                 }
             }
         }
-        HookKind::Around => match run_action(mrb, action, frame, call) {
+        HookKind::Around => match run_action(mrb, action, inv, call) {
             Some(Ok(v)) if mrb::as_int(v).is_some() => {
+                let frame = &mut (*inv).frame;
                 frame.result = mrb::as_int(v).unwrap();
                 frame.failed = false;
                 frame.injected = true;
             }
             outcome => {
                 if let Some(Err(e)) = outcome {
-                    exception(mrb, index, call, frame, e);
+                    exception(mrb, index, call, inv, e);
                 }
-                if !frame.level_proceeded && !frame.failed {
-                    frame.level_proceeded = true;
-                    run_from(mrb, call, frame, i);
+                if !(*inv).chain.level_proceeded && !(*inv).frame.failed {
+                    (*inv).chain.level_proceeded = true;
+                    run_from(mrb, call, inv, i);
                 }
             }
         },
     }
-    (frame.next_hook, frame.level_proceeded) = saved;
+    ((*inv).chain.next_hook, (*inv).chain.level_proceeded) = saved;
 }
 
 /// A hook raised `e`: Errno fails the call; anything else is reported (once
 /// per hook, by Hijack::Hook#__report, which also honours HIJACK_ON_ERROR).
-unsafe fn exception(mrb: *mut mrb::State, index: usize, call: &Option<mrb::Value>, frame: &mut Frame, e: mrb::Value) {
-    let reg = registry(mrb);
-    if ffi::mrb_obj_is_kind_of(mrb, e, reg.system_call_error) {
+unsafe fn exception(mrb: *mut mrb::State, index: usize, call: &Option<mrb::Value>, inv: *mut Invocation, e: mrb::Value) {
+    let (system_call_error, object) = {
+        let reg = &*registry(mrb);
+        (reg.system_call_error, reg.hooks[index].object)
+    };
+    if ffi::mrb_obj_is_kind_of(mrb, e, system_call_error) {
         let errno = mrb::protect(mrb, |m| mrb::funcall(m, e, "errno", &[])).ok().and_then(|v| mrb::as_int(v));
-        if frame.fail(errno.filter(|n| *n > 0).unwrap_or(libc::EIO as i64) as i32) {
+        if (*inv).frame.fail(errno.filter(|n| *n > 0).unwrap_or(libc::EIO as i64) as i32) {
             return;
         }
     }
-    let object = reg.hooks[index].object;
     let call = match call {
         Some(c) => *c,
         None => mrb::nil(),

@@ -28,12 +28,15 @@ pub mod ffi {
 pub mod blackhole;
 pub mod control;
 pub mod elf;
-pub mod engine;
+pub mod dispatch;
+#[cfg(feature = "preload")]
+pub mod entry;
 pub mod exit;
 pub mod errnames;
 pub mod fakefile;
 pub mod fds;
 pub mod filter;
+pub mod frame;
 pub mod follow;
 pub mod glob;
 pub mod lock;

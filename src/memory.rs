@@ -6,8 +6,8 @@
 //! the real allocator (the re-entrancy guard), and with no hook the cost is
 //! one branch, as for every call.
 
-use crate::engine;
-use crate::table::{id, real};
+use crate::table::id;
+use crate::{dispatch, frame, real};
 use libc::{c_int, c_void, size_t};
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -62,7 +62,7 @@ fn early_size(p: *mut c_void) -> usize {
 
 #[inline(always)]
 fn hooked(id: usize) -> bool {
-    engine::hooked(id)
+    frame::hooked(id)
 }
 
 /// # Safety
@@ -74,7 +74,7 @@ pub unsafe extern "C" fn hijack_malloc(size: size_t) -> *mut c_void {
     if !hooked(id::malloc) {
         return f(size);
     }
-    engine::dispatch(id::malloc, &[size as u64], &|w| f(w[0] as size_t) as usize as i64) as usize as *mut c_void
+    dispatch::dispatch(id::malloc, &[size as u64], &|w| f(w[0] as size_t) as usize as i64) as usize as *mut c_void
 }
 
 /// # Safety
@@ -91,7 +91,7 @@ pub unsafe extern "C" fn hijack_calloc(nmemb: size_t, size: size_t) -> *mut c_vo
     if !hooked(id::calloc) {
         return f(nmemb, size);
     }
-    engine::dispatch(id::calloc, &[nmemb as u64, size as u64], &|w| f(w[0] as size_t, w[1] as size_t) as usize as i64)
+    dispatch::dispatch(id::calloc, &[nmemb as u64, size as u64], &|w| f(w[0] as size_t, w[1] as size_t) as usize as i64)
         as usize as *mut c_void
 }
 
@@ -114,7 +114,7 @@ pub unsafe extern "C" fn hijack_realloc(ptr: *mut c_void, size: size_t) -> *mut 
     if !hooked(id::realloc) {
         return f(ptr, size);
     }
-    engine::dispatch(id::realloc, &[ptr as usize as u64, size as u64], &|w| {
+    dispatch::dispatch(id::realloc, &[ptr as usize as u64, size as u64], &|w| {
         f(w[0] as usize as *mut c_void, w[1] as size_t) as usize as i64
     }) as usize as *mut c_void
 }
@@ -135,7 +135,7 @@ pub unsafe extern "C" fn hijack_posix_memalign(memptr: *mut *mut c_void, alignme
     if !hooked(id::posix_memalign) {
         return f(memptr as *mut c_void, alignment, size);
     }
-    engine::dispatch(id::posix_memalign, &[memptr as usize as u64, alignment as u64, size as u64], &|w| {
+    dispatch::dispatch(id::posix_memalign, &[memptr as usize as u64, alignment as u64, size as u64], &|w| {
         f(w[0] as usize as *mut c_void, w[1] as size_t, w[2] as size_t) as i64
     }) as c_int
 }
@@ -149,7 +149,7 @@ pub unsafe extern "C" fn hijack_aligned_alloc(alignment: size_t, size: size_t) -
     if !hooked(id::aligned_alloc) {
         return f(alignment, size);
     }
-    engine::dispatch(id::aligned_alloc, &[alignment as u64, size as u64], &|w| {
+    dispatch::dispatch(id::aligned_alloc, &[alignment as u64, size as u64], &|w| {
         f(w[0] as size_t, w[1] as size_t) as usize as i64
     }) as usize as *mut c_void
 }
@@ -171,7 +171,7 @@ pub unsafe extern "C" fn hijack_free(ptr: *mut c_void) {
     if !hooked(id::free) {
         return release(ptr);
     }
-    engine::dispatch(id::free, &[ptr as usize as u64], &|w| {
+    dispatch::dispatch(id::free, &[ptr as usize as u64], &|w| {
         release(w[0] as usize as *mut c_void);
         0
     });

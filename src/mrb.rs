@@ -200,3 +200,10 @@ impl Drop for Arena {
         unsafe { arena_restore(self.mrb, self.index) }
     }
 }
+
+/// An mruby data type (the name of a Data object's class and how to free
+/// what it points to), as a static.
+#[repr(transparent)]
+pub struct DataType(pub ffi::mrb_data_type);
+// SAFETY: a constant name and a free function (or none): nothing mutable.
+unsafe impl Sync for DataType {}

@@ -1,10 +1,10 @@
 //! The native methods of the `Hijack` module and of `Hijack::Call`. The Ruby
 //! side (mrblib/) builds the hook DSL, the call accessors and the CLI on them.
 
-use crate::engine::Frame;
+use crate::frame::{self, Frame};
+use crate::hooks::{Invocation, CALL_TYPE};
 use crate::table::{BufDir, Errors, Kind, CALLS};
-use crate::vm::CALL_TYPE;
-use crate::{engine, ffi, filter, hooks, log, mrb, script, shared, sockaddr, sys, table};
+use crate::{ffi, filter, hooks, log, mrb, script, shared, sockaddr, sys, table, trace};
 use mrb::{State, Value};
 use std::ffi::CString;
 
@@ -98,7 +98,7 @@ unsafe extern "C" fn m_watch(mrb: *mut State, _self: Value) -> Value {
     };
     let out = match result {
         Ok(fid) => {
-            engine::watch(id);
+            frame::watch(id);
             fid.map_or_else(|| mrb::nil(), |f| mrb::int(mrb, f as i64))
         }
         Err(msg) => mrb::str(mrb, msg.as_bytes()),
@@ -357,7 +357,8 @@ unsafe extern "C" fn m_simulate(mrb: *mut State, _this: Value) -> Value {
             sys::set_errno(err as i32);
             ret
         };
-        let mut frame = Frame::new(id, &vec![0u64; given], &real, 0);
+        let mut inv = Invocation::new(Frame::new(id, &vec![0u64; given], &real, 0));
+        let frame = &mut inv.frame;
         let mut problem = None;
         for i in 0..given {
             let v = ffi::mrb_ary_entry(values, i as _);
@@ -374,7 +375,8 @@ unsafe extern "C" fn m_simulate(mrb: *mut State, _this: Value) -> Value {
         match problem {
             Some(msg) => Err(mrb::str(mrb, msg.as_bytes())),
             None => {
-                hooks::run(mrb, &mut frame);
+                hooks::run(mrb, &mut inv);
+                let frame = &inv.frame;
                 let args = ffi::mrb_ary_new_capa(mrb, given as _);
                 for (i, a) in info.args.iter().enumerate() {
                     ffi::mrb_ary_push(mrb, args, word_value(mrb, a.kind, frame.args[i]));
@@ -778,8 +780,8 @@ unsafe extern "C" fn m_abort(_mrb: *mut State, _self: Value) -> Value {
 
 // ---- Regexp ----------------------------------------------------------------
 
-pub static REGEXP_TYPE: crate::vm::DataType =
-    crate::vm::DataType(ffi::mrb_data_type { struct_name: c"Regexp".as_ptr(), dfree: None });
+pub static REGEXP_TYPE: mrb::DataType =
+    mrb::DataType(ffi::mrb_data_type { struct_name: c"Regexp".as_ptr(), dfree: None });
 
 /// The compiled pattern of a Regexp object.
 unsafe fn regexp_of(mrb: *mut State, v: Value) -> Option<&'static crate::regex::Regex> {
@@ -923,7 +925,8 @@ unsafe extern "C" fn s_incr(mrb: *mut State, _self: Value) -> Value {
     };
     if let shared::Value::Int(n) = by {
         let symbol = (ffi::hijack_type(key) == ffi::mrb_vtype::MRB_TT_SYMBOL).then(|| ffi::hijack_symbol(key));
-        if let Some(sum) = hooks::registry(mrb).counters.incr(symbol, || shared_key(mrb, key), n) {
+        // (shared_key may raise, never run Ruby)
+        if let Some(sum) = hooks::with_registry(mrb, |r| r.counters.incr(symbol, || shared_key(mrb, key), n)) {
             return mrb::int(mrb, sum);
         }
     }
@@ -960,12 +963,20 @@ unsafe extern "C" fn s_to_h(mrb: *mut State, _self: Value) -> Value {
 
 // ---- Hijack::Call ---------------------------------------------------------
 
-unsafe fn frame<'a>(mrb: *mut State, this: Value) -> &'a mut Frame<'static> {
-    let p = ffi::mrb_data_check_get_ptr(mrb, this, &CALL_TYPE.0) as *mut Frame<'static>;
+/// The invocation a Call stands for, or Hijack::Error once its call is over.
+unsafe fn invocation(mrb: *mut State, this: Value) -> *mut Invocation<'static> {
+    let p = ffi::mrb_data_check_get_ptr(mrb, this, &CALL_TYPE.0) as *mut Invocation<'static>;
     if p.is_null() {
         mrb::raise(mrb, hijack_error(mrb), "this call is over: a Hijack::Call is usable only inside its hook")
     }
-    &mut *p
+    p
+}
+
+/// The frame of a Call, for an accessor: the reference lives only while the
+/// accessor runs, and no accessor runs hook code (only `proceed` does, and
+/// it keeps to the raw invocation).
+unsafe fn frame<'a>(mrb: *mut State, this: Value) -> &'a mut Frame<'static> {
+    &mut (*invocation(mrb, this)).frame
 }
 
 unsafe fn arg_index(mrb: *mut State, f: &Frame, v: Value) -> usize {
@@ -976,7 +987,7 @@ unsafe fn arg_index(mrb: *mut State, f: &Frame, v: Value) -> usize {
 }
 
 unsafe fn c_string(mrb: *mut State, word: u64) -> Value {
-    match engine::arg_str(word) {
+    match frame::arg_str(word) {
         Some(bytes) => mrb::str(mrb, bytes),
         None => mrb::nil(),
     }
@@ -985,7 +996,7 @@ unsafe fn c_string(mrb: *mut State, word: u64) -> Value {
 unsafe fn word_value(mrb: *mut State, kind: Kind, word: u64) -> Value {
     match kind {
         Kind::Path | Kind::Str => c_string(mrb, word),
-        Kind::Argv => match engine::arg_argv(word) {
+        Kind::Argv => match frame::arg_argv(word) {
             Some(list) => {
                 let ary = ffi::mrb_ary_new_capa(mrb, list.len() as _);
                 for s in list {
@@ -995,7 +1006,7 @@ unsafe fn word_value(mrb: *mut State, kind: Kind, word: u64) -> Value {
             }
             None => mrb::nil(),
         },
-        Kind::Timespec => match engine::arg_timespec(word) {
+        Kind::Timespec => match frame::arg_timespec(word) {
             Some((sec, nsec)) => ffi::hijack_float(mrb, sec as f64 + nsec as f64 / 1e9),
             None => mrb::nil(),
         },
@@ -1017,21 +1028,23 @@ unsafe fn sockaddr_value(mrb: *mut State, word: u64) -> Value {
 }
 
 unsafe extern "C" fn c_name(mrb: *mut State, this: Value) -> Value {
-    let f = frame(mrb, this);
-    ffi::hijack_sym(hooks::registry(mrb).name(mrb, f.id))
+    let id = frame(mrb, this).id;
+    ffi::hijack_sym(hooks::with_registry(mrb, |r| r.name(mrb, id)))
 }
 
 /// call.proceed: runs the rest of the hook chain, then the real function,
 /// with the current arguments; returns the result. At most once per hook.
 unsafe extern "C" fn c_proceed(mrb: *mut State, this: Value) -> Value {
-    let f = frame(mrb, this);
-    if f.level_proceeded {
-        mrb::raise(mrb, hijack_error(mrb), "a hook may call proceed only once")
+    let inv = invocation(mrb, this);
+    match hooks::proceed(mrb, inv, this) {
+        Ok(result) => mrb::int(mrb, result),
+        Err(()) => mrb::raise(mrb, hijack_error(mrb), "a hook may call proceed only once"),
     }
-    f.level_proceeded = true;
-    let next = f.next_hook;
-    hooks::run_from(mrb, &mut Some(this), f, next);
-    mrb::int(mrb, f.result)
+}
+
+/// The --summary observer: counts the call (see trace::count).
+unsafe fn count_observer(_arg: usize, frame: &Frame, entering: bool) {
+    trace::count(frame, entering)
 }
 
 /// Hijack.__add_hook(hook, kind, call_name, filter_id, block) -> index; kind
@@ -1041,16 +1054,16 @@ unsafe extern "C" fn m_add_hook(mrb: *mut State, _self: Value) -> Value {
     if a.len() != 5 {
         mrb::raise(mrb, argument_error(mrb), "__add_hook(hook, kind, call, filter_id, block)")
     }
-    use hooks::{Action, HookKind};
+    use hooks::{Action, HookKind, Observer};
     let (kind, action) = match mrb::as_name(mrb, a[1]) {
         Some("around") => (HookKind::Around, Action::Block(a[4])),
         Some("before") => (HookKind::Before, Action::Block(a[4])),
         Some("after") => (HookKind::After, Action::Block(a[4])),
         Some("trace") => match mrb::as_int(a[4]) {
-            Some(tracer) => (HookKind::Observe, Action::Trace(tracer as usize)),
+            Some(tracer) => (HookKind::Observe, Action::Observe(Observer { run: trace::record, arg: tracer as usize })),
             None => mrb::raise(mrb, argument_error(mrb), "a trace hook takes a tracer id"),
         },
-        Some("count") => (HookKind::Observe, Action::Count),
+        Some("count") => (HookKind::Observe, Action::Observe(Observer { run: count_observer, arg: 0 })),
         _ => mrb::raise(mrb, argument_error(mrb), "a hook is :around, :before, :after, :trace or :count"),
     };
     let id = call_id(mrb, a[2]);
@@ -1062,7 +1075,7 @@ unsafe extern "C" fn m_add_hook(mrb: *mut State, _self: Value) -> Value {
             None => mrb::raise(mrb, argument_error(mrb), "unknown filter id"),
         },
     };
-    let index = hooks::registry(mrb).add(id, kind, action, a[0], filter);
+    let index = hooks::with_registry(mrb, |r| r.add(id, kind, action, a[0], filter));
     mrb::int(mrb, index as i64)
 }
 
@@ -1070,14 +1083,14 @@ unsafe extern "C" fn m_add_hook(mrb: *mut State, _self: Value) -> Value {
 unsafe extern "C" fn m_enable_hook(mrb: *mut State, _self: Value) -> Value {
     let (index, on) = (arg(mrb, 0), arg(mrb, 1));
     let on = ffi::hijack_type(on) == ffi::mrb_vtype::MRB_TT_TRUE;
-    let ok = mrb::as_int(index).is_some_and(|i| hooks::registry(mrb).set_enabled(i as usize, on));
+    let ok = mrb::as_int(index).is_some_and(|i| hooks::with_registry(mrb, |r| r.set_enabled(i as usize, on)));
     mrb::boolean(ok)
 }
 
 /// Hijack.__remove_hook(index)
 unsafe extern "C" fn m_remove_hook(mrb: *mut State, _self: Value) -> Value {
     if let Some(i) = mrb::as_int(arg(mrb, 0)) {
-        hooks::registry(mrb).remove(i as usize);
+        hooks::with_registry(mrb, |r| r.remove(i as usize));
     }
     mrb::nil()
 }

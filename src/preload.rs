@@ -115,7 +115,7 @@ unsafe fn init() {
                 follow::start(&library);
             }
             if adopted && control {
-                crate::control::start();
+                crate::control::start(crate::vm::control_loader);
             }
             if adopted {
                 libc::atexit(at_exit);

@@ -85,3 +85,6 @@ mod tests {
         assert_eq!(found, vec![true; 8]);
     }
 }
+
+// Each call's real function: `real::NAME` (generated from src/calls.tab).
+include!(concat!(env!("OUT_DIR"), "/reals.rs"));

@@ -231,7 +231,7 @@ mod tests {
         assert_eq!(take_turn(key, 10.1, 0.5), Ok(11.0), "queued after the first");
         assert_eq!(take_turn(key, 20.0, 0.25), Ok(20.25), "idle time is not credit");
         let threads: Vec<_> = (0..4)
-            .map(|_| std::thread::spawn(move || (0..1000).for_each(|_| drop(take_turn(key, 0.0, 0.001)))))
+            .map(|_| std::thread::spawn(move || (0..1000).for_each(|_| { let _ = take_turn(key, 0.0, 0.001); })))
             .collect();
         threads.into_iter().for_each(|t| t.join().unwrap());
         let end = take_turn(key, 0.0, 0.0).unwrap();

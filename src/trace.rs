@@ -4,7 +4,7 @@
 //! the real call (src/hooks.rs). Counting for `hijack run --summary` is here
 //! too: per-call atomic totals, read at exit.
 
-use crate::engine::{arg_argv, arg_str, arg_timespec, Frame};
+use crate::frame::{arg_argv, arg_str, arg_timespec, Frame};
 use crate::symbols::{self, AF, CLOCK, MSG};
 use crate::table::{BufDir, Decode, Errors, Kind, CALLS, CALL_COUNT};
 use crate::{sockaddr, sys, tracefile};

@@ -3,10 +3,11 @@
 //! closed when the thread exits. A hook blocked in a real call on one thread
 //! never holds up hooks on another.
 
-use crate::engine::Frame;
+use crate::frame::{self, Frame};
+use crate::hooks::Invocation;
 use crate::script::Unit;
 use crate::guard::{self, Guard};
-use crate::{engine, ffi, hooks, log, mrb};
+use crate::{control, ffi, hooks, log, mrb};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
@@ -33,15 +34,6 @@ fn thread_key() -> libc::pthread_key_t {
         key
     })
 }
-
-#[repr(transparent)]
-pub struct DataType(pub ffi::mrb_data_type);
-// SAFETY: a constant name and no free function.
-unsafe impl Sync for DataType {}
-
-/// The data type of Hijack::Call objects: a pointer to the Frame on the
-/// stack of the interposed call, cleared when the call returns.
-pub static CALL_TYPE: DataType = DataType(ffi::mrb_data_type { struct_name: c"Hijack::Call".as_ptr(), dfree: None });
 
 pub struct Vm {
     mrb: *mut mrb::State,
@@ -103,12 +95,32 @@ impl Vm {
         outcome
     }
 
-    pub fn has_unit(&self, id: u64) -> bool {
-        self.units.contains(&id)
-    }
-
-    pub fn mark_unit(&mut self, id: u64) {
-        self.units.push(id);
+    /// Brings this VM up to date with the live-control units of
+    /// `generation` (loads new ones, removes the hooks of removed ones).
+    pub unsafe fn sync_units(&mut self, generation: u64) {
+        let todo: Vec<(u64, Option<Vec<u8>>)> = control::UNITS
+            .lock()
+            .iter()
+            .filter_map(|u| {
+                if u.removed {
+                    Some((u.id, None))
+                } else if !self.units.contains(&u.id) {
+                    Some((u.id, Some(u.irep.clone())))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        for (id, irep) in todo {
+            match irep {
+                Some(irep) => match self.load_unit(id, &irep) {
+                    Ok(()) => self.units.push(id),
+                    Err(e) => log::line(&format!("hijack: control unit {id}: {e}")),
+                },
+                None => self.remove_unit(id),
+            }
+        }
+        self.generation = generation;
     }
 
     /// Removes the hooks a live-control unit registered here.
@@ -122,18 +134,33 @@ impl Vm {
         let _ = mrb::protect(self.mrb, |m| mrb::funcall(m, hijack, "__off_unit", &[idv]));
     }
 
+    /// The live-control generation this VM matches.
     pub fn generation(&self) -> u64 {
         self.generation
     }
 
-    pub fn set_generation(&mut self, g: u64) {
-        self.generation = g;
+    /// Runs this VM's hooks on `inv`, the real call included.
+    pub unsafe fn dispatch(&mut self, inv: &mut Invocation) {
+        hooks::run(self.mrb, inv)
     }
+}
 
-    /// Runs this VM's hooks on `frame`, the real call included.
-    pub unsafe fn dispatch(&mut self, frame: &mut Frame) {
-        hooks::run(self.mrb, frame)
-    }
+/// The control thread's loader of live-control code (control::start runs
+/// it on that thread): its own VM compiles a unit and runs it first, so
+/// that the calls it hooks become hooked; the unit's bytecode is then what
+/// every thread's VM loads.
+pub fn control_loader() -> control::Loader {
+    // SAFETY: the VM is made on, and used only by, the control thread.
+    let vm = unsafe { Vm::open() };
+    Box::new(move |id, name, source| {
+        let vm = vm.as_ref().ok_or_else(|| "the control thread has no VM".to_string())?;
+        // SAFETY: as above.
+        unsafe {
+            let unit = crate::script::compile(vm.state(), source.as_bytes(), name)?;
+            vm.load_unit(id, &unit.irep)?;
+            Ok(unit.irep)
+        }
+    })
 }
 
 impl Drop for Vm {
@@ -151,21 +178,31 @@ pub fn install(units: Vec<Unit>) {
 /// Reports a program that failed to load, once per process, and unhooks
 /// everything: the process runs as if hijack were not there.
 pub fn give_up(msg: &str) {
-    engine::unwatch_all();
+    frame::unwatch_all();
     if !LOAD_ERROR_REPORTED.swap(true, Ordering::Relaxed) {
         log::line(&format!("hijack: {msg}; the program runs unhooked"));
     }
 }
 
 /// This thread's VM, created (from the program) if needed; None when there
-/// is no program or it failed to load.
-unsafe fn thread_vm(guard: &Guard) -> Option<&'static mut Vm> {
-    let thread = guard.thread();
-    let existing = thread.vm.get() as *mut Vm;
+/// is no program or it failed to load (or in the one-VM-per-call mode,
+/// where a thread keeps none: see [`without_thread_vm`]). A raw pointer: the
+/// VM is this thread's, and a reference to it must not outlive one step.
+#[inline(always)]
+pub fn thread_vm(guard: &Guard) -> Option<*mut Vm> {
+    let existing = guard.thread().vm.get() as *mut Vm;
     if !existing.is_null() {
-        return Some(&mut *existing);
+        return Some(existing);
     }
-    if thread.vm_failed.get() {
+    // SAFETY: as new_thread_vm says.
+    unsafe { new_thread_vm(guard) }
+}
+
+/// Makes this thread's VM (its first hooked call).
+#[cold]
+unsafe fn new_thread_vm(guard: &Guard) -> Option<*mut Vm> {
+    let thread = guard.thread();
+    if thread.vm_failed.get() || vm_per_call() {
         return None;
     }
     let vm = PROGRAM.get().and_then(|units| new_vm(units));
@@ -185,16 +222,19 @@ pub unsafe fn adopt(guard: &Guard, mut vm: Vm) -> bool {
         guard.thread().vm_failed.set(true);
         return false;
     }
-    set_thread_vm(guard, vm);
+    // (in the one-VM-per-call mode no thread keeps one)
+    if !vm_per_call() {
+        set_thread_vm(guard, vm);
+    }
     true
 }
 
 /// Makes `vm` this thread's, freed when the thread exits.
-unsafe fn set_thread_vm(guard: &Guard, vm: Vm) -> &'static mut Vm {
+unsafe fn set_thread_vm(guard: &Guard, vm: Vm) -> *mut Vm {
     let ptr = Box::into_raw(Box::new(vm));
     guard.thread().vm.set(ptr as *mut c_void);
     libc::pthread_setspecific(thread_key(), ptr as *const c_void);
-    &mut *ptr
+    ptr
 }
 
 unsafe fn new_vm(units: &[Unit]) -> Option<Vm> {
@@ -212,44 +252,58 @@ unsafe fn new_vm(units: &[Unit]) -> Option<Vm> {
 }
 
 /// HIJACK_VM=per-call: a fresh VM for every hooked call, as the naive design
-/// the project started from did. Kept only for the benchmark's comparison.
+/// the project started from did. Kept only for the benchmark's comparison,
+/// and looked at only when a thread has no VM: never on the hot path.
 fn vm_per_call() -> bool {
     static MODE: OnceLock<bool> = OnceLock::new();
     *MODE.get_or_init(|| std::env::var_os("HIJACK_VM").is_some_and(|v| v == "per-call"))
 }
 
-/// Runs this thread's hooks on `frame` up to its real call (see
-/// [`hooks::begin`]): whether the caller must make the real call now, or
-/// None when the hooks cannot run.
-#[inline(always)]
-pub fn begin(guard: &Guard, frame: &mut Frame) -> Option<bool> {
-    // SAFETY: the VM belongs to this thread; the guard keeps it from nesting.
-    unsafe {
-        if vm_per_call() {
-            let mut vm = PROGRAM.get().and_then(|units| new_vm(units))?;
-            vm.dispatch(frame);
-            return Some(false);
-        }
-        let vm = thread_vm(guard)?;
-        if let Some(g) = crate::control::changed(vm.generation()) {
-            crate::control::sync(vm, g);
-        }
-        Some(hooks::begin(vm.mrb, frame))
+/// A hooked call on a thread without a VM: in the one-VM-per-call mode, the
+/// whole chain (real call included) in a fresh VM, Some(false); else None
+/// (the hooks cannot run).
+#[cold]
+pub fn without_thread_vm(inv: &mut Invocation) -> Option<bool> {
+    if !vm_per_call() {
+        return None;
     }
+    // SAFETY: a VM of this call alone.
+    unsafe {
+        let mut vm = PROGRAM.get().and_then(|units| new_vm(units))?;
+        vm.dispatch(inv);
+    }
+    Some(false)
+}
+
+/// Runs the hooks of `vm` (this thread's) on `inv` up to its real call (see
+/// [`hooks::begin`]): whether the caller must make the real call now.
+#[inline(always)]
+pub fn begin(vm: *mut Vm, inv: &mut Invocation) -> bool {
+    // SAFETY: the VM belongs to this thread; the guard keeps it from nesting.
+    unsafe { hooks::begin((*vm).mrb, inv) }
 }
 
 /// Ends the call for Ruby without its remaining hooks (hook machinery
 /// panicked).
-pub fn abandon(frame: &mut Frame) {
+pub fn abandon(inv: &mut Invocation) {
     // SAFETY: as in finish.
-    unsafe { hooks::end(frame) }
+    unsafe { hooks::end(inv) }
 }
 
 /// Runs the hooks `begin` left for after the real call.
 #[inline(always)]
-pub fn finish(frame: &mut Frame) {
+pub fn finish(inv: &mut Invocation) {
     // SAFETY: the state `begin` ran in, on this thread.
-    unsafe { hooks::finish(frame) }
+    unsafe { hooks::finish(inv) }
+}
+
+/// Just before the real call of an exec (which returns only when it fails):
+/// the observers of this thread's VM write what they can now.
+pub unsafe fn observe_exec(frame: &Frame) {
+    let vm = guard::current_vm() as *mut Vm;
+    if !vm.is_null() {
+        hooks::observe((*vm).mrb, frame, true);
+    }
 }
 
 /// Runs the Hijack.at_exit blocks (from the preload library's atexit
@@ -259,9 +313,9 @@ pub fn run_at_exit() {
     // SAFETY: as in begin.
     unsafe {
         if let Some(vm) = thread_vm(&guard) {
-            let hijack = vm.hijack;
-            if let Err(exc) = mrb::protect(vm.mrb, |m| mrb::funcall(m, hijack, "__run_at_exit", &[])) {
-                log::line(&format!("hijack: {} (in Hijack.at_exit)", vm.describe(exc)));
+            let (mrb, hijack) = ((*vm).mrb, (*vm).hijack);
+            if let Err(exc) = mrb::protect(mrb, |m| mrb::funcall(m, hijack, "__run_at_exit", &[])) {
+                log::line(&format!("hijack: {} (in Hijack.at_exit)", (*vm).describe(exc)));
             }
         }
     }
@@ -285,13 +339,14 @@ mod tests {
         unsafe {
             let mut vm = vm_with("Hijack.on(:close) { |c| c.fd == 5 ? c.fail(:EBADF) : c.proceed }").unwrap();
             let real = |_: &[u64]| 0;
-            let mut denied = Frame::new(id::close, &[5], &real, 0);
+            let mut denied = Invocation::new(Frame::new(id::close, &[5], &real, 0));
             vm.dispatch(&mut denied);
+            let denied = &denied.frame;
             assert_eq!((denied.result, denied.errno, denied.proceeded), (-1, libc::EBADF, false));
-            let mut allowed = Frame::new(id::close, &[4], &real, 0);
+            let mut allowed = Invocation::new(Frame::new(id::close, &[4], &real, 0));
             vm.dispatch(&mut allowed);
-            assert!(allowed.proceeded);
-            assert_eq!(allowed.result, 0);
+            assert!(allowed.frame.proceeded);
+            assert_eq!(allowed.frame.result, 0);
         }
     }
 
@@ -300,7 +355,7 @@ mod tests {
         unsafe {
             let mut vm = vm_with("$kept = nil\nHijack.on(:close) { |c| $kept = c; c.proceed }").unwrap();
             let real = |_: &[u64]| 0;
-            let mut f = Frame::new(id::close, &[1], &real, 0);
+            let mut f = Invocation::new(Frame::new(id::close, &[1], &real, 0));
             vm.dispatch(&mut f);
             let unit = script::compile(vm.state(), b"$kept.fd", "later.rb").unwrap();
             let err = vm.load(&[unit]).unwrap_err();

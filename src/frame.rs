@@ -1,11 +1,12 @@
-//! A hooked call: the per-function "is anything hooked" flags (the only cost
-//! an unhooked call pays), the frame a hook sees, and the dispatch that runs
-//! the hooks and keeps errno and the result straight.
+//! A call in progress as data: its argument words and how to read them, its
+//! result and errno, the memory its changed arguments point to; and the
+//! per-function "is anything hooked" flags (the only cost an unhooked call
+//! pays). No hooks and no VM here: the hook chain (src/hooks.rs) and the
+//! dispatch (src/dispatch.rs) work on a frame from above.
 
 use crate::table::{BufDir, CallInfo, Errors, Kind, CALLS, CALL_COUNT, MAX_ARGS};
-use crate::{filter, follow, guard, hooks, sys, vm};
+use crate::sys;
 use std::ffi::CString;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static HOOKED: [AtomicBool; CALL_COUNT] = [const { AtomicBool::new(false) }; CALL_COUNT];
@@ -28,15 +29,16 @@ pub fn unwatch_all() {
     }
 }
 
-/// What an entry point returns when the real function cannot be found.
-#[cold]
-pub fn unavailable(id: usize) -> i64 {
-    sys::set_errno(libc::ENOSYS);
-    CALLS[id].error_result(libc::ENOSYS).unwrap_or(0)
-}
-
 /// The real function, called with argument words (see build.rs).
 pub type RealFn<'a> = &'a dyn Fn(&[u64]) -> i64;
+
+/// A function to call instead of the real one, with the argument words.
+pub type Instead = Box<dyn Fn(&[u64]) -> i64>;
+
+/// What runs just before the real call of some calls (chosen from the
+/// table's `exec` and `follow` columns by the dispatch above): it may change
+/// the arguments, and may give a function to call instead of the real one.
+pub type BeforeReal = unsafe fn(&mut Frame) -> Option<Instead>;
 
 /// Memory a call's changed arguments point to.
 #[derive(Default)]
@@ -65,17 +67,13 @@ pub struct Frame<'a> {
     elapsed: u64,
     /// A hook set the data a read delivers.
     pub data_set: bool,
-    /// Where call.proceed goes on in the hook chain (see hooks.rs).
-    pub next_hook: usize,
-    /// Whether the running hook has proceeded.
-    pub level_proceeded: bool,
     /// The caller's byte count, when a hook replaced the bytes to write.
     replaced_count: Option<u64>,
     /// Memory the arguments point to since a hook changed them, alive until
     /// the call ends (made on first use: most calls need none).
     kept: Option<Box<Kept>>,
-    /// The hooks' state between the two sides of the real call.
-    pub hooks: hooks::Pending,
+    /// The step just before the real call, if this call has one.
+    pub before_real: Option<BeforeReal>,
 }
 
 impl<'a> Frame<'a> {
@@ -98,11 +96,9 @@ impl<'a> Frame<'a> {
             injected: false,
             elapsed: 0,
             data_set: false,
-            next_hook: 0,
-            level_proceeded: false,
             replaced_count: None,
             kept: None,
-            hooks: hooks::Pending::new(),
+            before_real: None,
         }
     }
 
@@ -124,27 +120,25 @@ impl<'a> Frame<'a> {
     }
 
     /// Everything the real call needs just before it is made (the entry
-    /// point makes it itself, see [`Dispatch::before`], or `proceed`).
-    /// Some(result) when exec-following made the call itself (an exec
-    /// without an environment, made as execve/execvpe: it returned).
-    fn begin_real(&mut self) -> Option<i64> {
+    /// point makes it itself, see `dispatch::Dispatch::before`, or
+    /// `proceed`). Some(result) when the step before it gave a function to
+    /// call instead, which made the call (an exec made as execve/execvpe,
+    /// with the environment fixed: it returned).
+    pub fn begin_real(&mut self) -> Option<i64> {
         self.proceeded = true;
         self.failed = false;
         self.injected = false;
-        if self.info().exec {
-            // SAFETY: the frame's hooks are this thread's, running now.
-            unsafe { hooks::entering_exec(self) };
-        }
-        let instead = if self.info().follow { follow::prepare(self) } else { follow::Instead::Real };
+        // SAFETY: the step is the dispatch's, for this call, on this thread.
+        let instead = self.before_real.and_then(|step| unsafe { step(self) });
         self.elapsed = sys::stamp::now();
         // The real function sees the caller's errno: one that succeeds
         // without touching errno (most do) leaves it as the caller had it.
         sys::set_errno(self.entry_errno);
-        follow::call(&instead, &self.args[..self.nargs])
+        instead.map(|f| f(&self.args[..self.nargs]))
     }
 
     /// Records what the real call returned (and left in errno).
-    fn end_real(&mut self, result: i64) -> i64 {
+    pub fn end_real(&mut self, result: i64) -> i64 {
         self.errno = sys::errno();
         self.elapsed = sys::stamp::now().saturating_sub(self.elapsed);
         self.result = result;
@@ -286,107 +280,6 @@ pub unsafe fn arg_timespec(word: u64) -> Option<(i64, i64)> {
         let ts = &*(word as usize as *const libc::timespec);
         (ts.tv_sec as i64, ts.tv_nsec as i64)
     })
-}
-
-/// A call in progress that some hook wants (or that exec-following must
-/// see), between its three steps: [`before`](Dispatch::before) runs the
-/// hooks up to the real call, the entry point makes the real call itself
-/// and reports it with [`returned`](Dispatch::returned), and
-/// [`finish`](Dispatch::finish) runs the hooks after it. The real call is
-/// made one frame below the caller's (in the generated hooked_NAME, which
-/// the entry point jumps to): after a system call the CPU mispredicts every
-/// return to a frame made before it (the kernel refills the return stack),
-/// so the fewer frames in between, the cheaper the call.
-pub struct Dispatch<'a> {
-    pub frame: Frame<'a>,
-    start: Start,
-}
-
-/// A call that goes to the hooks: this thread is now inside hijack's code.
-pub struct Start {
-    guard: guard::Guard,
-    hooks: bool,
-}
-
-/// Whether call `id` goes to the hooks (or exec-following), or None when the
-/// entry point just calls the real function: a re-entrant call (from hook
-/// code, mruby or Rust on this thread), or one no hook's filter wants.
-#[inline(never)]
-pub fn start(id: usize, args: &[u64]) -> Option<Start> {
-    let guard = guard::enter()?;
-    let hooks = hooked(id) && filter::wanted(id, args);
-    if !hooks && !CALLS[id].follow {
-        return None;
-    }
-    Some(Start { guard, hooks })
-}
-
-impl<'a> Dispatch<'a> {
-    /// The dispatch of a started call (inlined: it is large, and made in
-    /// place).
-    #[inline(always)]
-    pub fn new(start: Start, id: usize, args: &[u64], real: RealFn<'a>) -> Dispatch<'a> {
-        Dispatch { frame: Frame::new(id, args, real, sys::errno()), start }
-    }
-}
-
-impl Dispatch<'_> {
-    /// Runs the hooks that come before the real call. The arguments to make
-    /// it with when the entry point must make it now (then `returned`);
-    /// None when the hooks decided the call or already made it.
-    #[inline(never)]
-    pub fn before(&mut self) -> Option<&[u64]> {
-        let frame = &mut self.frame;
-        let real_wanted = if self.start.hooks {
-            // None: the hooks could not run, and the call goes on.
-            catch_unwind(AssertUnwindSafe(|| vm::begin(&self.start.guard, frame))).ok().flatten().unwrap_or(true)
-        } else {
-            true
-        };
-        if !real_wanted || frame.proceeded || frame.failed {
-            return None;
-        }
-        if let Some(result) = frame.begin_real() {
-            frame.end_real(result);
-            return None;
-        }
-        Some(&frame.args[..frame.nargs])
-    }
-
-    /// The real call returned `result` (errno is still what it left).
-    #[inline(never)]
-    pub fn returned(&mut self, result: i64) {
-        self.frame.end_real(result);
-    }
-
-    /// Runs the hooks after the real call; sets errno and returns the result.
-    #[inline(never)]
-    pub fn finish(&mut self) -> i64 {
-        if self.start.hooks {
-            let frame = &mut self.frame;
-            if catch_unwind(AssertUnwindSafe(|| vm::finish(frame))).is_err() {
-                let _ = catch_unwind(AssertUnwindSafe(|| vm::abandon(frame)));
-            }
-        }
-        sys::set_errno(self.frame.errno);
-        self.frame.result
-    }
-}
-
-/// Runs the hooks of call `id` around the real function `real` (for entry
-/// points written by hand; the generated ones make the steps themselves).
-/// errno is what the real call left, or what a hook chose; never what hook
-/// code disturbed.
-pub fn dispatch(id: usize, args: &[u64], real: RealFn<'_>) -> i64 {
-    let Some(started) = start(id, args) else {
-        return real(args);
-    };
-    let mut d = Dispatch::new(started, id, args, real);
-    if let Some(words) = d.before() {
-        let result = real(words);
-        d.returned(result);
-    }
-    d.finish()
 }
 
 #[cfg(test)]
