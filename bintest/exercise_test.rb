@@ -2,7 +2,7 @@ require_relative "helper"
 include HijackBintest
 
 # Every call of the table, made by the program build.rs generates from
-# src/calls.tab (test/programs/exercise.rs): each under a hook that checks
+# src/table/calls.tab (test/programs/exercise.rs): each under a hook that checks
 # its arguments as the hook sees them and forces EIO, then the result and
 # errno the program got.
 

@@ -72,7 +72,7 @@ module HijackBintest
     end
   end
 
-  # The program build.rs generates from src/calls.tab: every call of the
+  # The program build.rs generates from src/table/calls.tab: every call of the
   # table, once (test/programs/exercise.rs). Not position-independent, so
   # that its static buffers have the same addresses in every run.
   def exercise
@@ -133,7 +133,7 @@ module HijackBintest
 end
 
 # Every call of the table, made by the program build.rs generates from
-# src/calls.tab (test/programs/exercise.rs): its expectations and the hook
+# src/table/calls.tab (test/programs/exercise.rs): its expectations and the hook
 # script that checks them (exercise_test.rb, memcheck_test.rb).
 module Exercise
   module_function

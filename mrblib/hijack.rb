@@ -8,7 +8,7 @@
 #   Hijack.after(:read, fd: 3..) { |call| Hijack::Shared.incr(:bytes, call.result) if call.result > 0 }
 module Hijack
   # A registered hook, as returned by Hijack.on, Hijack.before, Hijack.after.
-  # The chain that runs hooks is native (src/hooks.rs); a Hook holds the
+  # The chain that runs hooks is native (src/ruby/hooks.rs); a Hook holds the
   # block (for the GC) and its places in the native registry.
   class Hook
     attr_reader :kind, :calls, :block, :filters, :unit

@@ -3,7 +3,7 @@
 //! translation on arbitrary input, the strace and JSON quoting decoded back,
 //! flag names read back into their values.
 
-use crate::{glob, regex, symbols, trace};
+use crate::{platform::glob, platform::regex, table::symbols, features::trace};
 use proptest::prelude::*;
 
 /// The glob's meaning, written the slow obvious way.

@@ -1,0 +1,22 @@
+//! The ends of a process that skip the C library's exit handlers: `_exit`
+//! and `_Exit` (what shells, fork children and Python's subprocess use).
+//! hijack's own end-of-process work (Hijack.at_exit blocks, --summary's
+//! totals, the policy's summary) runs first, as it does at exit().
+
+/// Runs hijack's exit work once per process, wherever the process ends.
+pub fn at_exit() {
+    let _ = std::panic::catch_unwind(crate::ruby::vm::run_at_exit);
+}
+
+#[inline(always)]
+pub unsafe fn _exit(real: unsafe extern "C" fn(libc::c_int), status: libc::c_int) {
+    at_exit();
+    real(status)
+}
+
+#[inline(always)]
+#[allow(non_snake_case)]
+pub unsafe fn _Exit(real: unsafe extern "C" fn(libc::c_int), status: libc::c_int) {
+    at_exit();
+    real(status)
+}

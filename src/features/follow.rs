@@ -1,0 +1,328 @@
+//! Following a process tree through exec: hijack's variables (the preload
+//! variable with this library in it, HIJACK_SCRIPT, HIJACK_EVAL, HIJACK_LOG,
+//! HIJACK_ON_ERROR) are put back into the environment a new program gets,
+//! even when the caller built one without them (`env -i`, Ruby's
+//! `unsetenv_others`). A variable the caller set to a value of its own is
+//! left alone; the preload variable keeps the caller's entries after ours.
+//! Off with HIJACK_NO_FOLLOW=1 (`hijack run --no-follow`).
+
+use crate::frame::Frame;
+use crate::platform::sys;
+use crate::table::Kind;
+use std::ffi::{CStr, CString};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+
+pub const VARIABLES: &[&str] = &[
+    "HIJACK_SCRIPT",
+    "HIJACK_EVAL",
+    "HIJACK_EVAL_FILE",
+    "HIJACK_LOG",
+    "HIJACK_ON_ERROR",
+    "HIJACK_SEED",
+    "HIJACK_FAULT_LOG",
+    "HIJACK_FAULTS_SUMMARY",
+    "HIJACK_CLOCK",
+    "HIJACK_AUDIT",
+    "HIJACK_CONTROL",
+];
+
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+static SNAPSHOT: OnceLock<Vec<(String, String)>> = OnceLock::new();
+
+/// True when exec-like calls must fix the new program's environment.
+#[inline(always)]
+pub fn active() -> bool {
+    ACTIVE.load(Ordering::Relaxed)
+}
+
+/// Takes the snapshot of hijack's variables (at start-up, before the program
+/// can change them) and turns following on unless HIJACK_NO_FOLLOW is set.
+pub fn start(library: &str) {
+    if std::env::var_os("HIJACK_NO_FOLLOW").is_some_and(|v| !v.is_empty() && v != "0") {
+        return;
+    }
+    let mut vars = vec![(sys::PRELOAD_VAR.to_string(), library.to_string())];
+    for name in VARIABLES {
+        if let Some(v) = std::env::var_os(name).filter(|v| !v.is_empty()) {
+            vars.push((name.to_string(), v.to_string_lossy().into_owned()));
+        }
+    }
+    if SNAPSHOT.set(vars).is_ok() {
+        ACTIVE.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The value `name` must have given the caller's value for it (None: keep it).
+fn wanted(name: &str, ours: &str, theirs: Option<&str>) -> Option<String> {
+    if name != sys::PRELOAD_VAR {
+        return if theirs.is_some() { None } else { Some(ours.to_string()) };
+    }
+    match theirs {
+        Some(v) if v.split([':', ' ']).any(|entry| entry == ours) => None,
+        Some(v) if !v.is_empty() => Some(format!("{ours}:{v}")),
+        _ => Some(ours.to_string()),
+    }
+}
+
+/// The environment `entries` ("NAME=VALUE") with hijack's variables put back.
+pub fn fixed_environment(entries: &[&[u8]], vars: &[(String, String)]) -> Option<Vec<Vec<u8>>> {
+    let mut out: Vec<Vec<u8>> = entries.iter().map(|e| e.to_vec()).collect();
+    let mut changed = false;
+    for (name, ours) in vars {
+        let prefix = format!("{name}=");
+        let pos = out.iter().position(|e| e.starts_with(prefix.as_bytes()));
+        let theirs = pos.map(|p| String::from_utf8_lossy(&out[p][prefix.len()..]).into_owned());
+        if let Some(value) = wanted(name, ours, theirs.as_deref()) {
+            let entry = format!("{prefix}{value}").into_bytes();
+            match pos {
+                Some(p) => out[p] = entry,
+                None => out.push(entry),
+            }
+            changed = true;
+        }
+    }
+    changed.then_some(out)
+}
+
+/// How the call goes on once its environment is fixed.
+pub enum Instead {
+    /// The frame's own real function, with its (changed) arguments.
+    Real,
+    /// execve(path, argv, envp): for execv/execl, which take no environment.
+    Execve(u64),
+    /// execvpe(file, argv, envp): for execvp/execlp.
+    Execvpe(u64),
+}
+
+/// Fixes the environment of the exec-like call in `frame` before it runs:
+/// its envp argument when it has one; for the exec calls without one, an
+/// execve/execvpe with the process's environment fixed; for system and
+/// popen, a command that sets the variables and execs the shell. The
+/// process's own environment is never changed (another thread may be
+/// reading it).
+pub fn prepare(frame: &mut Frame) -> Instead {
+    if !active() {
+        return Instead::Real;
+    }
+    let Some(vars) = SNAPSHOT.get() else { return Instead::Real };
+    let envp_index = frame.info().args.iter().position(|a| a.kind == Kind::Argv && a.name == "envp");
+    if let Some(i) = envp_index {
+        if let Some(words) = fixed_words(frame, frame.args[i] as usize as *const *const libc::c_char, vars) {
+            frame.args[i] = words;
+        }
+        return Instead::Real;
+    }
+    if let Some(i) = frame.info().args.iter().position(|a| a.name == "command") {
+        if frame.args[i] != 0 {
+            // SAFETY: the caller's command string.
+            let command = unsafe { CStr::from_ptr(frame.args[i] as usize as *const libc::c_char) }.to_bytes().to_vec();
+            if let Some(c) = shell_command(&command, &process_environment(), vars).and_then(|c| CString::new(c).ok()) {
+                frame.set_string(i, c);
+            }
+        }
+        return Instead::Real;
+    }
+    // execv, execvp (and execl, execlp, which the shims turn into them).
+    // SAFETY: environ is the process's NULL-terminated environment.
+    let Some(words) = fixed_words(frame, unsafe { environ() }, vars) else { return Instead::Real };
+    if frame.info().real.ends_with('p') {
+        Instead::Execvpe(words)
+    } else {
+        Instead::Execve(words)
+    }
+}
+
+/// Makes the call `instead` says, with the frame's path and argv (None:
+/// the frame's own real function makes it).
+pub fn call(instead: &Instead, args: &[u64]) -> Option<i64> {
+    if let Instead::Real = instead {
+        return None;
+    }
+    let (path, argv) = (args[0] as usize as *mut libc::c_void, args[1] as usize as *mut libc::c_void);
+    // SAFETY: the caller's path and argv, and an environment the frame keeps alive.
+    unsafe {
+        match instead {
+            Instead::Real => None,
+            Instead::Execve(envp) => {
+                let f = crate::platform::real::execve.get()?;
+                Some(f(path, argv, *envp as usize as *mut libc::c_void) as i64)
+            }
+            #[cfg(target_os = "linux")]
+            Instead::Execvpe(envp) => {
+                let f = crate::platform::real::execvpe.get()?;
+                Some(f(path, argv, *envp as usize as *mut libc::c_void) as i64)
+            }
+            #[cfg(not(target_os = "linux"))]
+            Instead::Execvpe(envp) => Some(execvpe(path, argv, *envp as usize as *mut libc::c_void)),
+        }
+    }
+}
+
+/// execvp's search with an environment of our own (libSystem has no
+/// execvpe): each PATH entry in turn, as execvp does.
+#[cfg(not(target_os = "linux"))]
+unsafe fn execvpe(file: *mut libc::c_void, argv: *mut libc::c_void, envp: *mut libc::c_void) -> i64 {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(f) = crate::platform::real::execve.get() else { return -1 };
+    let name = CStr::from_ptr(file as *const libc::c_char).to_bytes();
+    if name.contains(&b'/') {
+        return f(file, argv, envp) as i64;
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
+    let mut last = libc::ENOENT;
+    for dir in std::env::split_paths(&path) {
+        let mut full = dir.as_os_str().as_bytes().to_vec();
+        full.push(b'/');
+        full.extend_from_slice(name);
+        let Ok(c) = CString::new(full) else { continue };
+        f(c.as_ptr() as *mut libc::c_void, argv, envp);
+        let e = sys::errno();
+        if e != libc::ENOENT && e != libc::ENOTDIR {
+            last = e;
+        }
+    }
+    sys::set_errno(last);
+    -1
+}
+
+#[cfg(target_os = "linux")]
+unsafe fn environ() -> *const *const libc::c_char {
+    extern "C" {
+        static environ: *const *const libc::c_char;
+    }
+    environ
+}
+
+#[cfg(target_os = "macos")]
+unsafe fn environ() -> *const *const libc::c_char {
+    // (a library cannot take environ's address on macOS)
+    extern "C" {
+        fn _NSGetEnviron() -> *mut *const *const libc::c_char;
+    }
+    *_NSGetEnviron()
+}
+
+/// The entries of a NULL-terminated environment.
+///
+/// # Safety
+/// `envp` is NULL or a valid NULL-terminated array of C strings.
+unsafe fn entries<'a>(envp: *const *const libc::c_char) -> Vec<&'a [u8]> {
+    let mut out = Vec::new();
+    if envp.is_null() {
+        return out;
+    }
+    let mut p = envp;
+    while !(*p).is_null() {
+        out.push(CStr::from_ptr(*p).to_bytes());
+        p = p.add(1);
+    }
+    out
+}
+
+fn process_environment() -> Vec<Vec<u8>> {
+    // SAFETY: environ is the process's environment.
+    unsafe { entries(environ()) }.into_iter().map(<[u8]>::to_vec).collect()
+}
+
+/// `envp` with hijack's variables put back, as an array the frame keeps
+/// alive (None: nothing to fix).
+fn fixed_words(frame: &mut Frame, envp: *const *const libc::c_char, vars: &[(String, String)]) -> Option<u64> {
+    // SAFETY: envp is the caller's NULL-terminated array (or environ).
+    let entries = unsafe { entries(envp) };
+    let fixed = fixed_environment(&entries, vars)?;
+    let mut words: Vec<usize> = Vec::with_capacity(fixed.len() + 1);
+    for entry in fixed {
+        let Ok(c) = CString::new(entry) else { continue };
+        words.push(c.as_ptr() as usize);
+        frame.keep_string(c);
+    }
+    words.push(0);
+    let at = words.as_ptr() as usize as u64;
+    frame.keep_words(words);
+    Some(at)
+}
+
+/// A shell command that sets what `environment` lacks of hijack's
+/// variables and then runs `command` in a shell of its own, which thus
+/// starts hooked: `NAME='value'... exec /bin/sh -c 'COMMAND' sh` (None:
+/// nothing to fix).
+pub fn shell_command(command: &[u8], environment: &[Vec<u8>], vars: &[(String, String)]) -> Option<Vec<u8>> {
+    let entries: Vec<&[u8]> = environment.iter().map(Vec::as_slice).collect();
+    let fixed = fixed_environment(&entries, vars)?;
+    let mut out = Vec::new();
+    for entry in fixed.iter().filter(|e| !entries.contains(&e.as_slice())) {
+        let Some(eq) = entry.iter().position(|b| *b == b'=') else { continue };
+        out.extend_from_slice(&entry[..eq]);
+        out.push(b'=');
+        out.extend(quoted(&entry[eq + 1..]));
+        out.push(b' ');
+    }
+    out.extend_from_slice(b"exec /bin/sh -c ");
+    out.extend(quoted(command));
+    out.extend_from_slice(b" sh");
+    Some(out)
+}
+
+/// `bytes` in single quotes for the shell.
+fn quoted(bytes: &[u8]) -> Vec<u8> {
+    let mut out = vec![b'\''];
+    for b in bytes {
+        if *b == b'\'' {
+            out.extend_from_slice(b"'\\''");
+        } else {
+            out.push(*b);
+        }
+    }
+    out.push(b'\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars() -> Vec<(String, String)> {
+        vec![
+            (sys::PRELOAD_VAR.to_string(), "/opt/hijack/lib/libhijack.so".to_string()),
+            ("HIJACK_SCRIPT".to_string(), "/tmp/hooks.rb".to_string()),
+        ]
+    }
+
+    fn strings(v: Option<Vec<Vec<u8>>>) -> Option<Vec<String>> {
+        v.map(|v| v.into_iter().map(|e| String::from_utf8(e).unwrap()).collect())
+    }
+
+    #[test]
+    fn an_empty_environment_gets_every_variable() {
+        let fixed = strings(fixed_environment(&[], &vars())).unwrap();
+        assert_eq!(fixed, [format!("{}=/opt/hijack/lib/libhijack.so", sys::PRELOAD_VAR), "HIJACK_SCRIPT=/tmp/hooks.rb".into()]);
+    }
+
+    #[test]
+    fn a_shell_command_sets_what_is_missing_and_execs_the_shell() {
+        let env = vec![b"PATH=/bin".to_vec(), b"HIJACK_SCRIPT=/tmp/hooks.rb".to_vec()];
+        let cmd = shell_command(b"echo it's", &env, &vars()).unwrap();
+        let want = format!("{}='/opt/hijack/lib/libhijack.so' exec /bin/sh -c 'echo it'\\''s' sh", sys::PRELOAD_VAR);
+        assert_eq!(String::from_utf8(cmd).unwrap(), want);
+        let full = vec![format!("{}=/opt/hijack/lib/libhijack.so", sys::PRELOAD_VAR).into_bytes(), env[1].clone()];
+        assert_eq!(shell_command(b"true", &full, &vars()), None);
+    }
+
+    #[test]
+    fn a_complete_environment_is_left_alone() {
+        let preload = format!("{}=/opt/hijack/lib/libhijack.so:/usr/lib/other.so", sys::PRELOAD_VAR);
+        let env: Vec<&[u8]> = vec![b"PATH=/bin", preload.as_bytes(), b"HIJACK_SCRIPT=/elsewhere.rb"];
+        assert_eq!(fixed_environment(&env, &vars()), None);
+    }
+
+    #[test]
+    fn the_callers_preload_entries_stay_after_ours() {
+        let preload = format!("{}=/usr/lib/other.so", sys::PRELOAD_VAR);
+        let env: Vec<&[u8]> = vec![preload.as_bytes(), b"HOME=/root"];
+        let fixed = strings(fixed_environment(&env, &vars())).unwrap();
+        assert_eq!(fixed[0], format!("{}=/opt/hijack/lib/libhijack.so:/usr/lib/other.so", sys::PRELOAD_VAR));
+        assert_eq!(fixed[1], "HOME=/root");
+        assert_eq!(fixed[2], "HIJACK_SCRIPT=/tmp/hooks.rb");
+    }
+}

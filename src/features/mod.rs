@@ -1,0 +1,14 @@
+//! What reads or changes a call natively, on its frame, without Ruby.
+
+pub mod blackhole;
+pub mod control;
+pub mod fakefile;
+pub mod filter;
+pub mod follow;
+pub mod shared;
+pub mod spawn;
+pub mod stash;
+#[cfg(feature = "tui")]
+pub mod top;
+pub mod trace;
+pub mod tracefile;

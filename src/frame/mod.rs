@@ -1,0 +1,345 @@
+//! A call in progress as data: its argument words and how to read them, its
+//! result and errno, the memory its changed arguments point to; and the
+//! per-function "is anything hooked" flags (the only cost an unhooked call
+//! pays). No hooks and no VM here: the hook chain (src/ruby/hooks.rs) and the
+//! dispatch (src/dispatch/mod.rs) work on a frame from above.
+
+use crate::table::{BufDir, CallInfo, Errors, Kind, CALLS, CALL_COUNT, MAX_ARGS};
+use crate::platform::sys;
+use std::ffi::CString;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static HOOKED: [AtomicBool; CALL_COUNT] = [const { AtomicBool::new(false) }; CALL_COUNT];
+
+/// True when some hook may want call `id`: one relaxed load.
+#[inline(always)]
+pub fn hooked(id: usize) -> bool {
+    HOOKED[id].load(Ordering::Relaxed)
+}
+
+/// Marks call `id` as hooked in this process.
+pub fn watch(id: usize) {
+    HOOKED[id].store(true, Ordering::Relaxed);
+}
+
+/// Unhooks every call: the process runs as if hijack were not there.
+pub fn unwatch_all() {
+    for flag in HOOKED.iter() {
+        flag.store(false, Ordering::Relaxed);
+    }
+}
+
+/// The real function, called with argument words (see build.rs).
+pub type RealFn<'a> = &'a dyn Fn(&[u64]) -> i64;
+
+/// A function to call instead of the real one, with the argument words.
+pub type Instead = Box<dyn Fn(&[u64]) -> i64>;
+
+/// What runs just before the real call of some calls (chosen from the
+/// table's `exec` and `follow` columns by the dispatch above): it may change
+/// the arguments, and may give a function to call instead of the real one.
+pub type BeforeReal = unsafe fn(&mut Frame) -> Option<Instead>;
+
+/// Memory a call's changed arguments point to.
+#[derive(Default)]
+struct Kept {
+    strings: Vec<CString>,
+    words: Vec<Vec<usize>>,
+    bytes: Vec<Vec<u8>>,
+}
+
+/// One hooked call in progress, as the hooks see and change it.
+pub struct Frame<'a> {
+    pub id: usize,
+    pub args: [u64; MAX_ARGS],
+    pub nargs: usize,
+    real: RealFn<'a>,
+    pub result: i64,
+    pub errno: i32,
+    /// The caller's errno when the call began.
+    entry_errno: i32,
+    pub proceeded: bool,
+    pub failed: bool,
+    /// The result is a hook's, not (only) the real function's: failed by a
+    /// hook, a result set, or decided without the real call.
+    pub injected: bool,
+    /// How long the real call took, in stamps (see [`Frame::elapsed_ns`]).
+    elapsed: u64,
+    /// A hook set the data a read delivers.
+    pub data_set: bool,
+    /// The caller's byte count, when a hook replaced the bytes to write.
+    replaced_count: Option<u64>,
+    /// Memory the arguments point to since a hook changed them, alive until
+    /// the call ends (made on first use: most calls need none).
+    kept: Option<Box<Kept>>,
+    /// The step just before the real call, if this call has one.
+    pub before_real: Option<BeforeReal>,
+}
+
+impl<'a> Frame<'a> {
+    pub fn new(id: usize, args: &[u64], real: RealFn<'a>, errno: i32) -> Frame<'a> {
+        let mut words = [0u64; MAX_ARGS];
+        // (A loop: for one to six words, cheaper than a call to memcpy.)
+        for (w, a) in words.iter_mut().zip(args) {
+            *w = *a;
+        }
+        Frame {
+            id,
+            args: words,
+            nargs: args.len(),
+            real,
+            result: 0,
+            errno,
+            entry_errno: errno,
+            proceeded: false,
+            failed: false,
+            injected: false,
+            elapsed: 0,
+            data_set: false,
+            replaced_count: None,
+            kept: None,
+            before_real: None,
+        }
+    }
+
+    pub fn info(&self) -> &'static CallInfo {
+        &CALLS[self.id]
+    }
+
+    /// Runs the real function with the current arguments (once; a second
+    /// call returns the first result).
+    pub fn proceed(&mut self) -> i64 {
+        if self.proceeded {
+            return self.result;
+        }
+        let result = match self.begin_real() {
+            Some(r) => r,
+            None => (self.real)(&self.args[..self.nargs]),
+        };
+        self.end_real(result)
+    }
+
+    /// Everything the real call needs just before it is made (the entry
+    /// point makes it itself, see `dispatch::Dispatch::before`, or
+    /// `proceed`). Some(result) when the step before it gave a function to
+    /// call instead, which made the call (an exec made as execve/execvpe,
+    /// with the environment fixed: it returned).
+    pub fn begin_real(&mut self) -> Option<i64> {
+        self.proceeded = true;
+        self.failed = false;
+        self.injected = false;
+        // SAFETY: the step is the dispatch's, for this call, on this thread.
+        let instead = self.before_real.and_then(|step| unsafe { step(self) });
+        self.elapsed = sys::stamp::now();
+        // The real function sees the caller's errno: one that succeeds
+        // without touching errno (most do) leaves it as the caller had it.
+        sys::set_errno(self.entry_errno);
+        instead.map(|f| f(&self.args[..self.nargs]))
+    }
+
+    /// Records what the real call returned (and left in errno).
+    pub fn end_real(&mut self, result: i64) -> i64 {
+        self.errno = sys::errno();
+        self.elapsed = sys::stamp::now().saturating_sub(self.elapsed);
+        self.result = result;
+        if let (Some(count), true) = (self.replaced_count, self.result >= 0) {
+            // The caller asked to write `count` bytes: all of them are done
+            // when all of the replacement is, and never more.
+            let written_all = self.result as u64 == self.args[self.info().arg_of(Kind::Count).unwrap()];
+            self.result = if written_all { count as i64 } else { self.result.min(count as i64) };
+        }
+        self.result
+    }
+
+    /// How long the real call took, in nanoseconds.
+    pub fn elapsed_ns(&self) -> u64 {
+        sys::stamp::stamp_ns(self.elapsed)
+    }
+
+    /// Whether the call failed, judged by its result and error convention.
+    pub fn failed_by_result(&self) -> bool {
+        match self.info().errors {
+            Errors::MinusOne => self.result == -1,
+            Errors::Null => self.result == 0,
+            Errors::Code | Errors::Eai => self.result != 0,
+            Errors::None => false,
+        }
+    }
+
+    /// The error number of a failed call: the result for calls that return
+    /// it, errno for the others.
+    pub fn error_code(&self) -> i32 {
+        match self.info().errors {
+            Errors::Code => self.result as i32,
+            // (an EAI_* code other than EAI_SYSTEM has no error number)
+            Errors::Eai if self.result != libc::EAI_SYSTEM as i64 => 0,
+            _ => self.errno,
+        }
+    }
+
+    /// The bytes about to be written, or the bytes a read delivered (None
+    /// before the read has run, and for a call without a buffer).
+    ///
+    /// # Safety
+    /// The buffer argument is the caller's, valid while the call runs.
+    pub unsafe fn data<'b>(&self) -> Option<&'b [u8]> {
+        let info = self.info();
+        let (b, c) = (info.arg_of(Kind::Buf)?, info.arg_of(Kind::Count)?);
+        let len = match info.buffer {
+            BufDir::In => self.args[c] as usize,
+            _ if !(self.proceeded || self.data_set) => return None,
+            _ => self.result.clamp(0, self.args[c] as i64) as usize,
+        };
+        let ptr = self.args[b] as usize as *const u8;
+        if len == 0 || ptr.is_null() {
+            return Some(&[]);
+        }
+        Some(std::slice::from_raw_parts(ptr, len))
+    }
+
+    /// Makes the call fail with `errno`, as the table's convention says.
+    /// False for a function that cannot fail.
+    pub fn fail(&mut self, errno: i32) -> bool {
+        let Some(result) = self.info().error_result(errno) else { return false };
+        self.result = result;
+        // (a function returning its error number leaves errno alone)
+        if self.info().errors != Errors::Code {
+            self.errno = errno;
+        }
+        self.failed = true;
+        self.injected = true;
+        true
+    }
+
+    /// Puts a string in place of a pointer argument, alive until the call ends.
+    pub fn set_string(&mut self, index: usize, s: CString) {
+        self.args[index] = s.as_ptr() as usize as u64;
+        self.keep_string(s);
+    }
+
+    /// Writes `bytes` instead of the caller's buffer (args `buf` and `count`).
+    pub fn replace_input(&mut self, buf: usize, count: usize, bytes: Vec<u8>) {
+        self.replaced_count.get_or_insert(self.args[count]);
+        self.args[buf] = bytes.as_ptr() as usize as u64;
+        self.args[count] = bytes.len() as u64;
+        self.kept().bytes.push(bytes);
+    }
+
+    /// Puts `bytes` in place of a pointer argument, alive until the call ends.
+    pub fn set_bytes(&mut self, index: usize, bytes: Vec<u8>) {
+        self.args[index] = bytes.as_ptr() as usize as u64;
+        self.kept().bytes.push(bytes);
+    }
+
+    /// Keeps a string alive until the call ends.
+    pub fn keep_string(&mut self, s: CString) {
+        self.kept().strings.push(s);
+    }
+
+    /// Keeps an array of words (a rebuilt argv or envp) alive until the call ends.
+    pub fn keep_words(&mut self, words: Vec<usize>) {
+        self.kept().words.push(words);
+    }
+
+    fn kept(&mut self) -> &mut Kept {
+        self.kept.get_or_insert_with(Box::default)
+    }
+}
+
+/// The C string an argument word points to (None for NULL).
+///
+/// # Safety
+/// `word` is NULL or a valid C string of the caller's.
+pub unsafe fn arg_str<'b>(word: u64) -> Option<&'b [u8]> {
+    (word != 0).then(|| std::ffi::CStr::from_ptr(word as usize as *const libc::c_char).to_bytes())
+}
+
+/// The strings of a NULL-terminated argv or envp (None for NULL).
+///
+/// # Safety
+/// `word` is NULL or a valid NULL-terminated array of C strings.
+pub unsafe fn arg_argv<'b>(word: u64) -> Option<Vec<&'b [u8]>> {
+    if word == 0 {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut p = word as usize as *const *const libc::c_char;
+    while !(*p).is_null() {
+        out.push(std::ffi::CStr::from_ptr(*p).to_bytes());
+        p = p.add(1);
+    }
+    Some(out)
+}
+
+/// The (seconds, nanoseconds) of a timespec argument (None for NULL).
+///
+/// # Safety
+/// `word` is NULL or points to a valid timespec.
+pub unsafe fn arg_timespec(word: u64) -> Option<(i64, i64)> {
+    (word != 0).then(|| {
+        let ts = &*(word as usize as *const libc::timespec);
+        (ts.tv_sec as i64, ts.tv_nsec as i64)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::id;
+
+    #[test]
+    fn proceed_runs_the_real_function_once_with_current_arguments() {
+        let calls = std::cell::Cell::new(0);
+        let real = |w: &[u64]| {
+            calls.set(calls.get() + 1);
+            (w[0] + w[2]) as i64
+        };
+        let mut f = Frame::new(id::read, &[3, 0, 4], &real, 0);
+        f.args[2] = 10;
+        assert_eq!(f.proceed(), 13);
+        assert_eq!(f.proceed(), 13);
+        assert_eq!(calls.get(), 1);
+        assert!(f.proceeded);
+    }
+
+    #[test]
+    fn fail_follows_the_error_convention() {
+        let real = |_: &[u64]| 0;
+        let mut f = Frame::new(id::close, &[1], &real, 0);
+        assert!(f.fail(libc::EBADF));
+        assert_eq!((f.result, f.errno, f.failed), (-1, libc::EBADF, true));
+        let mut s = Frame::new(id::sleep, &[1], &real, 0);
+        assert!(!s.fail(libc::EINTR), "sleep cannot fail");
+    }
+
+    #[test]
+    fn a_real_call_that_leaves_errno_alone_leaves_the_callers() {
+        let real = |_: &[u64]| 0;
+        let mut f = Frame::new(id::malloc, &[16], &real, libc::ENOENT);
+        f.proceed();
+        assert_eq!(f.errno, libc::ENOENT);
+    }
+
+    #[test]
+    fn proceed_records_the_real_errno() {
+        let real = |_: &[u64]| {
+            sys::set_errno(libc::ENOENT);
+            -1
+        };
+        let mut f = Frame::new(id::close, &[1], &real, libc::EINTR);
+        assert_eq!(f.errno, libc::EINTR);
+        assert_eq!(f.proceed(), -1);
+        assert_eq!(f.errno, libc::ENOENT);
+    }
+
+    #[test]
+    fn set_string_keeps_the_string_alive_for_the_call() {
+        let real = |w: &[u64]| {
+            let s = unsafe { std::ffi::CStr::from_ptr(w[0] as usize as *const libc::c_char) };
+            s.to_bytes().len() as i64
+        };
+        let mut f = Frame::new(id::open, &[0, 0, 0], &real, 0);
+        f.set_string(0, CString::new("/tmp/elsewhere").unwrap());
+        assert_eq!(f.proceed(), 14);
+    }
+}

@@ -1,0 +1,383 @@
+//! The hook program (every script, compiled once per process) and one mruby
+//! VM per thread, created from it on the thread's first hooked call and
+//! closed when the thread exits. A hook blocked in a real call on one thread
+//! never holds up hooks on another.
+
+use crate::frame::{self, Frame};
+use crate::ruby::hooks::Invocation;
+use crate::ruby::script::Unit;
+use crate::platform::guard::{self, Guard};
+use crate::{features::control, ruby::ffi, ruby::hooks, platform::log, ruby::mrb};
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+
+static PROGRAM: OnceLock<Vec<Unit>> = OnceLock::new();
+static LOAD_ERROR_REPORTED: AtomicBool = AtomicBool::new(false);
+
+// A thread's VM is kept in its guard::Thread, without a Rust destructor: it
+// is freed by a pthread key destructor when the thread exits, and the main
+// thread's survives until exit() has run the Hijack.at_exit blocks.
+static KEY: OnceLock<libc::pthread_key_t> = OnceLock::new();
+
+unsafe extern "C" fn free_thread_vm(vm: *mut c_void) {
+    let _guard = guard::enter();
+    guard::forget_vm();
+    drop(Box::from_raw(vm as *mut Vm));
+}
+
+fn thread_key() -> libc::pthread_key_t {
+    *KEY.get_or_init(|| {
+        let mut key: libc::pthread_key_t = 0;
+        // SAFETY: key is a valid out pointer; the destructor takes a Box<Vm>.
+        unsafe { libc::pthread_key_create(&mut key, Some(free_thread_vm)) };
+        key
+    })
+}
+
+pub struct Vm {
+    mrb: *mut mrb::State,
+    hijack: mrb::Value,
+    /// The live-control units loaded here, and the generation they match.
+    units: Vec<u64>,
+    generation: u64,
+}
+
+impl Vm {
+    /// A fresh VM with the Hijack library loaded, no script yet.
+    pub unsafe fn open() -> Option<Vm> {
+        let mrb = ffi::mrb_open();
+        if mrb.is_null() {
+            return None;
+        }
+        let hijack = mrb::obj(ffi::mrb_module_get(mrb, c"Hijack".as_ptr()) as *mut c_void);
+        Some(Vm { mrb, hijack, units: Vec::new(), generation: 0 })
+    }
+
+    pub fn state(&self) -> *mut mrb::State {
+        self.mrb
+    }
+
+    /// Runs the program's scripts in this VM (which registers their hooks).
+    pub unsafe fn load(&mut self, units: &[Unit]) -> Result<(), String> {
+        for unit in units {
+            let _arena = mrb::Arena::save(self.mrb);
+            ffi::mrb_load_irep_buf(self.mrb, unit.irep.as_ptr() as *const c_void, unit.irep.len());
+            if let Some(exc) = mrb::take_exception(self.mrb) {
+                return Err(self.describe(exc));
+            }
+        }
+        Ok(())
+    }
+
+    /// `FILE:LINE: Class: message` for an exception, from the Ruby side.
+    pub unsafe fn describe(&self, exc: mrb::Value) -> String {
+        let hijack = self.hijack;
+        match mrb::protect(self.mrb, |m| mrb::funcall(m, hijack, "__describe", &[exc])) {
+            Ok(s) => mrb::as_bytes(s).map(|b| String::from_utf8_lossy(b).into_owned()),
+            Err(_) => None,
+        }
+        .unwrap_or_else(|| "an exception that could not be described".into())
+    }
+
+    /// Runs a live-control unit here, its hooks tagged with its id.
+    pub unsafe fn load_unit(&self, id: u64, irep: &[u8]) -> Result<(), String> {
+        let _arena = mrb::Arena::save(self.mrb);
+        let hijack = self.hijack;
+        let idv = mrb::int(self.mrb, id as i64);
+        let _ = mrb::protect(self.mrb, |m| mrb::funcall(m, hijack, "__unit=", &[idv]));
+        ffi::mrb_load_irep_buf(self.mrb, irep.as_ptr() as *const c_void, irep.len());
+        let outcome = match mrb::take_exception(self.mrb) {
+            Some(exc) => Err(self.describe(exc)),
+            None => Ok(()),
+        };
+        let _ = mrb::protect(self.mrb, |m| mrb::funcall(m, hijack, "__unit=", &[mrb::nil()]));
+        outcome
+    }
+
+    /// Brings this VM up to date with the live-control units of
+    /// `generation` (loads new ones, removes the hooks of removed ones).
+    pub unsafe fn sync_units(&mut self, generation: u64) {
+        let todo: Vec<(u64, Option<Vec<u8>>)> = control::UNITS
+            .lock()
+            .iter()
+            .filter_map(|u| {
+                if u.removed {
+                    Some((u.id, None))
+                } else if !self.units.contains(&u.id) {
+                    Some((u.id, Some(u.irep.clone())))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        for (id, irep) in todo {
+            match irep {
+                Some(irep) => match self.load_unit(id, &irep) {
+                    Ok(()) => self.units.push(id),
+                    Err(e) => log::line(&format!("hijack: control unit {id}: {e}")),
+                },
+                None => self.remove_unit(id),
+            }
+        }
+        self.generation = generation;
+    }
+
+    /// Removes the hooks a live-control unit registered here.
+    pub unsafe fn remove_unit(&mut self, id: u64) {
+        if !self.units.contains(&id) {
+            return;
+        }
+        self.units.retain(|u| *u != id);
+        let hijack = self.hijack;
+        let idv = mrb::int(self.mrb, id as i64);
+        let _ = mrb::protect(self.mrb, |m| mrb::funcall(m, hijack, "__off_unit", &[idv]));
+    }
+
+    /// The live-control generation this VM matches.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Runs this VM's hooks on `inv`, the real call included.
+    pub unsafe fn dispatch(&mut self, inv: &mut Invocation) {
+        hooks::run(self.mrb, inv)
+    }
+}
+
+/// The control thread's loader of live-control code (control::start runs
+/// it on that thread): its own VM compiles a unit and runs it first, so
+/// that the calls it hooks become hooked; the unit's bytecode is then what
+/// every thread's VM loads.
+pub fn control_loader() -> control::Loader {
+    // SAFETY: the VM is made on, and used only by, the control thread.
+    let vm = unsafe { Vm::open() };
+    Box::new(move |id, name, source| {
+        let vm = vm.as_ref().ok_or_else(|| "the control thread has no VM".to_string())?;
+        // SAFETY: as above.
+        unsafe {
+            let unit = crate::ruby::script::compile(vm.state(), source.as_bytes(), name)?;
+            vm.load_unit(id, &unit.irep)?;
+            Ok(unit.irep)
+        }
+    })
+}
+
+impl Drop for Vm {
+    fn drop(&mut self) {
+        // SAFETY: the state is ours and no call is running on it.
+        unsafe { ffi::mrb_close(self.mrb) }
+    }
+}
+
+/// Sets the process's hook program (once).
+pub fn install(units: Vec<Unit>) {
+    let _ = PROGRAM.set(units);
+}
+
+/// Reports a program that failed to load, once per process, and unhooks
+/// everything: the process runs as if hijack were not there.
+pub fn give_up(msg: &str) {
+    frame::unwatch_all();
+    if !LOAD_ERROR_REPORTED.swap(true, Ordering::Relaxed) {
+        log::line(&format!("hijack: {msg}; the program runs unhooked"));
+    }
+}
+
+/// This thread's VM, created (from the program) if needed; None when there
+/// is no program or it failed to load (or in the one-VM-per-call mode,
+/// where a thread keeps none: see [`without_thread_vm`]). A raw pointer: the
+/// VM is this thread's, and a reference to it must not outlive one step.
+#[inline(always)]
+pub fn thread_vm(guard: &Guard) -> Option<*mut Vm> {
+    let existing = guard.thread().vm.get() as *mut Vm;
+    if !existing.is_null() {
+        return Some(existing);
+    }
+    // SAFETY: as new_thread_vm says.
+    unsafe { new_thread_vm(guard) }
+}
+
+/// Makes this thread's VM (its first hooked call).
+#[cold]
+unsafe fn new_thread_vm(guard: &Guard) -> Option<*mut Vm> {
+    let thread = guard.thread();
+    if thread.vm_failed.get() || vm_per_call() {
+        return None;
+    }
+    let vm = PROGRAM.get().and_then(|units| new_vm(units));
+    let Some(vm) = vm else {
+        thread.vm_failed.set(true);
+        return None;
+    };
+    Some(set_thread_vm(guard, vm))
+}
+
+/// Makes `vm` (in which the program was just compiled) this thread's VM,
+/// running the program in it: start-up opens one VM, not two.
+pub unsafe fn adopt(guard: &Guard, mut vm: Vm) -> bool {
+    let Some(units) = PROGRAM.get() else { return false };
+    if let Err(msg) = vm.load(units) {
+        give_up(&msg);
+        guard.thread().vm_failed.set(true);
+        return false;
+    }
+    // (in the one-VM-per-call mode no thread keeps one)
+    if !vm_per_call() {
+        set_thread_vm(guard, vm);
+    }
+    true
+}
+
+/// Makes `vm` this thread's, freed when the thread exits.
+unsafe fn set_thread_vm(guard: &Guard, vm: Vm) -> *mut Vm {
+    let ptr = Box::into_raw(Box::new(vm));
+    guard.thread().vm.set(ptr as *mut c_void);
+    libc::pthread_setspecific(thread_key(), ptr as *const c_void);
+    ptr
+}
+
+unsafe fn new_vm(units: &[Unit]) -> Option<Vm> {
+    let Some(mut vm) = Vm::open() else {
+        give_up("mruby could not open a VM");
+        return None;
+    };
+    match vm.load(units) {
+        Ok(()) => Some(vm),
+        Err(msg) => {
+            give_up(&msg);
+            None
+        }
+    }
+}
+
+/// HIJACK_VM=per-call: a fresh VM for every hooked call, as the naive design
+/// the project started from did. Kept only for the benchmark's comparison,
+/// and looked at only when a thread has no VM: never on the hot path.
+fn vm_per_call() -> bool {
+    static MODE: OnceLock<bool> = OnceLock::new();
+    *MODE.get_or_init(|| std::env::var_os("HIJACK_VM").is_some_and(|v| v == "per-call"))
+}
+
+/// A hooked call on a thread without a VM: in the one-VM-per-call mode, the
+/// whole chain (real call included) in a fresh VM, Some(false); else None
+/// (the hooks cannot run).
+#[cold]
+pub fn without_thread_vm(inv: &mut Invocation) -> Option<bool> {
+    if !vm_per_call() {
+        return None;
+    }
+    // SAFETY: a VM of this call alone.
+    unsafe {
+        let mut vm = PROGRAM.get().and_then(|units| new_vm(units))?;
+        vm.dispatch(inv);
+    }
+    Some(false)
+}
+
+/// Runs the hooks of `vm` (this thread's) on `inv` up to its real call (see
+/// [`hooks::begin`]): whether the caller must make the real call now.
+#[inline(always)]
+pub fn begin(vm: *mut Vm, inv: &mut Invocation) -> bool {
+    // SAFETY: the VM belongs to this thread; the guard keeps it from nesting.
+    unsafe { hooks::begin((*vm).mrb, inv) }
+}
+
+/// Ends the call for Ruby without its remaining hooks (hook machinery
+/// panicked).
+pub fn abandon(inv: &mut Invocation) {
+    // SAFETY: as in finish.
+    unsafe { hooks::end(inv) }
+}
+
+/// Runs the hooks `begin` left for after the real call.
+#[inline(always)]
+pub fn finish(inv: &mut Invocation) {
+    // SAFETY: the state `begin` ran in, on this thread.
+    unsafe { hooks::finish(inv) }
+}
+
+/// Just before the real call of an exec (which returns only when it fails):
+/// the observers of this thread's VM write what they can now.
+pub unsafe fn observe_exec(frame: &Frame) {
+    let vm = guard::current_vm() as *mut Vm;
+    if !vm.is_null() {
+        hooks::observe((*vm).mrb, frame, true);
+    }
+}
+
+/// Runs the Hijack.at_exit blocks (from the preload library's atexit
+/// handler), in this thread's VM.
+pub fn run_at_exit() {
+    let Some(guard) = guard::enter() else { return };
+    // SAFETY: as in begin.
+    unsafe {
+        if let Some(vm) = thread_vm(&guard) {
+            let (mrb, hijack) = ((*vm).mrb, (*vm).hijack);
+            if let Err(exc) = mrb::protect(mrb, |m| mrb::funcall(m, hijack, "__run_at_exit", &[])) {
+                log::line(&format!("hijack: {} (in Hijack.at_exit)", (*vm).describe(exc)));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ruby::script;
+    use crate::table::id;
+
+    unsafe fn vm_with(source: &str) -> Result<Vm, String> {
+        let mut vm = Vm::open().expect("mruby opens");
+        let unit = script::compile(vm.state(), source.as_bytes(), "hooks.rb")?;
+        vm.load(&[unit])?;
+        Ok(vm)
+    }
+
+    #[test]
+    fn a_loaded_script_decides_a_call() {
+        unsafe {
+            let mut vm = vm_with("Hijack.on(:close) { |c| c.fd == 5 ? c.fail(:EBADF) : c.proceed }").unwrap();
+            let real = |_: &[u64]| 0;
+            let mut denied = Invocation::new(Frame::new(id::close, &[5], &real, 0));
+            vm.dispatch(&mut denied);
+            let denied = &denied.frame;
+            assert_eq!((denied.result, denied.errno, denied.proceeded), (-1, libc::EBADF, false));
+            let mut allowed = Invocation::new(Frame::new(id::close, &[4], &real, 0));
+            vm.dispatch(&mut allowed);
+            assert!(allowed.frame.proceeded);
+            assert_eq!(allowed.frame.result, 0);
+        }
+    }
+
+    #[test]
+    fn a_call_object_is_dead_once_its_call_returns() {
+        unsafe {
+            let mut vm = vm_with("$kept = nil\nHijack.on(:close) { |c| $kept = c; c.proceed }").unwrap();
+            let real = |_: &[u64]| 0;
+            let mut f = Invocation::new(Frame::new(id::close, &[1], &real, 0));
+            vm.dispatch(&mut f);
+            let unit = script::compile(vm.state(), b"$kept.fd", "later.rb").unwrap();
+            let err = vm.load(&[unit]).unwrap_err();
+            assert!(err.contains("Hijack::Error") && err.contains("this call is over"), "{err}");
+        }
+    }
+
+    #[test]
+    fn load_errors_name_the_file_and_line() {
+        unsafe {
+            let err = vm_with("x = 1\nraise ArgumentError, 'bad setup'\n").err().unwrap();
+            assert!(err.starts_with("hooks.rb:2"), "{err}");
+            assert!(err.contains("ArgumentError: bad setup"), "{err}");
+        }
+    }
+
+    #[test]
+    fn syntax_errors_name_the_file_and_line() {
+        unsafe {
+            let vm = Vm::open().unwrap();
+            let err = script::compile(vm.state(), b"def x\n  (\nend\n", "bad.rb").err().unwrap();
+            assert!(err.starts_with("bad.rb:3: syntax error"), "{err}");
+        }
+    }
+}
