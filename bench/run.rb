@@ -38,7 +38,7 @@ def only(table, var, always = nil)
   abort "bench: #{var}=#{ENV[var]} matches nothing (#{table.keys.join(', ')})" if kept.keys == [always].compact
   kept
 end
-PARTIAL = !ENV["BENCH_WORKLOADS"].to_s.empty? || !ENV["BENCH_MODES"].to_s.empty?
+PARTIAL = %w[BENCH_WORKLOADS BENCH_MODES BENCH_BASELINE].any? { |v| !ENV[v].to_s.empty? }
 
 # --- the workloads -------------------------------------------------------
 FileUtils.mkdir_p(File.join(OUT, "bin"))
@@ -69,6 +69,23 @@ def list(calls)
   calls.map(&:inspect).join(", ")
 end
 
+# BENCH_BASELINE=/path/to/libhijack.so (another build, e.g. of the commit
+# before a change): every hijack mode is run with it too, alternating in
+# the same run, as "MODE [baseline]".
+def with_baseline(modes)
+  base = ENV["BENCH_BASELINE"].to_s
+  return modes if base.empty?
+  abort "bench: BENCH_BASELINE=#{base} is not a file" unless File.file?(base)
+  modes.each_with_object({}) do |(name, mode), out|
+    out[name] = mode
+    next unless name.start_with?("hijack")
+    out["#{name} [baseline]"] = lambda do |workload|
+      setup = mode.call(workload)
+      setup && [setup[0].merge("LD_PRELOAD" => base), *setup[1..]]
+    end
+  end
+end
+
 # --- the modes -----------------------------------------------------------
 # Each: ->(workload) { [env, argv prefix, iteration divisor] } or nil when
 # the mode does not apply to that workload.
@@ -96,7 +113,7 @@ MODES = {
     [{}, ["ltrace", "-f", "-o", trace_file], 100]
   end,
   "fiu-run -x" => ->(_) { [{}, ["fiu-run", "-x"], 1] },
-}.then { |m| only(m, "BENCH_MODES", "bare") }.freeze
+}.then { |m| with_baseline(m) }.then { |m| only(m, "BENCH_MODES", "bare") }.freeze
 
 def available?(tool)
   system("sh", "-c", "command -v #{tool} >/dev/null 2>&1")
