@@ -89,7 +89,17 @@ pub fn register(id: usize, filter: Option<Filter>) -> Option<usize> {
     });
     let old = PER_CALL[id].load(Ordering::Acquire);
     // SAFETY: published lists are leaked, never freed.
-    let mut new = unsafe { old.as_ref() }.map_or_else(CallFilters::default, |o| CallFilters {
+    let current = unsafe { old.as_ref() };
+    // Every thread's VM runs the scripts, registering the same hooks again:
+    // a list that would not change is not made anew (a leak per thread).
+    let unchanged = current.is_some_and(|o| match fid {
+        None => o.always,
+        Some(i) => o.filters.iter().any(|g| std::ptr::eq(*g, registry[i])),
+    });
+    if unchanged {
+        return fid;
+    }
+    let mut new = current.map_or_else(CallFilters::default, |o| CallFilters {
         always: o.always,
         filters: o.filters.clone(),
     });
@@ -226,6 +236,23 @@ mod tests {
 
     fn cstr(s: &str) -> std::ffi::CString {
         std::ffi::CString::new(s).unwrap()
+    }
+
+    #[test]
+    fn registering_the_same_hook_again_publishes_nothing_new() {
+        // (as every new thread's VM does when it runs the scripts)
+        let f = || Some(Filter { fd: Some((-7, -7)), ..Filter::default() });
+        let first = register(id::fsync, f());
+        let published = PER_CALL[id::fsync].load(Ordering::Acquire);
+        for _ in 0..100 {
+            assert_eq!(register(id::fsync, f()), first);
+        }
+        assert_eq!(PER_CALL[id::fsync].load(Ordering::Acquire), published, "the same list, not a new one");
+        register(id::fsync, None);
+        let always = PER_CALL[id::fsync].load(Ordering::Acquire);
+        assert_ne!(always, published, "a change is published");
+        register(id::fsync, None);
+        assert_eq!(PER_CALL[id::fsync].load(Ordering::Acquire), always);
     }
 
     #[test]
