@@ -1,6 +1,7 @@
 //! The layer rule of src/lib.rs, checked on the source tree: every
-//! `crate::` path of a file names its own layer or one below it, and no
-//! module reaches, through the modules it names, back to itself.
+//! `crate::` path of a file names its own layer or one below it, no module
+//! reaches, through the modules it names, back to itself, and raw mruby FFI
+//! is named in `ruby::mrb` only.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -104,6 +105,19 @@ fn every_path_points_down_and_no_module_reaches_back_to_itself() {
     let (upward, cycles) = violations(&files);
     assert!(upward.is_empty(), "paths pointing up the stack: {upward:#?}");
     assert!(cycles.is_empty(), "import cycles: {cycles:#?}");
+}
+
+#[test]
+fn raw_mruby_ffi_is_named_in_the_thin_layer_only() {
+    let mut files = BTreeMap::new();
+    sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), "", &mut files);
+    let named_ffi: Vec<&String> = files
+        .iter()
+        .filter(|(module, _)| !["ruby::mrb", "ruby", "layers"].contains(&module.as_str()))
+        .filter(|(_, text)| text.lines().any(|l| l.split("//").next().unwrap().replace("std::ffi", "").replace("unix::ffi", "").contains("ffi::")))
+        .map(|(module, _)| module)
+        .collect();
+    assert!(named_ffi.is_empty(), "modules naming mruby's ffi outside ruby::mrb: {named_ffi:?}");
 }
 
 #[test]

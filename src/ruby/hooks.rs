@@ -24,12 +24,12 @@
 
 use crate::frame::Frame;
 use crate::table::{CALLS, CALL_COUNT};
-use crate::{features::filter, ruby::ffi, platform::log, ruby::mrb, features::shared};
+use crate::{features::filter, features::shared, platform::log, ruby::mrb};
 use std::ffi::c_void;
 
 /// The data type of Hijack::Call objects: a pointer to the [`Invocation`]
 /// on the stack of the interposed call, cleared when the call returns.
-pub static CALL_TYPE: mrb::DataType = mrb::DataType(ffi::mrb_data_type { struct_name: c"Hijack::Call".as_ptr(), dfree: None });
+pub static CALL_TYPE: mrb::DataType = mrb::DataType::named(c"Hijack::Call");
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum HookKind {
@@ -70,7 +70,7 @@ pub struct Registry {
     hooks: Vec<Hook>,
     per_call: Vec<Vec<usize>>,
     classes: [*mut mrb::Class; CALL_COUNT],
-    names: [ffi::mrb_sym; CALL_COUNT],
+    names: [mrb::Sym; CALL_COUNT],
     system_call_error: *mut mrb::Class,
     /// This VM's (thread's) shortcuts to Hijack::Shared's counters.
     pub counters: shared::Counters,
@@ -158,7 +158,7 @@ impl Registry {
     }
 
     /// The symbol of call `id`'s name (interned once).
-    pub unsafe fn name(&mut self, mrb: *mut mrb::State, id: usize) -> ffi::mrb_sym {
+    pub unsafe fn name(&mut self, mrb: *mut mrb::State, id: usize) -> mrb::Sym {
         if self.names[id] == 0 {
             self.names[id] = mrb::intern(mrb, CALLS[id].name);
         }
@@ -171,11 +171,11 @@ impl Registry {
 unsafe fn call_class(mrb: *mut mrb::State, id: usize) -> Option<*mut mrb::Class> {
     let reg = registry(mrb);
     if (*reg).classes[id].is_null() {
-        let hijack = mrb::obj(ffi::mrb_module_get(mrb, c"Hijack".as_ptr()) as *mut c_void);
-        let name = ffi::hijack_sym((*reg).name(mrb, id));
+        let hijack = mrb::class_value(mrb::module_get(mrb, c"Hijack"));
+        let name = mrb::sym_value((*reg).name(mrb, id));
         // (Ruby runs here: no reference into the registry is alive)
         let class = mrb::protect(mrb, |m| mrb::funcall(m, hijack, "__call_class", &[name])).ok()?;
-        (*reg).classes[id] = ffi::hijack_class_ptr(class);
+        (*reg).classes[id] = mrb::class_of_value(class);
     }
     Some((*reg).classes[id])
 }
@@ -366,7 +366,7 @@ pub unsafe fn end(inv: *mut Invocation) {
         return;
     }
     if let Some(call) = (*inv).chain.call.take() {
-        ffi::hijack_data_set_ptr(call, std::ptr::null_mut());
+        mrb::data_clear(call);
     }
     mrb::arena_restore(mrb, (*inv).chain.arena);
     (*inv).chain.mrb = std::ptr::null_mut();
@@ -382,8 +382,7 @@ pub unsafe fn end(inv: *mut Invocation) {
 unsafe fn call_object(mrb: *mut mrb::State, inv: *mut Invocation, call: &mut Option<mrb::Value>) -> Option<mrb::Value> {
     if call.is_none() {
         let class = call_class(mrb, (*inv).frame.id)?;
-        let data = ffi::mrb_data_object_alloc(mrb, class, inv as *mut c_void, &CALL_TYPE.0);
-        *call = Some(mrb::obj(data as *mut c_void));
+        *call = Some(mrb::data_new(mrb, class, inv as *mut c_void, &CALL_TYPE));
     }
     *call
 }
@@ -395,7 +394,7 @@ unsafe fn run_action(mrb: *mut mrb::State, action: Action, inv: *mut Invocation,
         Action::Block(block) => {
             let c = call_object(mrb, inv, call)?;
             // (Ruby runs here: no reference into `inv` is alive)
-            Some(mrb::protect(mrb, |m| ffi::mrb_yield(m, block, c)))
+            Some(mrb::protect(mrb, |m| mrb::yield_to(m, block, c)))
         }
         // (observers run outside the chain: see `observe`)
         Action::Observe(_) => None,
@@ -486,7 +485,7 @@ unsafe fn exception(mrb: *mut mrb::State, index: usize, call: &Option<mrb::Value
         let reg = &*registry(mrb);
         (reg.system_call_error, reg.hooks[index].object)
     };
-    if ffi::mrb_obj_is_kind_of(mrb, e, system_call_error) {
+    if mrb::is_kind_of(mrb, e, system_call_error) {
         let errno = mrb::protect(mrb, |m| mrb::funcall(m, e, "errno", &[])).ok().and_then(|v| mrb::as_int(v));
         if (*inv).frame.fail(errno.filter(|n| *n > 0).unwrap_or(libc::EIO as i64) as i32) {
             return;

@@ -7,7 +7,7 @@ use crate::frame::{self, Frame};
 use crate::ruby::hooks::Invocation;
 use crate::ruby::script::Unit;
 use crate::platform::guard::{self, Guard};
-use crate::{features::control, ruby::ffi, ruby::hooks, platform::log, ruby::mrb};
+use crate::{features::control, platform::log, ruby::hooks, ruby::mrb};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
@@ -46,11 +46,11 @@ pub struct Vm {
 impl Vm {
     /// A fresh VM with the Hijack library loaded, no script yet.
     pub unsafe fn open() -> Option<Vm> {
-        let mrb = ffi::mrb_open();
+        let mrb = mrb::open();
         if mrb.is_null() {
             return None;
         }
-        let hijack = mrb::obj(ffi::mrb_module_get(mrb, c"Hijack".as_ptr()) as *mut c_void);
+        let hijack = mrb::class_value(mrb::module_get(mrb, c"Hijack"));
         Some(Vm { mrb, hijack, units: Vec::new(), generation: 0 })
     }
 
@@ -62,7 +62,7 @@ impl Vm {
     pub unsafe fn load(&mut self, units: &[Unit]) -> Result<(), String> {
         for unit in units {
             let _arena = mrb::Arena::save(self.mrb);
-            ffi::mrb_load_irep_buf(self.mrb, unit.irep.as_ptr() as *const c_void, unit.irep.len());
+            let _ = mrb::load_bytecode(self.mrb, &unit.irep);
             if let Some(exc) = mrb::take_exception(self.mrb) {
                 return Err(self.describe(exc));
             }
@@ -86,7 +86,7 @@ impl Vm {
         let hijack = self.hijack;
         let idv = mrb::int(self.mrb, id as i64);
         let _ = mrb::protect(self.mrb, |m| mrb::funcall(m, hijack, "__unit=", &[idv]));
-        ffi::mrb_load_irep_buf(self.mrb, irep.as_ptr() as *const c_void, irep.len());
+        let _ = mrb::load_bytecode(self.mrb, &irep);
         let outcome = match mrb::take_exception(self.mrb) {
             Some(exc) => Err(self.describe(exc)),
             None => Ok(()),
@@ -166,7 +166,7 @@ pub fn control_loader() -> control::Loader {
 impl Drop for Vm {
     fn drop(&mut self) {
         // SAFETY: the state is ours and no call is running on it.
-        unsafe { ffi::mrb_close(self.mrb) }
+        unsafe { mrb::close(self.mrb) }
     }
 }
 

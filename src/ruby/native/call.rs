@@ -99,7 +99,7 @@ unsafe extern "C" fn c_message_bytes(mrb: *mut State, this: Value) -> Value {
 
 /// The invocation a Call stands for, or Hijack::Error once its call is over.
 unsafe fn invocation(mrb: *mut State, this: Value) -> *mut Invocation<'static> {
-    let p = ffi::mrb_data_check_get_ptr(mrb, this, &CALL_TYPE.0) as *mut Invocation<'static>;
+    let p = mrb::data_get(mrb, this, &CALL_TYPE) as *mut Invocation<'static>;
     if p.is_null() {
         mrb::raise(mrb, hijack_error(mrb), "this call is over: a Hijack::Call is usable only inside its hook")
     }
@@ -132,16 +132,16 @@ pub(super) unsafe fn word_value(mrb: *mut State, kind: Kind, word: u64) -> Value
         Kind::Path | Kind::Str => c_string(mrb, word),
         Kind::Argv => match frame::arg_argv(word) {
             Some(list) => {
-                let ary = ffi::mrb_ary_new_capa(mrb, list.len() as _);
+                let ary = mrb::ary_new(mrb, list.len());
                 for s in list {
-                    ffi::mrb_ary_push(mrb, ary, mrb::str(mrb, s));
+                    mrb::ary_push(mrb, ary, mrb::str(mrb, s));
                 }
                 ary
             }
             None => mrb::nil(),
         },
         Kind::Timespec => match frame::arg_timespec(word) {
-            Some((sec, nsec)) => ffi::hijack_float(mrb, sec as f64 + nsec as f64 / 1e9),
+            Some((sec, nsec)) => mrb::float(mrb, sec as f64 + nsec as f64 / 1e9),
             None => mrb::nil(),
         },
         Kind::Pointer | Kind::Buf | Kind::Sockaddr => mrb::int(mrb, word as usize as i64),
@@ -158,12 +158,12 @@ unsafe fn sockaddr_value(mrb: *mut State, word: u64) -> Value {
         mrb::str(mrb, a.host.as_bytes()),
         a.port.map_or_else(|| mrb::nil(), |p| mrb::int(mrb, p as i64)),
     ];
-    ffi::mrb_ary_new_from_values(mrb, 3, row.as_ptr())
+    mrb::ary_of(mrb, &row)
 }
 
 unsafe extern "C" fn c_name(mrb: *mut State, this: Value) -> Value {
     let id = frame(mrb, this).id;
-    ffi::hijack_sym(hooks::with_registry(mrb, |r| r.name(mrb, id)))
+    mrb::sym_value(hooks::with_registry(mrb, |r| r.name(mrb, id)))
 }
 
 /// call.proceed: runs the rest of the hook chain, then the real function,
@@ -184,9 +184,9 @@ unsafe extern "C" fn c_arg(mrb: *mut State, this: Value) -> Value {
 
 unsafe extern "C" fn c_args(mrb: *mut State, this: Value) -> Value {
     let f = frame(mrb, this);
-    let ary = ffi::mrb_ary_new_capa(mrb, f.nargs as _);
+    let ary = mrb::ary_new(mrb, f.nargs);
     for (i, a) in f.info().args.iter().enumerate().take(f.nargs) {
-        ffi::mrb_ary_push(mrb, ary, word_value(mrb, a.kind, f.args[i]));
+        mrb::ary_push(mrb, ary, word_value(mrb, a.kind, f.args[i]));
     }
     ary
 }
@@ -201,9 +201,9 @@ unsafe extern "C" fn c_set_arg(mrb: *mut State, this: Value) -> Value {
         None
     } else if kind == Kind::Sockaddr {
         // [host, port]: a new address; the length argument after it follows.
-        let host = mrb::as_bytes(ffi::mrb_ary_entry(v, 0)).and_then(|b| std::str::from_utf8(b).ok());
-        let port = mrb::as_int(ffi::mrb_ary_entry(v, 1));
-        match (ffi::hijack_ary_len(v) == 2, host, port) {
+        let host = mrb::as_bytes(mrb::ary_get(v, 0)).and_then(|b| std::str::from_utf8(b).ok());
+        let port = mrb::as_int(mrb::ary_get(v, 1));
+        match (mrb::ary_len(v) == Some(2), host, port) {
             (true, Some(h), Some(p)) if (0..=65535).contains(&p) => match sockaddr::encode(h, p as u16) {
                 Some(bytes) => {
                     if let Some(len) = f.info().args.get(i + 1).filter(|a| a.name == "addrlen" && a.kind == Kind::Int) {
@@ -221,14 +221,11 @@ unsafe extern "C" fn c_set_arg(mrb: *mut State, this: Value) -> Value {
         f.args[i] = 0;
         None
     } else if kind == Kind::Argv {
-        let n = ffi::hijack_ary_len(v);
-        if n < 0 {
-            Some("an argv argument takes an Array of Strings")
-        } else {
-            let mut words: Vec<usize> = Vec::with_capacity(n as usize + 1);
+        if let Some(n) = mrb::ary_len(v) {
+            let mut words: Vec<usize> = Vec::with_capacity(n + 1);
             let mut bad = false;
             for j in 0..n {
-                match mrb::as_bytes(ffi::mrb_ary_entry(v, j)).and_then(|b| CString::new(b).ok()) {
+                match mrb::as_bytes(mrb::ary_get(v, j)).and_then(|b| CString::new(b).ok()) {
                     Some(c) => {
                         words.push(c.as_ptr() as usize);
                         f.keep_string(c);
@@ -244,6 +241,8 @@ unsafe extern "C" fn c_set_arg(mrb: *mut State, this: Value) -> Value {
                 f.keep_words(words);
                 None
             }
+        } else {
+            Some("an argv argument takes an Array of Strings")
         }
     } else if matches!(kind, Kind::Path | Kind::Str) {
         match mrb::as_bytes(v).map(CString::new) {
@@ -376,8 +375,8 @@ unsafe extern "C" fn c_elapsed(mrb: *mut State, this: Value) -> Value {
 /// Defines Hijack::Call under `m` (Hijack).
 pub(super) unsafe fn define(mrb: *mut State, m: *mut mrb::Class) {
     use mrb::{args_req, define_method as method, ARGS_NONE};
-    let call = ffi::mrb_define_class_under(mrb, m, c"Call".as_ptr(), (*mrb).object_class);
-    ffi::hijack_set_instance_tt_data(call);
+    let call = mrb::define_class(mrb, Some(m), c"Call", None);
+    mrb::set_instances_data(call);
     method(mrb, call, c"name", c_name, ARGS_NONE);
     method(mrb, call, c"args", c_args, ARGS_NONE);
     method(mrb, call, c"__arg", c_arg, args_req(1));

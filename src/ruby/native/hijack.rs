@@ -16,11 +16,8 @@ unsafe fn string_list(v: Value) -> Option<Vec<Vec<u8>>> {
     if mrb::is_nil(v) {
         return Some(Vec::new());
     }
-    let n = ffi::hijack_ary_len(v);
-    if n < 0 {
-        return None;
-    }
-    (0..n).map(|i| mrb::as_bytes(ffi::mrb_ary_entry(v, i)).map(<[u8]>::to_vec)).collect()
+    let n = mrb::ary_len(v)?;
+    (0..n).map(|i| mrb::as_bytes(mrb::ary_get(v, i)).map(<[u8]>::to_vec)).collect()
 }
 
 /// An inclusive range from two Integers or nils (nil: unbounded); None when
@@ -37,11 +34,8 @@ unsafe fn regex_list(mrb: *mut State, v: Value) -> Option<Vec<&'static crate::pl
     if mrb::is_nil(v) {
         return Some(Vec::new());
     }
-    let n = ffi::hijack_ary_len(v);
-    if n < 0 {
-        return None;
-    }
-    (0..n).map(|i| regexp_of(mrb, ffi::mrb_ary_entry(v, i))).collect()
+    let n = mrb::ary_len(v)?;
+    (0..n).map(|i| regexp_of(mrb, mrb::ary_get(v, i))).collect()
 }
 
 /// Hijack.__watch(name, spec) -> filter id or nil. Marks the call hooked and
@@ -54,9 +48,9 @@ unsafe extern "C" fn m_watch(mrb: *mut State, _self: Value) -> Value {
     let result: Result<Option<usize>, String> = if mrb::is_nil(spec) {
         Ok(filter::register(id, None))
     } else {
-        let at = |i: i64| ffi::mrb_ary_entry(spec, i as _);
+        let at = |i: usize| mrb::ary_get(spec, i);
         match (string_list(at(0)), string_list(at(3)), regex_list(mrb, at(6))) {
-            (Some(paths), Some(hosts), Some(path_regexes)) if ffi::hijack_ary_len(spec) == 7 => {
+            (Some(paths), Some(hosts), Some(path_regexes)) if mrb::ary_len(spec) == Some(7) => {
                 let f = filter::Filter { paths, path_regexes, fd: range(at(1), at(2)), hosts, port: range(at(4), at(5)) };
                 filter::check(id, &f).map(|()| filter::register(id, Some(f)))
             }
@@ -66,21 +60,18 @@ unsafe extern "C" fn m_watch(mrb: *mut State, _self: Value) -> Value {
     let out = match result {
         Ok(fid) => {
             frame::watch(id);
-            fid.map_or_else(|| mrb::nil(), |f| mrb::int(mrb, f as i64))
+            Ok(fid.map_or_else(|| mrb::nil(), |f| mrb::int(mrb, f as i64)))
         }
-        Err(msg) => mrb::str(mrb, msg.as_bytes()),
+        Err(msg) => Err(mrb::str(mrb, msg.as_bytes())),
     };
-    if ffi::hijack_type(out) == ffi::mrb_vtype::MRB_TT_STRING {
-        mrb::raise_value(mrb, ffi::mrb_exc_new_str(mrb, argument_error(mrb), out))
-    }
-    out
+    mrb::or_raise(mrb, argument_error(mrb), out)
 }
 
 /// Hijack.__table: every call's row (see `table_row`).
 unsafe extern "C" fn m_table(mrb: *mut State, _self: Value) -> Value {
-    let all = ffi::mrb_ary_new_capa(mrb, CALLS.len() as _);
+    let all = mrb::ary_new(mrb, CALLS.len());
     for c in CALLS.iter() {
-        ffi::mrb_ary_push(mrb, all, table_row(mrb, c));
+        mrb::ary_push(mrb, all, table_row(mrb, c));
     }
     all
 }
@@ -93,14 +84,14 @@ unsafe extern "C" fn m_row(mrb: *mut State, _self: Value) -> Value {
 
 /// [name, [[arg, kind, ctype], ...], errors, groups, prototype, buffer].
 unsafe fn table_row(mrb: *mut State, c: &table::CallInfo) -> Value {
-    let args = ffi::mrb_ary_new_capa(mrb, c.args.len() as _);
+    let args = mrb::ary_new(mrb, c.args.len());
     for a in c.args {
         let triple = [mrb::symbol(mrb, a.name), mrb::symbol(mrb, a.kind.name()), mrb::str(mrb, a.ctype.as_bytes())];
-        ffi::mrb_ary_push(mrb, args, ffi::mrb_ary_new_from_values(mrb, 3, triple.as_ptr()));
+        mrb::ary_push(mrb, args, mrb::ary_of(mrb, &triple));
     }
-    let groups = ffi::mrb_ary_new_capa(mrb, c.groups.len() as _);
+    let groups = mrb::ary_new(mrb, c.groups.len());
     for g in c.groups {
-        ffi::mrb_ary_push(mrb, groups, mrb::symbol(mrb, g));
+        mrb::ary_push(mrb, groups, mrb::symbol(mrb, g));
     }
     let errors = match c.errors {
         Errors::MinusOne => "minus_one",
@@ -122,12 +113,12 @@ unsafe fn table_row(mrb: *mut State, c: &table::CallInfo) -> Value {
         mrb::str(mrb, c.prototype.as_bytes()),
         buffer,
     ];
-    ffi::mrb_ary_new_from_values(mrb, row.len() as _, row.as_ptr())
+    mrb::ary_of(mrb, &row)
 }
 
 /// Writes the native method's argument, as a String, with `write`.
 unsafe fn log_argument(mrb: *mut State, write: fn(&str)) -> Value {
-    let s = ffi::mrb_obj_as_string(mrb, arg(mrb, 0));
+    let s = mrb::to_s(mrb, arg(mrb, 0));
     if let Some(bytes) = mrb::as_bytes(s) {
         write(&String::from_utf8_lossy(bytes));
     }
@@ -174,10 +165,7 @@ unsafe extern "C" fn m_compile(mrb: *mut State, _self: Value) -> Value {
         Ok(unit) => Ok(mrb::str(mrb, &unit.irep)),
         Err(msg) => Err(mrb::str(mrb, msg.as_bytes())),
     };
-    match out {
-        Ok(v) => v,
-        Err(msg) => mrb::raise_value(mrb, ffi::mrb_exc_new_str(mrb, mrb::class_get(mrb, c"SyntaxError"), msg)),
-    }
+    mrb::or_raise(mrb, mrb::class_get(mrb, c"SyntaxError"), out)
 }
 
 /// Hijack.__check_file(path) -> nil when the script at PATH compiles (or is
@@ -208,7 +196,7 @@ unsafe extern "C" fn m_load_bytecode(mrb: *mut State, _self: Value) -> Value {
     if !script::is_bytecode(bytes) {
         mrb::raise(mrb, argument_error(mrb), "not mruby bytecode (no RITE header)")
     }
-    let v = ffi::mrb_load_irep_buf(mrb, bytes.as_ptr() as *const std::ffi::c_void, bytes.len());
+    let v = mrb::load_bytecode(mrb, bytes);
     if let Some(exc) = mrb::take_exception(mrb) {
         mrb::raise_value(mrb, exc)
     }
@@ -223,7 +211,7 @@ unsafe extern "C" fn m_simulate(mrb: *mut State, _this: Value) -> Value {
     let id = call_id(mrb, arg(mrb, 0));
     let (values, ret, err) = (arg(mrb, 1), arg(mrb, 2), arg(mrb, 3));
     let info = &CALLS[id];
-    let given = ffi::hijack_ary_len(values).max(0) as usize;
+    let given = mrb::ary_len(values).unwrap_or(0);
     let (Some(ret), Some(err)) = (mrb::as_int(ret), mrb::as_int(err)) else {
         mrb::raise(mrb, argument_error(mrb), "the simulated result and errno are Integers")
     };
@@ -239,7 +227,7 @@ unsafe extern "C" fn m_simulate(mrb: *mut State, _this: Value) -> Value {
         let frame = &mut inv.frame;
         let mut problem = None;
         for i in 0..given {
-            let v = ffi::mrb_ary_entry(values, i as _);
+            let v = mrb::ary_get(values, i);
             if let Some(n) = mrb::as_int(v) {
                 frame.args[i] = n as u64;
             } else if mrb::is_nil(v) {
@@ -255,9 +243,9 @@ unsafe extern "C" fn m_simulate(mrb: *mut State, _this: Value) -> Value {
             None => {
                 hooks::run(mrb, &mut inv);
                 let frame = &inv.frame;
-                let args = ffi::mrb_ary_new_capa(mrb, given as _);
+                let args = mrb::ary_new(mrb, given);
                 for (i, a) in info.args.iter().enumerate() {
-                    ffi::mrb_ary_push(mrb, args, word_value(mrb, a.kind, frame.args[i]));
+                    mrb::ary_push(mrb, args, word_value(mrb, a.kind, frame.args[i]));
                 }
                 let row = [
                     mrb::int(mrb, frame.result),
@@ -265,22 +253,16 @@ unsafe extern "C" fn m_simulate(mrb: *mut State, _this: Value) -> Value {
                     mrb::boolean(frame.proceeded),
                     args,
                 ];
-                Ok(ffi::mrb_ary_new_from_values(mrb, row.len() as _, row.as_ptr()))
+                Ok(mrb::ary_of(mrb, &row))
             }
         }
     };
-    match outcome {
-        Ok(v) => v,
-        Err(e) if ffi::hijack_type(e) == ffi::mrb_vtype::MRB_TT_STRING => {
-            mrb::raise_value(mrb, ffi::mrb_exc_new_str(mrb, argument_error(mrb), e))
-        }
-        Err(exc) => mrb::raise_value(mrb, exc),
-    }
+    mrb::or_raise(mrb, argument_error(mrb), outcome)
 }
 
 /// Hijack.monotonic: seconds on the monotonic clock, as a Float.
 unsafe extern "C" fn m_monotonic(mrb: *mut State, _self: Value) -> Value {
-    ffi::hijack_float(mrb, sys::now_ns() as f64 / 1e9)
+    mrb::float(mrb, sys::now_ns() as f64 / 1e9)
 }
 
 /// Hijack.__fault_log(line): one line to the fault log.
@@ -302,7 +284,7 @@ unsafe extern "C" fn m_tracer(mrb: *mut State, _self: Value) -> Value {
     let (Some(path), Some(strsize)) = (a.first().and_then(|v| mrb::as_bytes(*v)), a.get(3).and_then(|v| mrb::as_int(*v))) else {
         mrb::raise(mrb, argument_error(mrb), "__tracer(path, format, time, strsize)")
     };
-    let time = a.get(2).is_some_and(|v| ffi::hijack_type(*v) == ffi::mrb_vtype::MRB_TT_TRUE);
+    let time = a.get(2).is_some_and(|v| mrb::is_true(*v));
     let tracer = Tracer { path: path.to_vec(), format, time, strsize: strsize.max(0) as usize };
     match crate::features::trace::register(tracer) {
         Some(id) => mrb::int(mrb, id as i64),
@@ -389,7 +371,7 @@ unsafe extern "C" fn m_blackhole(mrb: *mut State, _self: Value) -> Value {
 
 /// Hijack.__clocks -> {realtime: 0, monotonic: 1, ...} and TIMER_ABSTIME.
 unsafe extern "C" fn m_clocks(mrb: *mut State, _self: Value) -> Value {
-    let hash = ffi::mrb_hash_new(mrb);
+    let hash = mrb::hash_new(mrb);
     // realtime, monotonic, ... from CLOCK_REALTIME, CLOCK_MONOTONIC, ...
     #[allow(unused_mut)]
     let mut clocks: Vec<(String, i64)> =
@@ -397,7 +379,7 @@ unsafe extern "C" fn m_clocks(mrb: *mut State, _self: Value) -> Value {
     #[cfg(target_os = "linux")]
     clocks.push(("timer_abstime".into(), libc::TIMER_ABSTIME as i64));
     for (k, v) in clocks {
-        ffi::mrb_hash_set(mrb, hash, mrb::symbol(mrb, &k), mrb::int(mrb, v));
+        mrb::hash_set(mrb, hash, mrb::symbol(mrb, &k), mrb::int(mrb, v));
     }
     hash
 }
@@ -449,7 +431,7 @@ unsafe extern "C" fn m_fake_copy(mrb: *mut State, _self: Value) -> Value {
 
 /// Hijack.__open_flags -> the O_* flags that make an open write.
 unsafe extern "C" fn m_open_flags(mrb: *mut State, _self: Value) -> Value {
-    let hash = ffi::mrb_hash_new(mrb);
+    let hash = mrb::hash_new(mrb);
     for (k, v) in [
         ("wronly", libc::O_WRONLY),
         ("rdwr", libc::O_RDWR),
@@ -457,7 +439,7 @@ unsafe extern "C" fn m_open_flags(mrb: *mut State, _self: Value) -> Value {
         ("trunc", libc::O_TRUNC),
         ("append", libc::O_APPEND),
     ] {
-        ffi::mrb_hash_set(mrb, hash, mrb::symbol(mrb, k), mrb::int(mrb, v as i64));
+        mrb::hash_set(mrb, hash, mrb::symbol(mrb, k), mrb::int(mrb, v as i64));
     }
     hash
 }
@@ -506,7 +488,7 @@ unsafe extern "C" fn m_add_hook(mrb: *mut State, _self: Value) -> Value {
 /// Hijack.__enable_hook(index, enabled)
 unsafe extern "C" fn m_enable_hook(mrb: *mut State, _self: Value) -> Value {
     let (index, on) = (arg(mrb, 0), arg(mrb, 1));
-    let on = ffi::hijack_type(on) == ffi::mrb_vtype::MRB_TT_TRUE;
+    let on = mrb::is_true(on);
     let ok = mrb::as_int(index).is_some_and(|i| hooks::with_registry(mrb, |r| r.set_enabled(i as usize, on)));
     mrb::boolean(ok)
 }

@@ -4,16 +4,16 @@
 use crate::frame::{self, Frame};
 use crate::ruby::hooks::{Invocation, CALL_TYPE};
 use crate::table::{BufDir, Errors, Kind, CALLS};
-use crate::{ruby::ffi, features::filter, ruby::hooks, platform::log, ruby::mrb, ruby::script, features::shared, platform::sockaddr, platform::sys, table, features::trace};
+use crate::{features::filter, features::shared, features::trace, platform::log, platform::sockaddr, platform::sys, ruby::hooks, ruby::mrb, ruby::script, table};
 use mrb::{State, Value};
 use std::ffi::CString;
 
 unsafe fn hijack_module(mrb: *mut State) -> *mut mrb::Class {
-    ffi::mrb_module_get(mrb, c"Hijack".as_ptr())
+    mrb::module_get(mrb, c"Hijack")
 }
 
 unsafe fn hijack_error(mrb: *mut State) -> *mut mrb::Class {
-    ffi::mrb_class_get_under(mrb, hijack_module(mrb), c"Error".as_ptr())
+    mrb::class_get_under(mrb, hijack_module(mrb), c"Error")
 }
 
 unsafe fn argument_error(mrb: *mut State) -> *mut mrb::Class {
@@ -30,11 +30,13 @@ unsafe fn call_id(mrb: *mut State, name: Value) -> usize {
     if let Some(id) = mrb::as_name(mrb, name).and_then(table::find) {
         return id;
     }
-    let shown = ffi::mrb_inspect(mrb, name);
-    let msg = ffi::mrb_str_cat_cstr(mrb, mrb::str(mrb, b"unknown call "), c"".as_ptr());
-    ffi::mrb_str_concat(mrb, msg, shown);
-    ffi::mrb_str_cat_cstr(mrb, msg, c" (`hijack list` shows the calls hijack can hook)".as_ptr());
-    mrb::raise_value(mrb, ffi::mrb_exc_new_str(mrb, argument_error(mrb), msg))
+    let shown = mrb::inspect(mrb, name);
+    let msg = mrb::concat(mrb, &[
+        mrb::str(mrb, b"unknown call "),
+        shown,
+        mrb::str(mrb, b" (`hijack list` shows the calls hijack can hook)"),
+    ]);
+    mrb::raise_value(mrb, mrb::exception(mrb, argument_error(mrb), msg))
 }
 
 mod call;
@@ -49,8 +51,8 @@ pub use regexp::REGEXP_TYPE;
 #[no_mangle]
 pub unsafe extern "C" fn hijack_define_module(mrb: *mut State) {
     hooks::attach(mrb);
-    let m = ffi::mrb_define_module(mrb, c"Hijack".as_ptr());
-    ffi::mrb_define_class_under(mrb, m, c"Error".as_ptr(), mrb::class_get(mrb, c"StandardError"));
+    let m = mrb::define_module(mrb, c"Hijack");
+    mrb::define_class(mrb, Some(m), c"Error", Some(mrb::class_get(mrb, c"StandardError")));
     hijack::define(mrb, m);
     runner::define(mrb, m);
     store::define(mrb, m);

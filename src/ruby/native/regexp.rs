@@ -4,11 +4,11 @@
 use super::*;
 
 pub static REGEXP_TYPE: mrb::DataType =
-    mrb::DataType(ffi::mrb_data_type { struct_name: c"Regexp".as_ptr(), dfree: None });
+    mrb::DataType::named(c"Regexp");
 
 /// The compiled pattern of a Regexp object.
 pub(super) unsafe fn regexp_of(mrb: *mut State, v: Value) -> Option<&'static crate::platform::regex::Regex> {
-    let p = ffi::mrb_data_check_get_ptr(mrb, v, &REGEXP_TYPE.0) as *const crate::platform::regex::Regex;
+    let p = mrb::data_get(mrb, v, &REGEXP_TYPE) as *const crate::platform::regex::Regex;
     p.as_ref()
 }
 
@@ -31,7 +31,7 @@ unsafe extern "C" fn r_compile(mrb: *mut State, klass: Value) -> Value {
         Some(o) => match (mrb::as_int(o), mrb::as_bytes(o)) {
             (Some(n), _) => n & 1 != 0,
             (_, Some(s)) => s.contains(&b'i'),
-            _ => ffi::hijack_type(o) == ffi::mrb_vtype::MRB_TT_TRUE,
+            _ => mrb::is_true(o),
         },
     };
     let compiled = crate::platform::regex::compile(source, icase);
@@ -39,13 +39,8 @@ unsafe extern "C" fn r_compile(mrb: *mut State, klass: Value) -> Value {
         Ok(r) => Ok(r),
         Err(msg) => Err(mrb::str(mrb, msg.as_bytes())),
     };
-    match out {
-        Ok(r) => {
-            let data = ffi::mrb_data_object_alloc(mrb, ffi::hijack_class_ptr(klass), r as *const _ as *mut std::ffi::c_void, &REGEXP_TYPE.0);
-            mrb::obj(data as *mut std::ffi::c_void)
-        }
-        Err(msg) => mrb::raise_value(mrb, ffi::mrb_exc_new_str(mrb, mrb::class_get(mrb, c"RegexpError"), msg)),
-    }
+    let out = out.map(|r| mrb::data_new(mrb, mrb::class_of_value(klass), r as *const _ as *mut std::ffi::c_void, &REGEXP_TYPE));
+    mrb::or_raise(mrb, mrb::class_get(mrb, c"RegexpError"), out)
 }
 
 unsafe fn this_regexp(mrb: *mut State, this: Value) -> &'static crate::platform::regex::Regex {
@@ -71,16 +66,16 @@ unsafe extern "C" fn r_offsets(mrb: *mut State, this: Value) -> Value {
         mrb::raise(mrb, mrb::class_get(mrb, c"TypeError"), "Regexp matches Strings")
     };
     let Some(groups) = r.find(text, pos.max(0) as usize) else { return mrb::nil() };
-    let ary = ffi::mrb_ary_new_capa(mrb, groups.len() as _);
+    let ary = mrb::ary_new(mrb, groups.len());
     for g in groups {
         let v = match g {
             Some((s, e)) => {
                 let pair = [mrb::int(mrb, s as i64), mrb::int(mrb, e as i64)];
-                ffi::mrb_ary_new_from_values(mrb, 2, pair.as_ptr())
+                mrb::ary_of(mrb, &pair)
             }
             None => mrb::nil(),
         };
-        ffi::mrb_ary_push(mrb, ary, v);
+        mrb::ary_push(mrb, ary, v);
     }
     ary
 }
@@ -89,10 +84,10 @@ unsafe extern "C" fn r_offsets(mrb: *mut State, this: Value) -> Value {
 pub(super) unsafe fn define(mrb: *mut State) {
     use mrb::{args_req, define_method as method, ARGS_NONE, ARGS_REST};
     let standard_error = mrb::class_get(mrb, c"StandardError");
-    ffi::mrb_define_class(mrb, c"RegexpError".as_ptr(), standard_error);
-    let regexp = ffi::mrb_define_class(mrb, c"Regexp".as_ptr(), (*mrb).object_class);
-    ffi::hijack_set_instance_tt_data(regexp);
-    ffi::mrb_define_class_method(mrb, regexp, c"compile".as_ptr(), Some(r_compile), ARGS_REST);
+    mrb::define_class(mrb, None, c"RegexpError", Some(standard_error));
+    let regexp = mrb::define_class(mrb, None, c"Regexp", None);
+    mrb::set_instances_data(regexp);
+    mrb::define_class_method(mrb, regexp, c"compile", r_compile, ARGS_REST);
     method(mrb, regexp, c"source", r_source, ARGS_NONE);
     method(mrb, regexp, c"casefold?", r_casefold, ARGS_NONE);
     method(mrb, regexp, c"__offsets", r_offsets, args_req(2));

@@ -107,7 +107,7 @@ unsafe extern "C" fn m_spawn_wait(mrb: *mut State, _self: Value) -> Value {
         Ok((status, signal)) => [mrb::int(mrb, status as i64), mrb::int(mrb, signal as i64), mrb::int(mrb, 0)],
         Err(e) => [mrb::int(mrb, 0), mrb::int(mrb, 0), mrb::int(mrb, e as i64)],
     };
-    ffi::mrb_ary_new_from_values(mrb, 3, row.as_ptr())
+    mrb::ary_of(mrb, &row)
 }
 
 /// Hijack.__control_request(pid, text) -> the process's reply; Hijack::Error
@@ -121,10 +121,7 @@ unsafe extern "C" fn m_control_request(mrb: *mut State, _self: Value) -> Value {
         Ok(r) => Ok(mrb::str(mrb, r.as_bytes())),
         Err(e) => Err(mrb::str(mrb, e.as_bytes())),
     };
-    match v {
-        Ok(v) => v,
-        Err(msg) => mrb::raise_value(mrb, ffi::mrb_exc_new_str(mrb, hijack_error(mrb), msg)),
-    }
+    mrb::or_raise(mrb, hijack_error(mrb), v)
 }
 
 /// Hijack.__control_processes -> [[pid, command line], ...]
@@ -132,19 +129,16 @@ unsafe extern "C" fn m_control_processes(mrb: *mut State, _self: Value) -> Value
     let found = crate::features::control::processes();
     let v = match found {
         Ok(list) => {
-            let ary = ffi::mrb_ary_new(mrb);
+            let ary = mrb::ary_new(mrb, 0);
             for (pid, cmd) in list {
                 let row = [mrb::int(mrb, pid as i64), mrb::str(mrb, cmd.as_bytes())];
-                ffi::mrb_ary_push(mrb, ary, ffi::mrb_ary_new_from_values(mrb, 2, row.as_ptr()));
+                mrb::ary_push(mrb, ary, mrb::ary_of(mrb, &row));
             }
             Ok(ary)
         }
         Err(e) => Err(mrb::str(mrb, e.as_bytes())),
     };
-    match v {
-        Ok(v) => v,
-        Err(msg) => mrb::raise_value(mrb, ffi::mrb_exc_new_str(mrb, hijack_error(mrb), msg)),
-    }
+    mrb::or_raise(mrb, hijack_error(mrb), v)
 }
 
 /// Hijack.__top(trace_path, pid, title) -> the command's exit status, or
@@ -161,10 +155,7 @@ unsafe extern "C" fn m_top(mrb: *mut State, _self: Value) -> Value {
         Ok(None) => Ok(mrb::nil()),
         Err(e) => Err(mrb::str(mrb, e.to_string().as_bytes())),
     };
-    match v {
-        Ok(v) => v,
-        Err(msg) => mrb::raise_value(mrb, ffi::mrb_exc_new_str(mrb, hijack_error(mrb), msg)),
-    }
+    mrb::or_raise(mrb, hijack_error(mrb), v)
 }
 
 /// Hijack.__spawn(file, *args) -> pid, or raises SystemCallError-like Hijack::Error.

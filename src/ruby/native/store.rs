@@ -15,7 +15,7 @@ unsafe fn shared_value(mrb: *mut State, v: Option<shared::Value>) -> Value {
     match v {
         None => mrb::nil(),
         Some(shared::Value::Int(i)) => mrb::int(mrb, i),
-        Some(shared::Value::Float(f)) => ffi::hijack_float(mrb, f),
+        Some(shared::Value::Float(f)) => mrb::float(mrb, f),
         Some(shared::Value::Str(b)) => mrb::str(mrb, &b),
     }
 }
@@ -26,8 +26,8 @@ unsafe fn to_shared(v: Value) -> Result<Option<shared::Value>, ()> {
         Ok(None)
     } else if let Some(i) = mrb::as_int(v) {
         Ok(Some(shared::Value::Int(i)))
-    } else if ffi::hijack_type(v) == ffi::mrb_vtype::MRB_TT_FLOAT {
-        Ok(Some(shared::Value::Float(ffi::hijack_float_of(v))))
+    } else if let Some(f) = mrb::as_float(v) {
+        Ok(Some(shared::Value::Float(f)))
     } else if let Some(b) = mrb::as_bytes(v) {
         Ok(Some(shared::Value::Str(b.to_vec())))
     } else {
@@ -63,7 +63,7 @@ unsafe extern "C" fn s_incr(mrb: *mut State, _self: Value) -> Value {
         mrb::raise(mrb, argument_error(mrb), "Hijack::Shared.incr(key, by = 1)")
     };
     if let shared::Value::Int(n) = by {
-        let symbol = (ffi::hijack_type(key) == ffi::mrb_vtype::MRB_TT_SYMBOL).then(|| ffi::hijack_symbol(key));
+        let symbol = mrb::as_sym(key);
         // (shared_key may raise, never run Ruby)
         if let Some(sum) = hooks::with_registry(mrb, |r| r.counters.incr(symbol, || shared_key(mrb, key), n)) {
             return mrb::int(mrb, sum);
@@ -86,16 +86,16 @@ unsafe extern "C" fn s_take_turn(mrb: *mut State, _self: Value) -> Value {
     let key = shared_key(mrb, arg(mrb, 0));
     let end = shared::take_turn(key, now, by);
     match end {
-        Ok(end) => ffi::hijack_float(mrb, end),
+        Ok(end) => mrb::float(mrb, end),
         Err(msg) => mrb::raise(mrb, argument_error(mrb), msg),
     }
 }
 
 unsafe extern "C" fn s_to_h(mrb: *mut State, _self: Value) -> Value {
     let entries = shared::snapshot();
-    let hash = ffi::mrb_hash_new(mrb);
+    let hash = mrb::hash_new(mrb);
     for (k, v) in entries {
-        ffi::mrb_hash_set(mrb, hash, mrb::str(mrb, &k), shared_value(mrb, Some(v)));
+        mrb::hash_set(mrb, hash, mrb::str(mrb, &k), shared_value(mrb, Some(v)));
     }
     hash
 }
@@ -103,7 +103,7 @@ unsafe extern "C" fn s_to_h(mrb: *mut State, _self: Value) -> Value {
 /// Defines Hijack::Shared under `m` (Hijack).
 pub(super) unsafe fn define(mrb: *mut State, m: *mut mrb::Class) {
     use mrb::{args_req, define_module_function as function, ARGS_NONE, ARGS_REST};
-    let shared = ffi::mrb_define_module_under(mrb, m, c"Shared".as_ptr());
+    let shared = mrb::define_module_under(mrb, m, c"Shared");
     function(mrb, shared, c"[]", s_get, args_req(1));
     function(mrb, shared, c"[]=", s_set, args_req(2));
     function(mrb, shared, c"incr", s_incr, ARGS_REST);
