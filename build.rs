@@ -72,7 +72,20 @@ struct Call {
     exec: bool,
     /// `decode ARG=NAME`: the strace format's decoder of an argument.
     decode: Vec<(String, &'static str)>,
+    /// `access KIND`: what the call does to the path or peer it names.
+    access: &'static str,
 }
+
+/// The `access` annotation's kinds, as table::Access variants.
+const ACCESS: &[(&str, &str)] = &[
+    ("opens", "Opens"),
+    ("stdio", "StdioOpens"),
+    ("reads", "Reads"),
+    ("writes", "Writes"),
+    ("executes", "Executes"),
+    ("shell", "Shell"),
+    ("connects", "Connects"),
+];
 
 /// What the table is generated for.
 struct Target {
@@ -290,6 +303,7 @@ fn parse_table(text: &str) -> Vec<Call> {
         let mut via = None;
         let mut exec = false;
         let mut decode = Vec::new();
+        let mut access = "None";
         let mut words = notes.split_whitespace();
         while let Some(w) = words.next() {
             match w {
@@ -300,6 +314,13 @@ fn parse_table(text: &str) -> Vec<Call> {
                 "manual" => manual = true,
                 "via" => via = Some(words.next().unwrap_or_else(|| fail(line, "`via` needs a module of src/")).to_string()),
                 "exec" => exec = true,
+                "access" => {
+                    let kind = words.next().unwrap_or_else(|| fail(line, "`access` needs a kind"));
+                    access = ACCESS.iter().find(|(n, _)| *n == kind).map(|(_, v)| *v).unwrap_or_else(|| {
+                        let known: Vec<&str> = ACCESS.iter().map(|(n, _)| *n).collect();
+                        fail(line, &format!("unknown access `{kind}` (known: {})", known.join(", ")))
+                    });
+                }
                 "decode" => {
                     let pair = words.next().unwrap_or_else(|| fail(line, "`decode` needs ARG=NAME"));
                     let (arg, name) = pair.split_once('=').unwrap_or_else(|| fail(line, "`decode` needs ARG=NAME"));
@@ -340,6 +361,7 @@ fn parse_table(text: &str) -> Vec<Call> {
             via,
             exec,
             decode,
+            access,
         });
     }
     calls
@@ -459,7 +481,8 @@ fn generate_table(calls: &[Call]) -> String {
         writeln!(
             s,
             "    CallInfo {{ name: {:?}, prototype: {:?}, errors: Errors::{}, groups: &{:?}, returns: {:?}, \
-             returns_pointer: {}, args: &[{}], variadic: {}, buffer: BufDir::{}, follow: {}, exec: {}, real: {:?} }},",
+             returns_pointer: {}, args: &[{}], variadic: {}, buffer: BufDir::{}, follow: {}, exec: {}, real: {:?}, \
+             access: Access::{} }},",
             c.name,
             c_prototype(c),
             c.errors,
@@ -472,6 +495,7 @@ fn generate_table(calls: &[Call]) -> String {
             c.follow,
             c.exec,
             c.real,
+            c.access,
         )
         .unwrap();
     }

@@ -3,17 +3,28 @@
 # this part adds the accessors named after the arguments (call.path,
 # call.fd, ...), which come from the call table.
 module Hijack
+  # The Ruby side and the native one talk in these Structs, not in
+  # positional arrays:
+  # one call of the table (src/table/calls.tab): Hijack.row(:openat).access
+  Row = Struct.new(:name, :args, :errors, :groups, :prototype, :buffer, :access)
+  # one argument of a call: its name, kind (:path, :fd, :buf, ...), C type
+  Arg = Struct.new(:name, :kind, :ctype)
+  # a hook's filters, as the native side checks them (nil: no bound)
+  FilterSpec = Struct.new(:paths, :path_regexps, :fd_min, :fd_max, :hosts, :port_min, :port_max)
+
   class Call
     CLASSES = {}
 
     # The subclass of Call for one table entry, with its argument accessors.
     def self.for(name)
       CLASSES[name] ||= begin
-        row = Hijack.__row(name)
+        row = Hijack.row(name)
         klass = Class.new(Call)
-        kinds = row[1].map { |_arg, kind, _ctype| kind }
+        kinds = row.args.map(&:kind)
         klass.define_method(:__kinds) { kinds }
-        row[1].each_with_index do |(arg, kind, _ctype), i|
+        row.args.each_with_index do |a, i|
+          arg = a.name
+          kind = a.kind
           klass.define_method(arg) { __arg(i) }
           klass.define_method("#{arg}=") { |value| __set_arg(i, value) }
           next unless kind == :sockaddr
@@ -60,7 +71,7 @@ module Hijack
     end
 
     def self.__names(name)
-      (@names ||= {})[name] ||= Hijack.__row(name)[1].map(&:first)
+      (@names ||= {})[name] ||= Hijack.row(name).args.map(&:name)
     end
   end
 end

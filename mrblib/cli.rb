@@ -243,8 +243,8 @@ module Hijack
 
     def list(args)
       return usage_error("list takes no arguments") unless args.empty?
-      Hijack.__table.each do |name, _args, _errors, groups, prototype|
-        @out.puts "#{name.to_s.ljust(14)} #{groups.join(',').ljust(10)} #{prototype}"
+      Hijack.table.each do |row|
+        @out.puts "#{row.name.to_s.ljust(14)} #{row.groups.join(',').ljust(10)} #{row.prototype}"
       end
       0
     end

@@ -196,31 +196,31 @@ module Hijack
           next unless call.result == 0 && call.tp != 0
           id = call.clockid
           if Clock.realtime?(id)
-            call.__set_timespec(1, Clock.fake_realtime(call.__timespec(1)))
+            call.__set_timespec(:tp, Clock.fake_realtime(call.__timespec(:tp)))
           elsif Clock.monotonic?(id) && Clock.scaled?
-            call.__set_timespec(1, Clock.fake_monotonic(call.__timespec(1)))
+            call.__set_timespec(:tp, Clock.fake_monotonic(call.__timespec(:tp)))
           end
         end
         Hijack.after(:gettimeofday) do |call|
-          call.__set_timeval(0, Clock.fake_realtime(Clock.real_realtime)) if call.result == 0 && call.tv != 0
+          call.__set_timeval(:tv, Clock.fake_realtime(Clock.real_realtime)) if call.result == 0 && call.tv != 0
         end
         Hijack.after(:time) do |call|
           next if call.result == -1
           secs = Clock.fake_realtime(Clock.real_realtime) / NS
-          call.__set_time_t(0, secs)
+          call.__set_time_t(:tloc, secs)
           call.result = secs
         end
         Hijack.before(:nanosleep) do |call|
-          call.__replace_timespec(0, (call.__timespec(0) / Clock.rate).to_i) if Clock.scaled? && call.req
+          call.__replace_timespec(:req, (call.__timespec(:req) / Clock.rate).to_i) if Clock.scaled? && call.req
         end
         if Hijack.calls.include?(:clock_nanosleep)
           Hijack.before(:clock_nanosleep) do |call|
             next unless call.req
-            ns = call.__timespec(2)
+            ns = call.__timespec(:req)
             if call.flags & abstime != 0
-              call.__replace_timespec(2, Clock.real_deadline(call.clockid, ns))
+              call.__replace_timespec(:req, Clock.real_deadline(call.clockid, ns))
             elsif Clock.scaled?
-              call.__replace_timespec(2, (ns / Clock.rate).to_i)
+              call.__replace_timespec(:req, (ns / Clock.rate).to_i)
             end
           end
         end

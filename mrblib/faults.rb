@@ -277,7 +277,7 @@ module Hijack
     end
 
     def __buffer_direction(name)
-      __row(name)[5]
+      row(name).buffer
     end
   end
 end

@@ -17,10 +17,6 @@
 # interposed): a hidden file is still listed, a fake one is not.
 module Hijack
   module FS
-    WRITE_CALLS = %i[creat creat64 unlink unlinkat rename renameat renameat2 mkdir mkdirat rmdir
-                     truncate truncate64 chmod chown link symlink].freeze
-    OPEN_CALLS = %i[open open64 openat openat64 __open_2 __open64_2 __openat_2 __openat64_2].freeze
-    STDIO_CALLS = %i[fopen fopen64 freopen freopen64].freeze
 
     @rules = []
     @fakes = {}
@@ -82,7 +78,7 @@ module Hijack
       end
 
       def path_calls
-        @path_calls ||= Hijack.__table.select { |row| row[1].any? { |_, kind, _| kind == :path } }.map(&:first)
+        @path_calls ||= Hijack.table.select { |row| row.args.any? { |a| a.kind == :path } }.map(&:name)
       end
 
       def apply(call)
@@ -131,17 +127,17 @@ module Hijack
                          end
       end
 
-      # Whether the call writes through its path argument `i`.
+      # Whether the call writes through its path argument `i`: by what the
+      # table says it does (its access), and for an open by its flags or mode.
       def writes?(call, _i)
-        name = call.name
-        return true if WRITE_CALLS.include?(name)
-        if OPEN_CALLS.include?(name)
+        case Hijack.row(call.name).access
+        when :writes then true
+        when :opens
           f = Hijack.__open_flags
-          mask = f[:wronly] | f[:rdwr] | f[:creat] | f[:trunc] | f[:append]
-          return call.flags & mask != 0
+          call.flags & (f[:wronly] | f[:rdwr] | f[:creat] | f[:trunc] | f[:append]) != 0
+        when :stdio then call.mode.to_s.count("wa+") > 0
+        else false
         end
-        return call.mode.to_s.count("wa+") > 0 if STDIO_CALLS.include?(name)
-        false
       end
     end
   end

@@ -128,8 +128,7 @@ module Hijack
       hook
     end
 
-    # [paths, fd_lo, fd_hi, hosts, port_lo, port_hi, path_regexps] for the
-    # native side.
+    # The filters as the native side checks them (a FilterSpec).
     def __filter_spec(filters)
       return nil if filters.empty?
       unknown = filters.keys - [:path, :fd, :host, :port]
@@ -140,7 +139,7 @@ module Hijack
       port = __bounds(filters, :port)
       path_globs = paths && paths.select { |p| p.is_a?(String) }
       path_regexps = paths && paths.select { |p| p.is_a?(Regexp) }
-      [path_globs, fd[0], fd[1], hosts, port[0], port[1], path_regexps]
+      FilterSpec.new(path_globs, path_regexps, fd[0], fd[1], hosts, port[0], port[1])
     end
 
     def __patterns(filters, key, regexps)
@@ -202,7 +201,23 @@ module Hijack
 
     # The calls hijack can hook on this platform, as Symbols.
     def calls
-      __table.map(&:first)
+      @calls ||= table.map(&:name)
+    end
+
+    # The table of the calls hijack can hook here: a Row per call.
+    def table
+      @table ||= __table
+    end
+
+    # One call's Row (ArgumentError for a name not in the table).
+    def row(name)
+      (@rows ||= {})[name] ||= __row(name)
+    end
+
+    # The calls that do one of `accesses` (:opens, :stdio, :reads, :writes,
+    # :executes, :shell, :connects) to the path or peer they name.
+    def calls_that(*accesses)
+      table.select { |r| accesses.include?(r.access) }.map(&:name)
     end
 
     # Runs `block` once, at the exit of the process (from exit() or a return
@@ -236,7 +251,7 @@ module Hijack
     # stand-in for the real function returns and leaves in errno.
     def simulate(name, returns: 0, errno: 0, **args)
       name = __check_name(name)
-      names = __row(name)[1].map(&:first)
+      names = row(name).args.map(&:name)
       unknown = args.keys - names
       unless unknown.empty?
         raise ArgumentError, "#{name} has no argument #{unknown.map(&:inspect).join(', ')} (it has #{names.join(', ')})"

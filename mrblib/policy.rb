@@ -17,10 +17,6 @@
 # use a kernel mechanism (Landlock, seccomp, namespaces/containers).
 module Hijack
   module Policy
-    READ_CALLS = %i[open open64 openat openat64 __open_2 __open64_2 __openat_2 __openat64_2 fopen fopen64 freopen freopen64
-                    stat lstat fstatat stat64 lstat64 fstatat64 statx access faccessat readlink].freeze
-    EXEC_CALLS = %i[execve execv execvp execvpe execl execlp execle posix_spawn posix_spawnp].freeze
-    SHELL_CALLS = %i[system popen].freeze
 
     # The rules, as the block of enforce/audit states them.
     class Rules
@@ -75,7 +71,8 @@ module Hijack
       def install
         return if @installed
         @installed = true
-        calls = (READ_CALLS + FS::WRITE_CALLS + EXEC_CALLS + SHELL_CALLS + [:connect]).uniq & Hijack.calls
+        # the calls that do something to a path or peer (the table's access)
+        calls = Hijack.calls_that(:opens, :stdio, :reads, :writes, :executes, :shell, :connects)
         Hijack.before(*calls) { |call| Policy.check(call) }
         Hijack.at_exit do
           unless @denied.empty?
@@ -87,17 +84,17 @@ module Hijack
 
       # [category, subject] pairs the call touches.
       def subjects(call)
-        name = call.name
-        return [[:connect, peer(call)]].compact.reject { |_, s| s.nil? } if name == :connect
-        return [[:exec, "/bin/sh"]] if SHELL_CALLS.include?(name)
+        access = Hijack.row(call.name).access
+        return [[:connect, peer(call)]].compact.reject { |_, s| s.nil? } if access == :connects
+        return [[:exec, "/bin/sh"]] if access == :shell
         out = []
         call.__kinds.each_with_index do |kind, i|
           next unless kind == :path
           path = call.__abs_path(i)
           next unless path
-          if EXEC_CALLS.include?(name)
+          if access == :executes
             out << [:exec, executable(call, i, path)]
-          elsif FS::WRITE_CALLS.include?(name) || FS.writes?(call, i)
+          elsif FS.writes?(call, i)
             out << [:write, path]
           else
             out << [:read, path]

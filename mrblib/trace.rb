@@ -16,13 +16,13 @@ module Hijack
       # Call names for a list of calls and groups (:all: every call but the
       # memory family, which only `:memory` or its names bring in).
       def expand(items)
-        table = Hijack.__table
+        table = Hijack.table
         items.flatten.flat_map do |item|
           item = item.to_sym
           if item == :all
-            table.reject { |row| row[3].include?(:memory) }.map(&:first)
+            table.reject { |row| row.groups.include?(:memory) }.map(&:name)
           elsif GROUPS.include?(item)
-            table.select { |row| row[3].include?(item) }.map(&:first)
+            table.select { |row| row.groups.include?(item) }.map(&:name)
           else
             [Hijack.__check_name(item)]
           end

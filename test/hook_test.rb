@@ -13,6 +13,33 @@ assert("Hijack.calls lists the table") do
   assert_include Hijack.calls, :open64
 end
 
+assert("Hijack.row: a call of the table as a Struct, its arguments and what it does to its path") do
+  row = Hijack.row(:openat)
+  assert_equal [:openat, :minus_one, [:file], :opens], [row.name, row.errors, row.groups, row.access]
+  assert_equal %i[dirfd path flags mode], row.args.map(&:name)
+  assert_equal [:path, "const char *"], [row.args[1].kind, row.args[1].ctype]
+  assert_equal :in, Hijack.row(:write).buffer
+  assert_nil Hijack.row(:read).access
+  assert_raise(ArgumentError) { Hijack.row(:no_such_call) }
+end
+
+assert("Hijack.calls_that: the calls by their access in the table") do
+  writes = Hijack.calls_that(:writes)
+  assert_true %i[unlink rename mkdir chmod].all? { |c| writes.include?(c) }, writes.inspect
+  assert_false writes.include?(:open)
+  assert_equal %i[system popen], Hijack.calls_that(:shell)
+  assert_equal [:connect], Hijack.calls_that(:connects)
+  assert_true Hijack.calls_that(:executes).include?(:posix_spawn)
+  assert_equal Hijack.calls_that(:opens, :stdio).sort, (Hijack.calls_that(:opens) + Hijack.calls_that(:stdio)).sort
+end
+
+assert("a hook's filters reach the native side as a FilterSpec, nothing else") do
+  assert_raise(ArgumentError) { Hijack.__watch(:read, [[], nil, nil, [], nil, nil, []]) }
+  spec = Hijack.__filter_spec({ fd: 3..5, path: ["/etc/**", /x/] })
+  assert_equal [["/etc/**"], 3, 5], [spec.paths, spec.fd_min, spec.fd_max]
+  assert_equal 1, spec.path_regexps.size
+end
+
 assert("Hijack.on refuses unknown calls and missing blocks") do
   with_clean_hooks do
     assert_raise(ArgumentError) { Hijack.on(:no_such_call) { |c| c.proceed } }

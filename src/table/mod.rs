@@ -144,6 +144,45 @@ pub struct CallInfo {
     pub exec: bool,
     /// The function really called (execl's is execv).
     pub real: &'static str,
+    /// What it does to the path or peer it names (Hijack::FS and
+    /// Hijack::Policy choose their calls by it).
+    pub access: Access,
+}
+
+/// What a call does to the path or peer it names (`access KIND` in
+/// calls.tab).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Opens a path for reading or writing, as its flags say (open family).
+    Opens,
+    /// Opens a path as a stdio stream, as its mode string says (fopen).
+    StdioOpens,
+    /// Reads a path's metadata or link (stat, access, readlink).
+    Reads,
+    /// Creates, removes, renames or changes a path (unlink, mkdir, chmod...).
+    Writes,
+    /// Runs the program at a path (the exec family, posix_spawn).
+    Executes,
+    /// Runs a shell command (system, popen).
+    Shell,
+    /// Connects to a peer address.
+    Connects,
+    None,
+}
+
+impl Access {
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self {
+            Access::Opens => "opens",
+            Access::StdioOpens => "stdio",
+            Access::Reads => "reads",
+            Access::Writes => "writes",
+            Access::Executes => "executes",
+            Access::Shell => "shell",
+            Access::Connects => "connects",
+            Access::None => return None,
+        })
+    }
 }
 
 impl CallInfo {

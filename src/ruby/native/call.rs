@@ -113,7 +113,15 @@ unsafe fn frame<'a>(mrb: *mut State, this: Value) -> &'a mut Frame<'static> {
     &mut (*invocation(mrb, this)).frame
 }
 
+/// The position of an argument given by its name (a Symbol, as the table
+/// names it) or its index.
 unsafe fn arg_index(mrb: *mut State, f: &Frame, v: Value) -> usize {
+    if let Some(name) = mrb::as_name(mrb, v) {
+        return match f.info().args.iter().position(|a| a.name == name) {
+            Some(i) => i,
+            None => mrb::raise(mrb, argument_error(mrb), "the call has no argument of that name"),
+        };
+    }
     match mrb::as_int(v) {
         Some(i) if i >= 0 && (i as usize) < f.nargs => i as usize,
         _ => mrb::raise(mrb, argument_error(mrb), "argument index out of range"),

@@ -39,22 +39,33 @@ unsafe fn regex_list(mrb: *mut State, v: Value) -> Option<Vec<&'static crate::pl
 }
 
 /// Hijack.__watch(name, spec) -> filter id or nil. Marks the call hooked and
-/// registers the hook's filter: spec is nil or
-/// [paths, fd_lo, fd_hi, hosts, port_lo, port_hi, path_regexps]
-/// (see Hijack.__filter_spec).
+/// registers the hook's filter: spec is nil or a Hijack::FilterSpec (see
+/// Hijack.__filter_spec).
 unsafe extern "C" fn m_watch(mrb: *mut State, _self: Value) -> Value {
     let id = call_id(mrb, arg(mrb, 0));
     let spec = arg(mrb, 1);
+    let spec_class = mrb::class_get_under(mrb, hijack_module(mrb), c"FilterSpec");
+    if !mrb::is_nil(spec) && !mrb::is_kind_of(mrb, spec, spec_class) {
+        mrb::raise(mrb, argument_error(mrb), "a hook's filters are a Hijack::FilterSpec")
+    }
+    // (the members are read before any Rust value is made: a reader may raise)
+    let [paths, path_regexps, fd_min, fd_max, hosts, port_min, port_max] =
+        ["paths", "path_regexps", "fd_min", "fd_max", "hosts", "port_min", "port_max"].map(|m| {
+            if mrb::is_nil(spec) {
+                mrb::nil()
+            } else {
+                member(mrb, spec, m)
+            }
+        });
     let result: Result<Option<usize>, String> = if mrb::is_nil(spec) {
         Ok(filter::register(id, None))
     } else {
-        let at = |i: usize| mrb::ary_get(spec, i);
-        match (string_list(at(0)), string_list(at(3)), regex_list(mrb, at(6))) {
-            (Some(paths), Some(hosts), Some(path_regexes)) if mrb::ary_len(spec) == Some(7) => {
-                let f = filter::Filter { paths, path_regexes, fd: range(at(1), at(2)), hosts, port: range(at(4), at(5)) };
+        match (string_list(paths), string_list(hosts), regex_list(mrb, path_regexps)) {
+            (Some(paths), Some(hosts), Some(path_regexes)) => {
+                let f = filter::Filter { paths, path_regexes, fd: range(fd_min, fd_max), hosts, port: range(port_min, port_max) };
                 filter::check(id, &f).map(|()| filter::register(id, Some(f)))
             }
-            _ => Err("a filter spec is [paths, fd_lo, fd_hi, hosts, port_lo, port_hi, path_regexps]".to_string()),
+            _ => Err("a FilterSpec holds Arrays of Strings (paths, hosts) and of Regexps (path_regexps)".to_string()),
         }
     };
     let out = match result {
@@ -82,12 +93,14 @@ unsafe extern "C" fn m_row(mrb: *mut State, _self: Value) -> Value {
     table_row(mrb, &CALLS[call_id(mrb, arg(mrb, 0))])
 }
 
-/// [name, [[arg, kind, ctype], ...], errors, groups, prototype, buffer].
+/// A Hijack::Row (mrblib/call.rb): name, args (Hijack::Arg: name, kind,
+/// ctype), errors, groups, prototype, buffer, access.
 unsafe fn table_row(mrb: *mut State, c: &table::CallInfo) -> Value {
+    let (row_class, arg_class) = (struct_class(mrb, c"Row"), struct_class(mrb, c"Arg"));
     let args = mrb::ary_new(mrb, c.args.len());
     for a in c.args {
         let triple = [mrb::symbol(mrb, a.name), mrb::symbol(mrb, a.kind.name()), mrb::str(mrb, a.ctype.as_bytes())];
-        mrb::ary_push(mrb, args, mrb::ary_of(mrb, &triple));
+        mrb::ary_push(mrb, args, mrb::funcall(mrb, arg_class, "new", &triple));
     }
     let groups = mrb::ary_new(mrb, c.groups.len());
     for g in c.groups {
@@ -105,6 +118,7 @@ unsafe fn table_row(mrb: *mut State, c: &table::CallInfo) -> Value {
         BufDir::Out => mrb::symbol(mrb, "out"),
         BufDir::NoBuf => mrb::nil(),
     };
+    let access = c.access.name().map_or_else(|| mrb::nil(), |a| mrb::symbol(mrb, a));
     let row = [
         mrb::symbol(mrb, c.name),
         args,
@@ -112,8 +126,19 @@ unsafe fn table_row(mrb: *mut State, c: &table::CallInfo) -> Value {
         groups,
         mrb::str(mrb, c.prototype.as_bytes()),
         buffer,
+        access,
     ];
-    mrb::ary_of(mrb, &row)
+    mrb::funcall(mrb, row_class, "new", &row)
+}
+
+/// A Struct class of the Hijack module (mrblib/call.rb), as a Value.
+unsafe fn struct_class(mrb: *mut State, name: &std::ffi::CStr) -> Value {
+    mrb::class_value(mrb::class_get_under(mrb, hijack_module(mrb), name))
+}
+
+/// Member `name` of a Struct (its reader).
+unsafe fn member(mrb: *mut State, object: Value, name: &str) -> Value {
+    mrb::funcall(mrb, object, name, &[])
 }
 
 /// Writes the native method's argument, as a String, with `write`.
