@@ -66,6 +66,7 @@ extern "C" fn fork_parent() {
 extern "C" fn fork_child() {
     fork_parent();
     crate::features::trace::forked();
+    crate::features::summary::forked();
 }
 
 /// The path this library was loaded from.

@@ -8,6 +8,7 @@ pub mod follow;
 pub mod shared;
 pub mod spawn;
 pub mod stash;
+pub mod summary;
 #[cfg(feature = "tui")]
 pub mod top;
 pub mod trace;

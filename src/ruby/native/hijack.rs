@@ -355,13 +355,13 @@ unsafe extern "C" fn m_count_to(mrb: *mut State, _self: Value) -> Value {
     let Some(path) = mrb::as_bytes(arg(mrb, 0)) else {
         mrb::raise(mrb, argument_error(mrb), "__count_to takes a path")
     };
-    crate::features::trace::count_to(path);
+    crate::features::summary::count_to(path);
     mrb::nil()
 }
 
 /// Hijack.__flush_counts: writes this process's totals and starts again.
 unsafe extern "C" fn m_flush_counts(_mrb: *mut State, _self: Value) -> Value {
-    crate::features::trace::flush_counts();
+    crate::features::summary::flush_counts();
     mrb::nil()
 }
 
@@ -475,7 +475,7 @@ unsafe extern "C" fn m_abort(_mrb: *mut State, _self: Value) -> Value {
 
 /// The --summary observer: counts the call (see trace::count).
 unsafe fn count_observer(_arg: usize, frame: &Frame, entering: bool) {
-    trace::count(frame, entering)
+    crate::features::summary::count(frame, entering)
 }
 
 /// Hijack.__add_hook(hook, kind, call_name, filter_id, block) -> index; kind

@@ -1,0 +1,287 @@
+//! The strace format: a call as strace writes it (`name(args) = result`,
+//! flags and constants by name, `-1 ENOENT (...)`, `(INJECTED)`).
+
+use super::*;
+
+/// A C string as strace quotes it, cut at `limit` bytes ("..." after).
+pub fn quote(bytes: &[u8], limit: Option<usize>, out: &mut Vec<u8>) {
+    let cut = limit.is_some_and(|l| bytes.len() > l);
+    let shown = if cut { &bytes[..limit.unwrap()] } else { bytes };
+    out.push(b'"');
+    for (i, &b) in shown.iter().enumerate() {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            0x0b => out.extend_from_slice(b"\\v"),
+            32..=126 => out.push(b),
+            _ => {
+                // an octal digit next would be read as part of the escape
+                if shown.get(i + 1).is_some_and(|n| (b'0'..=b'7').contains(n)) {
+                    push(out, format_args!("\\{b:03o}"));
+                } else {
+                    push(out, format_args!("\\{b:o}"));
+                }
+            }
+        }
+    }
+    out.push(b'"');
+    if cut {
+        out.extend_from_slice(b"...");
+    }
+}
+
+fn quote_or_null(bytes: Option<&[u8]>, limit: Option<usize>, out: &mut Vec<u8>) {
+    match bytes {
+        Some(b) => quote(b, limit, out),
+        None => out.extend_from_slice(b"NULL"),
+    }
+}
+
+fn hex(word: u64, out: &mut Vec<u8>) {
+    push(out, format_args!("{:#x}", word as usize));
+}
+
+unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
+    let info = f.info();
+    let (arg, word) = (&info.args[i], f.args[i]);
+    let value = word as i64;
+    use symbols::{bits, constant};
+    match arg.decode {
+        Decode::Plain => {}
+        Decode::Open => return symbols::open_flags(value, out),
+        Decode::Msg => return bits(value, MSG, out),
+        Decode::At => return bits(value, symbols::AT, out),
+        Decode::AtRemovedir => return bits(value, symbols::AT_REMOVEDIR, out),
+        Decode::AtEaccess => return bits(value, symbols::AT_EACCESS, out),
+        Decode::StatxFlags => return symbols::statx_flags(value, out),
+        Decode::StatxMask => return bits(value, symbols::STATX_MASK, out),
+        Decode::SockType => return symbols::socket_type(value, out),
+        Decode::SockFlags => return bits(value, symbols::SOCK_FLAGS, out),
+        Decode::Cloexec => return bits(value, symbols::CLOEXEC, out),
+        Decode::Rename => return bits(value, symbols::RENAME, out),
+        Decode::Timer => return bits(value, symbols::TIMER, out),
+        Decode::CloseRange => return bits(value, symbols::CLOSE_RANGE, out),
+        Decode::Family => return constant(value, AF, "AF_", out),
+        Decode::Clock => return constant(value, CLOCK, "CLOCK_", out),
+        Decode::Whence => return constant(value, symbols::SEEK, "SEEK_", out),
+        Decode::Shut => return constant(value, symbols::SHUT, "SHUT_", out),
+        Decode::Amode if value == 0 => return out.extend_from_slice(b"F_OK"),
+        Decode::Amode => return bits(value, symbols::AMODE, out),
+        Decode::Fcntl => {
+            return match symbols::fcntl_command(value) {
+                (Some(name), _) => out.extend_from_slice(name.as_bytes()),
+                (None, _) => push(out, format_args!("{value:#x} /* F_??? */")),
+            }
+        }
+        Decode::FcntlArg => {
+            use symbols::FcntlArg;
+            return match fcntl_arg(f) {
+                FcntlArg::None => {}
+                FcntlArg::Number => push(out, value),
+                FcntlArg::Fd => bits(value, symbols::FD_FLAGS, out),
+                FcntlArg::Open => symbols::open_flags(value, out),
+                FcntlArg::Pointer if word == 0 => out.extend_from_slice(b"NULL"),
+                FcntlArg::Pointer | FcntlArg::Hex => hex(word, out),
+            };
+        }
+        Decode::Socklen if word == 0 => return out.extend_from_slice(b"NULL"),
+        Decode::Socklen => return push(out, format_args!("[{}]", *(word as usize as *const libc::socklen_t))),
+        // an address the call fills: only a successful call has one
+        Decode::SockaddrOut if word == 0 => return out.extend_from_slice(b"NULL"),
+        Decode::SockaddrOut if !f.proceeded || f.failed_by_result() => return hex(word, out),
+        Decode::SockaddrOut => {}
+    }
+    match arg.kind {
+        Kind::Dirfd if value as i32 == libc::AT_FDCWD => out.extend_from_slice(b"AT_FDCWD"),
+        Kind::Path | Kind::Str => quote_or_null(arg_str(word), None, out),
+        Kind::Mode => push(out, format_args!("0{value:o}")),
+        // a buffer the call fills holds nothing when it failed
+        Kind::Buf if f.failed_by_result() && info.buffer == BufDir::Out => hex(word, out),
+        Kind::Buf => quote_or_null(f.data(), Some(strsize), out),
+        Kind::Argv if arg.name == "envp" => match arg_argv(word) {
+            Some(vars) => {
+                let plural = if vars.len() == 1 { "" } else { "s" };
+                push(out, format_args!("{:#x} /* {} var{plural} */", word as usize, vars.len()))
+            }
+            None => out.extend_from_slice(b"NULL"),
+        },
+        Kind::Argv => match arg_argv(word) {
+            Some(list) => {
+                out.push(b'[');
+                for (n, a) in list.iter().enumerate() {
+                    if n > 0 {
+                        out.extend_from_slice(b", ");
+                    }
+                    quote(a, Some(strsize), out);
+                }
+                out.push(b']');
+            }
+            None => out.extend_from_slice(b"NULL"),
+        },
+        Kind::Sockaddr => match sockaddr::decode(word as usize) {
+            Some(a) if a.family == "inet" => {
+                push(out, format_args!("{{sa_family=AF_INET, sin_port=htons({}), sin_addr=inet_addr(", a.port.unwrap_or(0)));
+                quote(a.host.as_bytes(), None, out);
+                out.extend_from_slice(b")}");
+            }
+            Some(a) if a.family == "inet6" => {
+                push(out, format_args!("{{sa_family=AF_INET6, sin6_port=htons({}), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, ", a.port.unwrap_or(0)));
+                quote(a.host.as_bytes(), None, out);
+                out.extend_from_slice(b", &sin6_addr), sin6_scope_id=0}");
+            }
+            Some(a) => {
+                out.extend_from_slice(b"{sa_family=AF_UNIX, sun_path=");
+                quote(a.host.as_bytes(), None, out);
+                out.push(b'}');
+            }
+            None => hex(word, out),
+        },
+        Kind::Timespec => match arg_timespec(word) {
+            Some((s, ns)) => push(out, format_args!("{{tv_sec={s}, tv_nsec={ns}}}")),
+            None => out.extend_from_slice(b"NULL"),
+        },
+        Kind::Pointer if word == 0 => out.extend_from_slice(b"NULL"),
+        Kind::Pointer => hex(word, out),
+        _ => push(out, value),
+    }
+}
+
+/// How fcntl's argument reads under the call's command.
+fn fcntl_arg(f: &Frame) -> symbols::FcntlArg {
+    let info = f.info();
+    match info.args.iter().position(|a| a.decode == Decode::Fcntl) {
+        Some(c) => symbols::fcntl_command(f.args[c] as i64).1,
+        None => symbols::FcntlArg::Hex,
+    }
+}
+
+fn strace_result(f: &Frame, out: &mut Vec<u8>) {
+    let info = f.info();
+    if f.failed_by_result() && info.errors == Errors::Eai && f.error_code() == 0 {
+        // getaddrinfo's own codes: `= -2 (Name or service not known)`
+        // SAFETY: gai_strerror returns a valid string.
+        let text = unsafe { std::ffi::CStr::from_ptr(libc::gai_strerror(f.result as i32)) }.to_string_lossy();
+        push(out, format_args!("{} ({text})", f.result));
+    } else if f.failed_by_result() {
+        let err = f.error_code();
+        // SAFETY: strerror returns a valid string.
+        let text = unsafe { std::ffi::CStr::from_ptr(libc::strerror(err)) }.to_string_lossy();
+        if info.returns_pointer {
+            out.extend_from_slice(b"NULL");
+        } else if info.errors == Errors::Eai {
+            push(out, f.result);
+        } else {
+            // (a function returning its error number reads as the system
+            // call strace shows: -1 and the errno)
+            out.extend_from_slice(b"-1");
+        }
+        push(out, format_args!(" {} ({text})", errno_name(err)));
+    } else if info.returns_pointer {
+        if f.result == 0 {
+            out.extend_from_slice(b"NULL");
+        } else {
+            hex(f.result as u64, out);
+        }
+    } else {
+        push(out, f.result);
+    }
+    if f.injected {
+        // (as strace marks the results its --inject made)
+        out.extend_from_slice(b" (INJECTED)");
+    }
+}
+
+/// `[pid P] name(args...)              = result` (the `=` of short lines at
+/// column 40 after the pid, as strace aligns it).
+pub unsafe fn strace(f: &Frame, strsize: usize, timed: bool, phase: Phase, out: &mut Vec<u8>) {
+    let info = f.info();
+    let (pid, tid) = ids();
+    if pid == tid {
+        push(out, format_args!("[pid {pid}] "));
+    } else {
+        push(out, format_args!("[pid {pid} tid {tid}] "));
+    }
+    let start = out.len();
+    if phase == Phase::Resumed {
+        push(out, format_args!("<... {} resumed>) ", info.name));
+        out.extend_from_slice(b"= ");
+        strace_result(f, out);
+        return;
+    }
+    out.extend_from_slice(info.name.as_bytes());
+    out.push(b'(');
+    let mut shown = f.nargs;
+    // open's mode is there only when the flags ask for one (as strace shows it)
+    if info.variadic && info.args.last().is_some_and(|a| a.kind == Kind::Mode) {
+        let flags = info.arg_of(Kind::Flags).map_or(0, |i| f.args[i] as i64);
+        if flags & symbols::OPEN_WITH_MODE == 0 {
+            shown -= 1;
+        }
+    }
+    // fcntl's argument is there only when its command takes one
+    if info.args.last().is_some_and(|a| a.decode == Decode::FcntlArg) && fcntl_arg(f) == symbols::FcntlArg::None {
+        shown -= 1;
+    }
+    for i in 0..shown {
+        if i > 0 {
+            out.extend_from_slice(b", ");
+        }
+        strace_arg(f, i, strsize, out);
+    }
+    if phase == Phase::Entering {
+        out.extend_from_slice(b" <unfinished ...>");
+        return;
+    }
+    out.push(b')');
+    while out.len() - start < 39 {
+        out.push(b' ');
+    }
+    out.extend_from_slice(b" = ");
+    strace_result(f, out);
+    if timed {
+        let ns = f.elapsed_ns();
+        push(out, format_args!(" <{}.{:06}>", ns / 1_000_000_000, ns % 1_000_000_000 / 1000));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::id;
+    use crate::table::symbols::rendered;
+
+    #[test]
+    fn strings_are_quoted_as_strace_quotes_them() {
+        assert_eq!(rendered(|o| quote(b"a\"b\\c\n\t", None, o)), r#""a\"b\\c\n\t""#);
+        assert_eq!(rendered(|o| quote(b"\x01x\x017", None, o)), r#""\1x\0017""#);
+        assert_eq!(rendered(|o| quote(b"abcdef", Some(3), o)), r#""abc"..."#);
+        assert_eq!(rendered(|o| quote(b"abc", Some(3), o)), r#""abc""#);
+    }
+
+    #[test]
+    fn a_write_and_a_failed_open_read_like_strace() {
+        let buf = b"hello\n";
+        let real = |_: &[u64]| 6;
+        let mut f = Frame::new(id::write, &[1, buf.as_ptr() as u64, 6], &real, 0);
+        f.proceed();
+        let line = rendered(|o| unsafe { strace(&f, 32, false, Phase::Done, o) });
+        let (pid, _) = ids();
+        assert!(line.starts_with(&format!("[pid {pid}")), "{line}");
+        let call = line.split("] ").nth(1).unwrap();
+        assert_eq!(call, format!("{:<39} = 6", "write(1, \"hello\\n\", 6)"));
+
+        let path = c"/nonexistent";
+        let fail = |_: &[u64]| {
+            sys::set_errno(libc::ENOENT);
+            -1
+        };
+        let mut f = Frame::new(id::openat, &[libc::AT_FDCWD as i64 as u64, path.as_ptr() as u64, libc::O_RDONLY as u64, 0], &fail, 0);
+        f.proceed();
+        let line = rendered(|o| unsafe { strace(&f, 32, false, Phase::Done, o) });
+        assert!(line.ends_with("openat(AT_FDCWD, \"/nonexistent\", O_RDONLY) = -1 ENOENT (No such file or directory)"), "{line}");
+    }
+}
