@@ -16,7 +16,8 @@ pub mod preload;
 mod generated {
     use crate::entry::exit;
     use crate::features::follow;
-    use crate::platform::{fds, real};
+    use crate::platform::fds::calls as fds;
+    use crate::platform::real;
     use crate::table::id;
     use crate::{dispatch, frame};
 
