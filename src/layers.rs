@@ -121,6 +121,27 @@ fn raw_mruby_ffi_is_named_in_the_thin_layer_only() {
 }
 
 #[test]
+fn no_source_file_is_over_600_lines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut long = Vec::new();
+    let mut todo = vec![root.join("src"), root.join("mrblib")];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs" || e == "rb" || e == "c") {
+                let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+                if lines > 600 {
+                    long.push(format!("{} ({lines})", path.strip_prefix(root).unwrap().display()));
+                }
+            }
+        }
+    }
+    assert!(long.is_empty(), "files over 600 lines: {long:?}");
+}
+
+#[test]
 fn the_check_finds_a_path_up_and_a_cycle() {
     let files: BTreeMap<String, String> = [
         ("platform::sys", "use crate::ruby::vm;"),
