@@ -7,6 +7,7 @@
 //! one branch, as for every call.
 
 use crate::table::id;
+use crate::frame::word::{self, Word};
 use crate::{dispatch, frame, platform::real};
 use libc::{c_int, c_void, size_t};
 use std::cell::UnsafeCell;
@@ -114,8 +115,8 @@ pub unsafe extern "C" fn hijack_realloc(ptr: *mut c_void, size: size_t) -> *mut 
     if !hooked(id::realloc) {
         return f(ptr, size);
     }
-    dispatch::dispatch(id::realloc, &[ptr as usize as u64, size as u64], &|w| {
-        f(w[0] as usize as *mut c_void, w[1] as size_t) as usize as i64
+    dispatch::dispatch(id::realloc, &[word::of(ptr), size as u64], &|w| {
+        f(w[0].ptr::<c_void>(), w[1] as size_t) as usize as i64
     }) as usize as *mut c_void
 }
 
@@ -135,8 +136,8 @@ pub unsafe extern "C" fn hijack_posix_memalign(memptr: *mut *mut c_void, alignme
     if !hooked(id::posix_memalign) {
         return f(memptr as *mut c_void, alignment, size);
     }
-    dispatch::dispatch(id::posix_memalign, &[memptr as usize as u64, alignment as u64, size as u64], &|w| {
-        f(w[0] as usize as *mut c_void, w[1] as size_t, w[2] as size_t) as i64
+    dispatch::dispatch(id::posix_memalign, &[word::of(memptr), alignment as u64, size as u64], &|w| {
+        f(w[0].ptr::<c_void>(), w[1] as size_t, w[2] as size_t) as i64
     }) as c_int
 }
 
@@ -171,8 +172,8 @@ pub unsafe extern "C" fn hijack_free(ptr: *mut c_void) {
     if !hooked(id::free) {
         return release(ptr);
     }
-    dispatch::dispatch(id::free, &[ptr as usize as u64], &|w| {
-        release(w[0] as usize as *mut c_void);
+    dispatch::dispatch(id::free, &[word::of(ptr)], &|w| {
+        release(w[0].ptr::<c_void>());
         0
     });
 }

@@ -7,6 +7,7 @@
 //! the others; it is read without locks (a pointer to an immutable list that
 //! registration replaces).
 
+use crate::frame::Word;
 use crate::platform::lock::SpinLock;
 use crate::table::{Kind, CALLS, CALL_COUNT};
 use crate::platform::regex::Regex;
@@ -180,7 +181,7 @@ pub fn any_path(id: usize, args: &[u64], mut hit: impl FnMut(&[u8]) -> bool) -> 
             continue;
         }
         // SAFETY: the caller's C string argument.
-        let p = unsafe { std::ffi::CStr::from_ptr(args[i] as usize as *const libc::c_char) }.to_bytes();
+        let p = unsafe { std::ffi::CStr::from_ptr(args[i].ptr::<libc::c_char>()) }.to_bytes();
         if p.starts_with(b"/") {
             named = true;
             if hit(p) {
@@ -212,7 +213,7 @@ pub fn absolute_path(id: usize, args: &[u64], index: usize) -> Option<Vec<u8>> {
         return None;
     }
     // SAFETY: the caller's C string argument.
-    let p = unsafe { std::ffi::CStr::from_ptr(args[index] as usize as *const libc::c_char) }.to_bytes();
+    let p = unsafe { std::ffi::CStr::from_ptr(args[index].ptr::<libc::c_char>()) }.to_bytes();
     if p.starts_with(b"/") {
         return Some(p.to_vec());
     }

@@ -6,6 +6,7 @@
 //! left alone; the preload variable keeps the caller's entries after ours.
 //! Off with HIJACK_NO_FOLLOW=1 (`hijack run --no-follow`).
 
+use crate::frame::word::{self, Word};
 use crate::frame::Frame;
 use crate::platform::sys;
 use crate::table::Kind;
@@ -108,7 +109,7 @@ pub fn prepare(frame: &mut Frame) -> Instead {
     let Some(vars) = SNAPSHOT.get() else { return Instead::Real };
     let envp_index = frame.info().args.iter().position(|a| a.kind == Kind::Argv && a.name == "envp");
     if let Some(i) = envp_index {
-        if let Some(words) = fixed_words(frame, frame.args[i] as usize as *const *const libc::c_char, vars) {
+        if let Some(words) = fixed_words(frame, frame.args[i].ptr::<*const libc::c_char>(), vars) {
             frame.args[i] = words;
         }
         return Instead::Real;
@@ -116,7 +117,7 @@ pub fn prepare(frame: &mut Frame) -> Instead {
     if let Some(i) = frame.info().args.iter().position(|a| a.name == "command") {
         if frame.args[i] != 0 {
             // SAFETY: the caller's command string.
-            let command = unsafe { CStr::from_ptr(frame.args[i] as usize as *const libc::c_char) }.to_bytes().to_vec();
+            let command = unsafe { CStr::from_ptr(frame.args[i].ptr::<libc::c_char>()) }.to_bytes().to_vec();
             if let Some(c) = shell_command(&command, &process_environment(), vars).and_then(|c| CString::new(c).ok()) {
                 frame.set_string(i, c);
             }
@@ -139,22 +140,22 @@ pub fn call(instead: &Instead, args: &[u64]) -> Option<i64> {
     if let Instead::Real = instead {
         return None;
     }
-    let (path, argv) = (args[0] as usize as *mut libc::c_void, args[1] as usize as *mut libc::c_void);
+    let (path, argv) = (args[0].ptr::<libc::c_void>(), args[1].ptr::<libc::c_void>());
     // SAFETY: the caller's path and argv, and an environment the frame keeps alive.
     unsafe {
         match instead {
             Instead::Real => None,
             Instead::Execve(envp) => {
                 let f = crate::platform::real::execve.get()?;
-                Some(f(path, argv, *envp as usize as *mut libc::c_void) as i64)
+                Some(f(path, argv, envp.ptr::<libc::c_void>()) as i64)
             }
             #[cfg(target_os = "linux")]
             Instead::Execvpe(envp) => {
                 let f = crate::platform::real::execvpe.get()?;
-                Some(f(path, argv, *envp as usize as *mut libc::c_void) as i64)
+                Some(f(path, argv, envp.ptr::<libc::c_void>()) as i64)
             }
             #[cfg(not(target_os = "linux"))]
-            Instead::Execvpe(envp) => Some(execvpe(path, argv, *envp as usize as *mut libc::c_void)),
+            Instead::Execvpe(envp) => Some(execvpe(path, argv, envp.ptr::<libc::c_void>())),
         }
     }
 }
@@ -238,7 +239,7 @@ fn fixed_words(frame: &mut Frame, envp: *const *const libc::c_char, vars: &[(Str
         frame.keep_string(c);
     }
     words.push(0);
-    let at = words.as_ptr() as usize as u64;
+    let at = word::of(words.as_ptr());
     frame.keep_words(words);
     Some(at)
 }

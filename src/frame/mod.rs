@@ -9,6 +9,8 @@ use crate::platform::sys;
 use std::ffi::CString;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+pub mod word;
+
 static HOOKED: [AtomicBool; CALL_COUNT] = [const { AtomicBool::new(false) }; CALL_COUNT];
 
 /// True when some hook may want call `id`: one relaxed load.
@@ -190,7 +192,7 @@ impl<'a> Frame<'a> {
             _ if !(self.proceeded || self.data_set) => return None,
             _ => self.result.clamp(0, self.args[c] as i64) as usize,
         };
-        let ptr = self.args[b] as usize as *const u8;
+        let ptr: *const u8 = self.args[b].ptr();
         if len == 0 || ptr.is_null() {
             return Some(&[]);
         }
@@ -213,21 +215,21 @@ impl<'a> Frame<'a> {
 
     /// Puts a string in place of a pointer argument, alive until the call ends.
     pub fn set_string(&mut self, index: usize, s: CString) {
-        self.args[index] = s.as_ptr() as usize as u64;
+        self.args[index] = word::of(s.as_ptr());
         self.keep_string(s);
     }
 
     /// Writes `bytes` instead of the caller's buffer (args `buf` and `count`).
     pub fn replace_input(&mut self, buf: usize, count: usize, bytes: Vec<u8>) {
         self.replaced_count.get_or_insert(self.args[count]);
-        self.args[buf] = bytes.as_ptr() as usize as u64;
+        self.args[buf] = word::of(bytes.as_ptr());
         self.args[count] = bytes.len() as u64;
         self.kept().bytes.push(bytes);
     }
 
     /// Puts `bytes` in place of a pointer argument, alive until the call ends.
     pub fn set_bytes(&mut self, index: usize, bytes: Vec<u8>) {
-        self.args[index] = bytes.as_ptr() as usize as u64;
+        self.args[index] = word::of(bytes.as_ptr());
         self.kept().bytes.push(bytes);
     }
 
@@ -246,41 +248,7 @@ impl<'a> Frame<'a> {
     }
 }
 
-/// The C string an argument word points to (None for NULL).
-///
-/// # Safety
-/// `word` is NULL or a valid C string of the caller's.
-pub unsafe fn arg_str<'b>(word: u64) -> Option<&'b [u8]> {
-    (word != 0).then(|| std::ffi::CStr::from_ptr(word as usize as *const libc::c_char).to_bytes())
-}
-
-/// The strings of a NULL-terminated argv or envp (None for NULL).
-///
-/// # Safety
-/// `word` is NULL or a valid NULL-terminated array of C strings.
-pub unsafe fn arg_argv<'b>(word: u64) -> Option<Vec<&'b [u8]>> {
-    if word == 0 {
-        return None;
-    }
-    let mut out = Vec::new();
-    let mut p = word as usize as *const *const libc::c_char;
-    while !(*p).is_null() {
-        out.push(std::ffi::CStr::from_ptr(*p).to_bytes());
-        p = p.add(1);
-    }
-    Some(out)
-}
-
-/// The (seconds, nanoseconds) of a timespec argument (None for NULL).
-///
-/// # Safety
-/// `word` is NULL or points to a valid timespec.
-pub unsafe fn arg_timespec(word: u64) -> Option<(i64, i64)> {
-    (word != 0).then(|| {
-        let ts = &*(word as usize as *const libc::timespec);
-        (ts.tv_sec as i64, ts.tv_nsec as i64)
-    })
-}
+pub use word::{arg_argv, arg_str, arg_timespec, Word};
 
 #[cfg(test)]
 mod tests {
@@ -335,8 +303,7 @@ mod tests {
     #[test]
     fn set_string_keeps_the_string_alive_for_the_call() {
         let real = |w: &[u64]| {
-            let s = unsafe { std::ffi::CStr::from_ptr(w[0] as usize as *const libc::c_char) };
-            s.to_bytes().len() as i64
+            unsafe { w[0].c_str() }.map_or(0, |s| s.len() as i64)
         };
         let mut f = Frame::new(id::open, &[0, 0, 0], &real, 0);
         f.set_string(0, CString::new("/tmp/elsewhere").unwrap());

@@ -10,7 +10,7 @@ pub mod strace;
 pub use json::{chrome, json_str, jsonl};
 pub use strace::{quote, strace};
 
-use crate::frame::{arg_argv, arg_str, arg_timespec, Frame};
+use crate::frame::{arg_argv, arg_str, arg_timespec, Frame, Word};
 use crate::table::symbols::{self, AF, CLOCK, MSG};
 use crate::table::{BufDir, Decode, Errors, Kind};
 use crate::{platform::sockaddr, platform::sys, features::tracefile};

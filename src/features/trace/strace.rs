@@ -89,7 +89,7 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
             };
         }
         Decode::Socklen if word == 0 => return out.extend_from_slice(b"NULL"),
-        Decode::Socklen => return push(out, format_args!("[{}]", *(word as usize as *const libc::socklen_t))),
+        Decode::Socklen => return push(out, format_args!("[{}]", *word.ptr::<libc::socklen_t>())),
         // an address the call fills: only a successful call has one
         Decode::SockaddrOut if word == 0 => return out.extend_from_slice(b"NULL"),
         Decode::SockaddrOut if !f.proceeded || f.failed_by_result() => return hex(word, out),

@@ -51,7 +51,7 @@ unsafe extern "C" fn c_set_time_t(mrb: *mut State, this: Value) -> Value {
     let f = frame(mrb, this);
     let i = arg_index(mrb, f, arg(mrb, 0));
     let Some(secs) = mrb::as_int(arg(mrb, 1)) else { mrb::raise(mrb, argument_error(mrb), "seconds are an Integer") };
-    let p = f.args[i] as usize as *mut libc::time_t;
+    let p = f.args[i].ptr::<libc::time_t>();
     if !p.is_null() {
         *p = secs as _;
     }
@@ -88,7 +88,7 @@ unsafe extern "C" fn c_message_bytes(mrb: *mut State, this: Value) -> Value {
     let Some(i) = f.info().args.iter().position(|a| a.name == "msg") else {
         mrb::raise(mrb, hijack_error(mrb), "this call has no message")
     };
-    let msg = f.args[i] as usize as *const libc::msghdr;
+    let msg = f.args[i].ptr::<libc::msghdr>() as *const libc::msghdr;
     if msg.is_null() {
         return mrb::int(mrb, 0);
     }
@@ -245,7 +245,7 @@ unsafe extern "C" fn c_set_arg(mrb: *mut State, this: Value) -> Value {
             if bad {
                 Some("an argv argument takes Strings without NUL bytes")
             } else {
-                f.args[i] = words.as_ptr() as usize as u64;
+                f.args[i] = word::of(words.as_ptr());
                 f.keep_words(words);
                 None
             }
@@ -319,7 +319,7 @@ unsafe extern "C" fn c_set_data(mrb: *mut State, this: Value) -> Value {
             let room = f.args[c] as usize;
             let n = bytes.len().min(room);
             if n > 0 {
-                std::ptr::copy_nonoverlapping(bytes.as_ptr(), f.args[b] as usize as *mut u8, n);
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), f.args[b].ptr::<u8>(), n);
             }
             f.result = n as i64;
             f.failed = false;

@@ -1,6 +1,7 @@
 //! The native methods of the `Hijack` module and of `Hijack::Call`. The Ruby
 //! side (mrblib/) builds the hook DSL, the call accessors and the CLI on them.
 
+use crate::frame::word::{self, Word};
 use crate::frame::{self, Frame};
 use crate::ruby::hooks::{Invocation, CALL_TYPE};
 use crate::table::{BufDir, Errors, Kind, CALLS};
