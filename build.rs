@@ -556,57 +556,27 @@ fn generate_entries(calls: &[Call], target: &Target) -> String {
         } else {
             format!("!frame::hooked({id})")
         };
-        let names = (0..c.args.len()).map(|i| format!("a{i}")).collect::<Vec<_>>().join(", ");
         // The real function called with `args`, through MODULE::NAME
         // for the calls marked `via MODULE`.
         let call_real = |args: &[String]| match &c.via {
             Some(module) => format!("{module}::{}(real, {})", c.name, args.join(", ")),
             None => format!("real({})", args.join(", ")),
         };
-        // The entry point ends in a jump whichever way it goes (no stack
-        // frame): to the real function when nothing is hooked, to
-        // hooked_NAME, or to resolve_NAME the first time.
-        writeln!(s, "    #[export_name = \"{symbol}\"]").unwrap();
-        writeln!(s, "    pub unsafe extern \"C\" fn {}({}) -> {} {{", c.name, params.join(", "), c.ret.rust).unwrap();
-        writeln!(s, "        let Some(real) = real::{}.cached() else {{", c.name).unwrap();
-        writeln!(s, "            return resolve_{}({names});", c.name).unwrap();
-        writeln!(s, "        }};").unwrap();
-        writeln!(s, "        if {skip} {{").unwrap();
-        writeln!(s, "            return {};", call_real(&direct)).unwrap();
-        writeln!(s, "        }}").unwrap();
-        writeln!(s, "        hooked_{}(real, {names})", c.name).unwrap();
-        writeln!(s, "    }}\n").unwrap();
-        writeln!(s, "    #[cold]\n    #[inline(never)]").unwrap();
-        writeln!(s, "    unsafe extern \"C\" fn resolve_{}({}) -> {} {{", c.name, params.join(", "), c.ret.rust).unwrap();
-        writeln!(s, "        if real::{}.get().is_none() {{", c.name).unwrap();
-        writeln!(s, "            return {};", result_from_i64(&format!("dispatch::unavailable({id})"), &c.ret)).unwrap();
-        writeln!(s, "        }}").unwrap();
-        writeln!(s, "        {}({names})", c.name).unwrap();
-        writeln!(s, "    }}\n").unwrap();
-        writeln!(s, "    #[inline(never)]").unwrap();
+        // One line per call; the template is `entry!` in src/entry/mod.rs.
+        let real_call = result_to_i64(&call_real(&from_words), &c.ret);
         writeln!(
             s,
-            "    unsafe extern \"C\" fn hooked_{}(real: {}, {}) -> {} {{",
-            c.name,
-            real_fn_type(c),
-            params.join(", "),
-            c.ret.rust
+            "entry!({name} = \"{symbol}\", real: {real_ty}, ({params}) -> {ret},\n    skip: {skip},\n    direct: {direct},\n    \
+             words: [{words}],\n    proceed: |w| {real_call},\n    result: |r| {result});",
+            name = c.name,
+            real_ty = real_fn_type(c),
+            params = params.join(", "),
+            ret = c.ret.rust,
+            direct = call_real(&direct),
+            words = words.join(", "),
+            result = if c.ret.ctype == "void" { "{ let _ = r; }".to_string() } else { result_from_i64("r", &c.ret) },
         )
         .unwrap();
-        // The real call is made here, on the shallowest stack (engine::Dispatch).
-        let real_call = result_to_i64(&call_real(&from_words), &c.ret);
-        writeln!(s, "        let args = [{}];", words.join(", ")).unwrap();
-        writeln!(s, "        let Some(started) = dispatch::start({id}, &args) else {{").unwrap();
-        writeln!(s, "            return {};", call_real(&direct)).unwrap();
-        writeln!(s, "        }};").unwrap();
-        writeln!(s, "        let proceed = |w: &[u64]| {real_call};").unwrap();
-        writeln!(s, "        let mut d = dispatch::Dispatch::new(started, {id}, &args, &proceed);").unwrap();
-        writeln!(s, "        if let Some(w) = d.before() {{").unwrap();
-        writeln!(s, "            let r = proceed(w);").unwrap();
-        writeln!(s, "            d.returned(r);").unwrap();
-        writeln!(s, "        }}").unwrap();
-        writeln!(s, "        {}", result_from_i64("d.finish()", &c.ret)).unwrap();
-        writeln!(s, "    }}").unwrap();
     }
     s
 }

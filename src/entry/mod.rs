@@ -10,6 +10,70 @@ pub mod exit;
 pub mod memory;
 pub mod preload;
 
+/// One interposed entry point: a module named after the call, with
+/// - `entry`, exported as the C function (`symbol`): a jump to the real
+///   function when `skip` holds (nothing hooked), to `hooked` otherwise, or
+///   to `resolve` the first time (the real function not looked up yet);
+/// - `resolve`: looks the real function up, or fails the call (ENOSYS);
+/// - `hooked`: the dispatch, the real call made here, on the shallowest
+///   stack (see dispatch::Dispatch), with the arguments as words (`words`)
+///   and back (`proceed`), the result as the C type (`result`).
+///
+/// build.rs writes one `entry!` line per call of the table; the names its
+/// expressions use (the real function, `w`, `r`, the arguments) are the
+/// line's own, bound by the template (macro hygiene keeps its other names
+/// apart).
+#[cfg(feature = "preload")]
+macro_rules! entry {
+    ($name:ident = $symbol:literal, $real:ident: $real_ty:ty, ($($a:ident: $t:ty),*) -> $ret:ty,
+     skip: $skip:expr,
+     direct: $direct:expr,
+     words: [$($word:expr),*],
+     proceed: |$w:ident| $proceed:expr,
+     result: |$r:ident| $result:expr) => {
+        pub mod $name {
+            use super::*;
+
+            #[export_name = $symbol]
+            pub unsafe extern "C" fn entry($($a: $t),*) -> $ret {
+                let Some($real) = real::$name.cached() else {
+                    return resolve($($a),*);
+                };
+                if $skip {
+                    return $direct;
+                }
+                hooked($real, $($a),*)
+            }
+
+            #[cold]
+            #[inline(never)]
+            unsafe extern "C" fn resolve($($a: $t),*) -> $ret {
+                if real::$name.get().is_none() {
+                    let $r = dispatch::unavailable(id::$name);
+                    return $result;
+                }
+                entry($($a),*)
+            }
+
+            #[inline(never)]
+            unsafe extern "C" fn hooked($real: $real_ty, $($a: $t),*) -> $ret {
+                let args = [$($word),*];
+                let Some(started) = dispatch::start(id::$name, &args) else {
+                    return $direct;
+                };
+                let proceed = |$w: &[u64]| $proceed;
+                let mut d = dispatch::Dispatch::new(started, id::$name, &args, &proceed);
+                if let Some(w) = d.before() {
+                    let r = proceed(w);
+                    d.returned(r);
+                }
+                let $r = d.finish();
+                $result
+            }
+        }
+    };
+}
+
 /// The generated entry points.
 #[cfg(feature = "preload")]
 #[allow(clippy::missing_safety_doc, unused_variables, non_snake_case)]
