@@ -61,7 +61,9 @@ struct Call {
     fixed: usize,
     tail: Tail,
     real: String,
-    follow: bool,
+    /// `follow HOW`: how the new program's environment is fixed (a
+    /// table::Follow variant), or None.
+    follow: Option<&'static str>,
     linux_only: bool,
     inode64: bool,
     manual: bool,
@@ -296,7 +298,7 @@ fn parse_table(text: &str) -> Vec<Call> {
             Some(_) => fail(line, "a variadic tail is `... mode_t mode` or `... long a1, ...`"),
         };
         let mut real = name.clone();
-        let mut follow = false;
+        let mut follow = None;
         let mut linux_only = false;
         let mut inode64 = false;
         let mut manual = false;
@@ -308,7 +310,22 @@ fn parse_table(text: &str) -> Vec<Call> {
         while let Some(w) = words.next() {
             match w {
                 "list" => tail = Tail::List,
-                "follow" => follow = true,
+                "follow" => {
+                    let how = words.next().unwrap_or_else(|| fail(line, "`follow` needs how: envp, environ, search or shell"));
+                    let (variant, needs) = match how {
+                        "envp" => ("Envp", Some("envp")),
+                        "shell" => ("Shell", Some("command")),
+                        "environ" => ("Environ", None),
+                        "search" => ("Search", None),
+                        _ => fail(line, &format!("unknown `follow {how}` (envp, environ, search, shell)")),
+                    };
+                    if let Some(arg) = needs {
+                        if !args.iter().any(|a: &Decl| a.name == arg) {
+                            fail(line, &format!("`follow {how}` needs an argument `{arg}`"));
+                        }
+                    }
+                    follow = Some(variant);
+                }
                 "linux" => linux_only = true,
                 "inode64" => inode64 = true,
                 "manual" => manual = true,
@@ -481,7 +498,7 @@ fn generate_table(calls: &[Call]) -> String {
         writeln!(
             s,
             "    CallInfo {{ name: {:?}, prototype: {:?}, errors: Errors::{}, groups: &{:?}, returns: {:?}, \
-             returns_pointer: {}, args: &[{}], variadic: {}, buffer: BufDir::{}, follow: {}, exec: {}, real: {:?}, \
+             returns_pointer: {}, args: &[{}], variadic: {}, buffer: BufDir::{}, follow: Follow::{}, exec: {}, real: {:?}, \
              access: Access::{} }},",
             c.name,
             c_prototype(c),
@@ -492,7 +509,7 @@ fn generate_table(calls: &[Call]) -> String {
             args.join(", "),
             c.tail != Tail::None,
             buf_direction(c),
-            c.follow,
+            c.follow.unwrap_or("No"),
             c.exec,
             c.real,
             c.access,
@@ -551,7 +568,7 @@ fn generate_entries(calls: &[Call], target: &Target) -> String {
         // which reads the tail and calls hijack_v_NAME.
         let symbol = if c.tail != Tail::None { format!("hijack_v_{}", c.name) } else { target.entry_symbol(&c.name) };
         let id = format!("id::{}", c.name);
-        let skip = if c.follow {
+        let skip = if c.follow.is_some() {
             format!("!frame::hooked({id}) && !follow::active()")
         } else {
             format!("!frame::hooked({id})")

@@ -25,7 +25,7 @@ unsafe fn before_real(frame: &mut Frame) -> Option<Instead> {
         // Its success never returns: the observers write what they can now.
         vm::observe_exec(frame);
     }
-    if !frame.info().follow {
+    if !frame.info().follow.any() {
         return None;
     }
     match follow::prepare(frame) {
@@ -62,7 +62,7 @@ pub struct Start {
 pub fn start(id: usize, args: &[u64]) -> Option<Start> {
     let guard = guard::enter()?;
     let hooks = frame::hooked(id) && filter::wanted(id, args);
-    if !hooks && !CALLS[id].follow {
+    if !hooks && !CALLS[id].follow.any() {
         return None;
     }
     Some(Start { guard, hooks })
@@ -75,7 +75,7 @@ impl<'a> Dispatch<'a> {
     pub fn new(start: Start, id: usize, args: &[u64], real: RealFn<'a>) -> Dispatch<'a> {
         let mut frame = Frame::new(id, args, real, sys::errno());
         let info = &CALLS[id];
-        if info.exec || info.follow {
+        if info.exec || info.follow.any() {
             frame.before_real = Some(before_real);
         }
         Dispatch { inv: Invocation::new(frame), start }

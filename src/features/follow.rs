@@ -9,7 +9,7 @@
 use crate::frame::word::{self, Word};
 use crate::frame::Frame;
 use crate::platform::sys;
-use crate::table::Kind;
+use crate::table::Follow;
 use std::ffi::{CStr, CString};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
@@ -107,30 +107,36 @@ pub fn prepare(frame: &mut Frame) -> Instead {
         return Instead::Real;
     }
     let Some(vars) = SNAPSHOT.get() else { return Instead::Real };
-    let envp_index = frame.info().args.iter().position(|a| a.kind == Kind::Argv && a.name == "envp");
-    if let Some(i) = envp_index {
-        if let Some(words) = fixed_words(frame, frame.args[i].ptr::<*const libc::c_char>(), vars) {
-            frame.args[i] = words;
+    let arg = |name: &str| frame.info().args.iter().position(|a| a.name == name);
+    match frame.info().follow {
+        Follow::No => Instead::Real,
+        Follow::Envp => {
+            let i = arg("envp").expect("build.rs checks `follow envp`");
+            if let Some(words) = fixed_words(frame, frame.args[i].ptr::<*const libc::c_char>(), vars) {
+                frame.args[i] = words;
+            }
+            Instead::Real
         }
-        return Instead::Real;
-    }
-    if let Some(i) = frame.info().args.iter().position(|a| a.name == "command") {
-        if frame.args[i] != 0 {
-            // SAFETY: the caller's command string.
-            let command = unsafe { CStr::from_ptr(frame.args[i].ptr::<libc::c_char>()) }.to_bytes().to_vec();
-            if let Some(c) = shell_command(&command, &process_environment(), vars).and_then(|c| CString::new(c).ok()) {
-                frame.set_string(i, c);
+        Follow::Shell => {
+            let i = arg("command").expect("build.rs checks `follow shell`");
+            // SAFETY: the caller's command string (or NULL).
+            if let Some(command) = unsafe { frame.args[i].c_str() }.map(<[u8]>::to_vec) {
+                if let Some(c) = shell_command(&command, &process_environment(), vars).and_then(|c| CString::new(c).ok()) {
+                    frame.set_string(i, c);
+                }
+            }
+            Instead::Real
+        }
+        // execv, execvp (and execl, execlp, which the shims turn into them).
+        Follow::Environ | Follow::Search => {
+            // SAFETY: environ is the process's NULL-terminated environment.
+            let Some(words) = fixed_words(frame, unsafe { environ() }, vars) else { return Instead::Real };
+            if frame.info().follow == Follow::Search {
+                Instead::Execvpe(words)
+            } else {
+                Instead::Execve(words)
             }
         }
-        return Instead::Real;
-    }
-    // execv, execvp (and execl, execlp, which the shims turn into them).
-    // SAFETY: environ is the process's NULL-terminated environment.
-    let Some(words) = fixed_words(frame, unsafe { environ() }, vars) else { return Instead::Real };
-    if frame.info().real.ends_with('p') {
-        Instead::Execvpe(words)
-    } else {
-        Instead::Execve(words)
     }
 }
 

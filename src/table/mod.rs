@@ -137,8 +137,9 @@ pub struct CallInfo {
     pub args: &'static [ArgInfo],
     pub variadic: bool,
     pub buffer: BufDir,
-    /// Exec-like: hijack's variables are put back into the new program's environment.
-    pub follow: bool,
+    /// Exec-like: how hijack's variables are put back into the new
+    /// program's environment (`follow HOW` in calls.tab).
+    pub follow: Follow,
     /// It replaces the process image (the exec family): it returns only
     /// when it fails, so what observes it runs before it too.
     pub exec: bool,
@@ -147,6 +148,26 @@ pub struct CallInfo {
     /// What it does to the path or peer it names (Hijack::FS and
     /// Hijack::Policy choose their calls by it).
     pub access: Access,
+}
+
+/// How an exec-like call's new program gets hijack's variables back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Follow {
+    No,
+    /// Its `envp` argument is fixed.
+    Envp,
+    /// It runs the process's environment: made as execve with it fixed.
+    Environ,
+    /// The same, searching PATH: made as execvpe.
+    Search,
+    /// It runs a shell `command`: the command sets the variables first.
+    Shell,
+}
+
+impl Follow {
+    pub fn any(self) -> bool {
+        self != Follow::No
+    }
 }
 
 /// What a call does to the path or peer it names (`access KIND` in
@@ -278,7 +299,7 @@ mod tests {
     #[test]
     fn list_calls_and_substitutes() {
         let execl = &CALLS[id::execl];
-        assert_eq!((execl.real, execl.variadic, execl.follow), ("execv", true, true));
+        assert_eq!((execl.real, execl.variadic, execl.follow), ("execv", true, Follow::Environ));
         assert!(execl.prototype.contains("const char *arg, ..."));
         assert_eq!(CALLS[id::vfork].real, "fork");
         assert_eq!(CALLS[id::syscall].args.len(), 7);
