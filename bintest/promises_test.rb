@@ -121,11 +121,12 @@ end
 
 assert("partition mode: :timeout fails the connect with ETIMEDOUT after timeout: seconds; other peers connect") do
   two_listeners do |a, b|
-    out, _err, st = hijack("run", "--quiet", "-e", %(Hijack.partition host: "127.0.0.1", port: #{a}, mode: :timeout, timeout: 0.3),
+    out, err, st = hijack("run", "--quiet", "-e", %(Hijack.partition host: "127.0.0.1", port: #{a}, mode: :timeout, timeout: 0.3),
                            "--", program("promises"), "connect", "127.0.0.1", a.to_s, "127.0.0.1", b.to_s)
     assert_equal [{ a => "ETIMEDOUT", b => "ok" }, 0], [connects(out), st.exitstatus]
     waited = out.lines.first.split.last.to_i
     assert_true waited >= 300, "the connect took #{waited} ms (at least the timeout)"
+    assert_include err, "call=connect(fd=3, addrlen=16) peer=127.0.0.1:#{a} injected=timeout"
   end
 end
 

@@ -60,9 +60,12 @@ module Hijack
 
     # One line of the fault log for `call`.
     def record(call, what)
+      # (a call with a socket address names its peer: describe_args leaves
+      # structures out)
+      peer = call.respond_to?(:host) && call.host ? " peer=#{call.family == :inet6 ? "[#{call.host}]" : call.host}:#{call.port}" : ""
       Hijack.__fault_log(
         "hijack-fault time=#{format('%.6f', Time.now.to_f)} pid=#{call.pid} tid=#{call.tid} " \
-        "call=#{call.name}(#{call.describe_args}) injected=#{what} seed=#{@seed} rule=#{@id} #{@description}"
+        "call=#{call.name}(#{call.describe_args})#{peer} injected=#{what} seed=#{@seed} rule=#{@id} #{@description}"
       )
     end
   end
