@@ -6,8 +6,10 @@
 //! the real allocator (the re-entrancy guard), and with no hook the cost is
 //! one branch, as for every call.
 
-use crate::table::id;
+#![cfg_attr(not(feature = "preload"), allow(dead_code, unused_imports))]
+
 use crate::frame::word::{self, Word};
+use crate::table::id;
 use crate::{dispatch, frame, platform::real};
 use libc::{c_int, c_void, size_t};
 use std::cell::UnsafeCell;
@@ -61,122 +63,100 @@ fn early_size(p: *mut c_void) -> usize {
     unsafe { *((p as usize - HEADER) as *const usize) }
 }
 
-#[inline(always)]
-fn hooked(id: usize) -> bool {
-    frame::hooked(id)
-}
-
-/// # Safety
-/// The C allocator's contract.
-#[cfg_attr(all(feature = "preload", not(target_os = "macos")), export_name = "malloc")]
-#[cfg_attr(all(feature = "preload", target_os = "macos"), export_name = "hijack_i_malloc")]
-pub unsafe extern "C" fn hijack_malloc(size: size_t) -> *mut c_void {
-    let Some(f) = real::malloc.get() else { return early(size, HEADER) };
-    if !hooked(id::malloc) {
-        return f(size);
+/// Runs the real function only while hijack's own code runs or nothing
+/// is hooked; a freed arena block (or NULL) goes nowhere. (free(NULL) is a
+/// call the program made: hooks see it too.)
+unsafe fn release(ptr: *mut c_void) {
+    if ptr.is_null() || in_arena(ptr) {
+        return;
     }
-    dispatch::dispatch(id::malloc, &[size as u64], &|w| f(w[0] as size_t) as usize as i64) as usize as *mut c_void
-}
-
-/// # Safety
-/// The C allocator's contract.
-#[cfg_attr(all(feature = "preload", not(target_os = "macos")), export_name = "calloc")]
-#[cfg_attr(all(feature = "preload", target_os = "macos"), export_name = "hijack_i_calloc")]
-pub unsafe extern "C" fn hijack_calloc(nmemb: size_t, size: size_t) -> *mut c_void {
-    let Some(f) = real::calloc.get() else {
-        return match nmemb.checked_mul(size) {
-            Some(total) => early(total, HEADER),
-            None => std::ptr::null_mut(),
-        };
-    };
-    if !hooked(id::calloc) {
-        return f(nmemb, size);
+    if let Some(f) = real::free.get() {
+        f(ptr)
     }
-    dispatch::dispatch(id::calloc, &[nmemb as u64, size as u64], &|w| f(w[0] as size_t, w[1] as size_t) as usize as i64)
-        as usize as *mut c_void
 }
 
-/// # Safety
-/// The C allocator's contract.
-#[cfg_attr(all(feature = "preload", not(target_os = "macos")), export_name = "realloc")]
-#[cfg_attr(all(feature = "preload", target_os = "macos"), export_name = "hijack_i_realloc")]
-pub unsafe extern "C" fn hijack_realloc(ptr: *mut c_void, size: size_t) -> *mut c_void {
-    if in_arena(ptr) {
-        // Arena memory moves to the real heap (or a new arena block).
-        let new = hijack_malloc(size);
-        if !new.is_null() {
-            std::ptr::copy_nonoverlapping(ptr as *const u8, new as *mut u8, early_size(ptr).min(size));
+#[cfg(feature = "preload")]
+entry!(early malloc, real: unsafe extern "C" fn(size_t) -> *mut c_void, (size: size_t) -> *mut c_void,
+    first: {},
+    early: early(size, HEADER),
+    skip: !frame::hooked(id::malloc),
+    direct: real(size),
+    words: [size as u64],
+    proceed: |w| real(w[0] as size_t) as usize as i64,
+    result: |r| r as usize as *mut c_void);
+
+#[cfg(feature = "preload")]
+entry!(early calloc, real: unsafe extern "C" fn(size_t, size_t) -> *mut c_void, (nmemb: size_t, size: size_t) -> *mut c_void,
+    first: {},
+    early: match nmemb.checked_mul(size) {
+        Some(total) => early(total, HEADER),
+        None => std::ptr::null_mut(),
+    },
+    skip: !frame::hooked(id::calloc),
+    direct: real(nmemb, size),
+    words: [nmemb as u64, size as u64],
+    proceed: |w| real(w[0] as size_t, w[1] as size_t) as usize as i64,
+    result: |r| r as usize as *mut c_void);
+
+#[cfg(feature = "preload")]
+entry!(early realloc, real: unsafe extern "C" fn(*mut c_void, size_t) -> *mut c_void, (ptr: *mut c_void, size: size_t) -> *mut c_void,
+    first: {
+        if in_arena(ptr) {
+            // Arena memory moves to the real heap (or a new arena block).
+            let new = super::malloc::entry(size);
+            if !new.is_null() {
+                std::ptr::copy_nonoverlapping(ptr as *const u8, new as *mut u8, early_size(ptr).min(size));
+            }
+            return new;
         }
-        return new;
-    }
-    let Some(f) = real::realloc.get() else {
-        return if ptr.is_null() { early(size, HEADER) } else { std::ptr::null_mut() };
-    };
-    if !hooked(id::realloc) {
-        return f(ptr, size);
-    }
-    dispatch::dispatch(id::realloc, &[word::of(ptr), size as u64], &|w| {
-        f(w[0].ptr::<c_void>(), w[1] as size_t) as usize as i64
-    }) as usize as *mut c_void
-}
+    },
+    early: if ptr.is_null() { early(size, HEADER) } else { std::ptr::null_mut() },
+    skip: !frame::hooked(id::realloc),
+    direct: real(ptr, size),
+    words: [word::of(ptr), size as u64],
+    proceed: |w| real(w[0].ptr::<c_void>(), w[1] as size_t) as usize as i64,
+    result: |r| r as usize as *mut c_void);
 
-/// # Safety
-/// The C allocator's contract.
-#[cfg_attr(all(feature = "preload", not(target_os = "macos")), export_name = "posix_memalign")]
-#[cfg_attr(all(feature = "preload", target_os = "macos"), export_name = "hijack_i_posix_memalign")]
-pub unsafe extern "C" fn hijack_posix_memalign(memptr: *mut *mut c_void, alignment: size_t, size: size_t) -> c_int {
-    let Some(f) = real::posix_memalign.get() else {
+#[cfg(feature = "preload")]
+entry!(early posix_memalign, real: unsafe extern "C" fn(*mut c_void, size_t, size_t) -> c_int,
+    (memptr: *mut *mut c_void, alignment: size_t, size: size_t) -> c_int,
+    first: {},
+    early: {
         let p = early(size, alignment);
         if p.is_null() {
             return libc::ENOMEM;
         }
         *memptr = p;
-        return 0;
-    };
-    if !hooked(id::posix_memalign) {
-        return f(memptr as *mut c_void, alignment, size);
-    }
-    dispatch::dispatch(id::posix_memalign, &[word::of(memptr), alignment as u64, size as u64], &|w| {
-        f(w[0].ptr::<c_void>(), w[1] as size_t, w[2] as size_t) as i64
-    }) as c_int
-}
+        0
+    },
+    skip: !frame::hooked(id::posix_memalign),
+    direct: real(memptr as *mut c_void, alignment, size),
+    words: [word::of(memptr), alignment as u64, size as u64],
+    proceed: |w| real(w[0].ptr::<c_void>(), w[1] as size_t, w[2] as size_t) as i64,
+    result: |r| r as c_int);
 
-/// # Safety
-/// The C allocator's contract.
-#[cfg_attr(all(feature = "preload", not(target_os = "macos")), export_name = "aligned_alloc")]
-#[cfg_attr(all(feature = "preload", target_os = "macos"), export_name = "hijack_i_aligned_alloc")]
-pub unsafe extern "C" fn hijack_aligned_alloc(alignment: size_t, size: size_t) -> *mut c_void {
-    let Some(f) = real::aligned_alloc.get() else { return early(size, alignment) };
-    if !hooked(id::aligned_alloc) {
-        return f(alignment, size);
-    }
-    dispatch::dispatch(id::aligned_alloc, &[alignment as u64, size as u64], &|w| {
-        f(w[0] as size_t, w[1] as size_t) as usize as i64
-    }) as usize as *mut c_void
-}
+#[cfg(feature = "preload")]
+entry!(early aligned_alloc, real: unsafe extern "C" fn(size_t, size_t) -> *mut c_void, (alignment: size_t, size: size_t) -> *mut c_void,
+    first: {},
+    early: early(size, alignment),
+    skip: !frame::hooked(id::aligned_alloc),
+    direct: real(alignment, size),
+    words: [alignment as u64, size as u64],
+    proceed: |w| real(w[0] as size_t, w[1] as size_t) as usize as i64,
+    result: |r| r as usize as *mut c_void);
 
-/// # Safety
-/// The C allocator's contract.
-#[cfg_attr(all(feature = "preload", not(target_os = "macos")), export_name = "free")]
-#[cfg_attr(all(feature = "preload", target_os = "macos"), export_name = "hijack_i_free")]
-pub unsafe extern "C" fn hijack_free(ptr: *mut c_void) {
-    // (free(NULL) is a call the program made: hooks see it too)
-    unsafe fn release(ptr: *mut c_void) {
-        if ptr.is_null() || in_arena(ptr) {
-            return;
-        }
-        if let Some(f) = real::free.get() {
-            f(ptr)
-        }
-    }
-    if !hooked(id::free) {
-        return release(ptr);
-    }
-    dispatch::dispatch(id::free, &[word::of(ptr)], &|w| {
+#[cfg(feature = "preload")]
+entry!(early free, real: unsafe extern "C" fn(*mut c_void), (ptr: *mut c_void) -> (),
+    first: {},
+    early: release(ptr),
+    skip: !frame::hooked(id::free),
+    direct: { let _ = real; release(ptr) },
+    words: [word::of(ptr)],
+    proceed: |w| {
         release(w[0].ptr::<c_void>());
         0
-    });
-}
+    },
+    result: |r| { let _ = r; });
 
 #[cfg(test)]
 mod tests {

@@ -6,10 +6,6 @@
 //! before that lookup ([`memory`]); the ends of a process ([`exit`]); the
 //! preload library's start-up ([`preload`]).
 
-pub mod exit;
-pub mod memory;
-pub mod preload;
-
 /// One interposed entry point: a module named after the call, with
 /// - `entry`, exported as the C function (`symbol`): a jump to the real
 ///   function when `skip` holds (nothing hooked), to `hooked` otherwise, or
@@ -19,7 +15,8 @@ pub mod preload;
 ///   stack (see dispatch::Dispatch), with the arguments as words (`words`)
 ///   and back (`proceed`), the result as the C type (`result`).
 ///
-/// build.rs writes one `entry!` line per call of the table; the names its
+/// build.rs writes one `entry!` line per call of the table (the allocator's
+/// six are written by hand, with the `early` arm); the names its
 /// expressions use (the real function, `w`, `r`, the arguments) are the
 /// line's own, bound by the template (macro hygiene keeps its other names
 /// apart).
@@ -55,24 +52,61 @@ macro_rules! entry {
                 entry($($a),*)
             }
 
-            #[inline(never)]
-            unsafe extern "C" fn hooked($real: $real_ty, $($a: $t),*) -> $ret {
-                let args = [$($word),*];
-                let Some(started) = dispatch::start(id::$name, &args) else {
-                    return $direct;
+            entry!(@hooked $name, $real: $real_ty, ($($a: $t),*) -> $ret, $direct, [$($word),*], |$w| $proceed, |$r| $result);
+        }
+    };
+    // The allocator's (src/entry/memory.rs): what runs `first`, and, until
+    // the real function is known (dlsym itself allocates), `early`.
+    (early $name:ident, $real:ident: $real_ty:ty, ($($a:ident: $t:ty),*) -> $ret:ty,
+     first: $first:block,
+     early: $early:expr,
+     skip: $skip:expr,
+     direct: $direct:expr,
+     words: [$($word:expr),*],
+     proceed: |$w:ident| $proceed:expr,
+     result: |$r:ident| $result:expr) => {
+        pub mod $name {
+            use super::*;
+
+            #[cfg_attr(not(target_os = "macos"), export_name = stringify!($name))]
+            #[cfg_attr(target_os = "macos", export_name = concat!("hijack_i_", stringify!($name)))]
+            pub unsafe extern "C" fn entry($($a: $t),*) -> $ret {
+                $first
+                let Some($real) = real::$name.get() else {
+                    return $early;
                 };
-                let proceed = |$w: &[u64]| $proceed;
-                let mut d = dispatch::Dispatch::new(started, id::$name, &args, &proceed);
-                if let Some(w) = d.before() {
-                    let r = proceed(w);
-                    d.returned(r);
+                if $skip {
+                    return $direct;
                 }
-                let $r = d.finish();
-                $result
+                hooked($real, $($a),*)
             }
+
+            entry!(@hooked $name, $real: $real_ty, ($($a: $t),*) -> $ret, $direct, [$($word),*], |$w| $proceed, |$r| $result);
+        }
+    };
+    (@hooked $name:ident, $real:ident: $real_ty:ty, ($($a:ident: $t:ty),*) -> $ret:ty, $direct:expr,
+     [$($word:expr),*], |$w:ident| $proceed:expr, |$r:ident| $result:expr) => {
+        #[inline(never)]
+        unsafe extern "C" fn hooked($real: $real_ty, $($a: $t),*) -> $ret {
+            let args = [$($word),*];
+            let Some(started) = dispatch::start(id::$name, &args) else {
+                return $direct;
+            };
+            let proceed = |$w: &[u64]| $proceed;
+            let mut d = dispatch::Dispatch::new(started, id::$name, &args, &proceed);
+            if let Some(w) = d.before() {
+                let r = proceed(w);
+                d.returned(r);
+            }
+            let $r = d.finish();
+            $result
         }
     };
 }
+
+pub mod exit;
+pub mod memory;
+pub mod preload;
 
 /// The generated entry points.
 #[cfg(feature = "preload")]
