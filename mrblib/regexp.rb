@@ -1,5 +1,5 @@
 # Regexp for hook code. mruby has none; hijack's (native part in
-# src/ruby/native.rs, src/platform/regex.rs) is the C library's POSIX extended syntax with
+# src/ruby/native/, src/platform/regex.rs) is the C library's POSIX extended syntax with
 # Ruby's common shorthands (\d \w \s \A \z). Offsets are in bytes.
 class Regexp
   IGNORECASE = 1

@@ -86,7 +86,7 @@ module Hijack
     # Traces the calls (names and groups) to `to` (a file; "-" is hijack's
     # log) in `format` (:strace, :jsonl or :chrome). time: adds each call's
     # duration (strace's -T); strsize: how much of a string or buffer is
-    # shown (strace's -s, default 32). Lines are made natively (src/features/trace.rs)
+    # shown (strace's -s, default 32). Lines are made natively (src/features/trace/)
     # after each call, without entering Ruby. Returns the hook.
     def trace(*calls, to: "-", format: :strace, time: false, strsize: 32)
       format = format.to_sym

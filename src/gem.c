@@ -1,6 +1,6 @@
 /* The gem's init trampoline: mruby calls it when a VM opens, before the
  * gem's mrblib is loaded; the Hijack module and its native methods are
- * defined on the Rust side (src/ruby/native.rs). */
+ * defined on the Rust side (src/ruby/native/). */
 #include "bindings.h"
 
 void hijack_define_module(mrb_state *mrb);

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 struct Blackhole {
     port: u16,
     /// The listener and the connections that fill its queue, as hijack's
-    /// own descriptors (src/platform/fds.rs), open for the process's life.
+    /// own descriptors (src/platform/fds/), open for the process's life.
     _sockets: Vec<Owned>,
 }
 

@@ -81,7 +81,7 @@ pub fn start(make_loader: fn() -> Loader) {
         Ok(l) => l,
         Err(e) => return log::line(&format!("hijack: --control: cannot listen on {}: {e}", path.display())),
     };
-    // One of hijack's own descriptors (src/platform/fds.rs): high, moved out of the
+    // One of hijack's own descriptors (src/platform/fds/): high, moved out of the
     // program's way when it acts on that number.
     let Some(listener) = crate::platform::fds::adopt(std::os::fd::IntoRawFd::into_raw_fd(listener)) else {
         return log::line("hijack: --control: no descriptor left for the control socket");

@@ -1,5 +1,5 @@
 //! Trace files: one descriptor per file per process (O_APPEND, one of
-//! hijack's own descriptors: see src/platform/fds.rs), and one write(2) per line.
+//! hijack's own descriptors: see src/platform/fds/), and one write(2) per line.
 
 use crate::platform::fds::Owned;
 use crate::platform::lock::SpinLock;

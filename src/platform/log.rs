@@ -3,7 +3,7 @@
 //! processes sharing the file never interleave.
 //!
 //! Nothing is opened before the first line: a process whose hooks never
-//! log has no descriptor of hijack's. A log file is a slot of src/platform/fds.rs
+//! log has no descriptor of hijack's. A log file is a slot of src/platform/fds/
 //! (high, close-on-exec, moved out of the program's way); standard error is
 //! written to as descriptor 2, and fds.rs saves a copy of it before the
 //! program closes or replaces it.

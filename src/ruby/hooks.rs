@@ -1,8 +1,8 @@
 //! The hooks registered in one VM, and the chain that runs them on a call:
 //! native, so that a hooked call costs one Call object, one protected block
 //! call per hook, and nothing of the Ruby interpreter besides. Native
-//! actions (tracing, counting: src/features/trace.rs) run in place of a block and
-//! need no Call object at all.
+//! observers (tracing, counting: features::trace and features::summary,
+//! given as [`Observer`] functions) need no Call object at all.
 //!
 //! Each mruby state carries its Registry in `mrb->ud` (set when the gem
 //! initialises a VM). The Ruby Hook objects (mrblib/hijack.rb) keep the

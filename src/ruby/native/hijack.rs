@@ -296,7 +296,7 @@ unsafe extern "C" fn m_fault_log(mrb: *mut State, _self: Value) -> Value {
 }
 
 /// Hijack.__tracer(path, format, time, strsize) -> id: a native tracer
-/// (src/features/trace.rs) for hooks of kind :trace.
+/// (src/features/trace/) for hooks of kind :trace.
 unsafe extern "C" fn m_tracer(mrb: *mut State, _self: Value) -> Value {
     use crate::features::trace::{Format, Tracer};
     let a = mrb::args(mrb);
