@@ -142,6 +142,39 @@ fn no_source_file_is_over_600_lines() {
 }
 
 #[test]
+fn every_source_path_the_docs_and_comments_name_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("README.md"), root.join("build.rs"), root.join("mrbgem.rake")];
+    let mut todo = vec![root.join("src"), root.join("mrblib"), root.join("bintest"), root.join("test"), root.join("script")];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    let mut missing = BTreeSet::new();
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("src/") {
+            let name: String = rest[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || "_/.".contains(*c)).collect();
+            rest = &rest[at + 4..];
+            // a file (src/lib.rs, src/table/calls.tab) or a folder (src/features/trace/)
+            let name = name.trim_end_matches('.');
+            let is_path = name.ends_with(".rs") || name.ends_with(".tab") || name.ends_with(".c") || name.ends_with('/');
+            if is_path && name.len() > 4 && !root.join(name).exists() {
+                missing.insert(format!("{name} (in {})", file.strip_prefix(root).unwrap().display()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "source paths named that do not exist: {missing:#?}");
+}
+
+#[test]
 fn the_check_finds_a_path_up_and_a_cycle() {
     let files: BTreeMap<String, String> = [
         ("platform::sys", "use crate::ruby::vm;"),
