@@ -69,6 +69,14 @@ pub unsafe fn as_number(v: Value) -> Option<f64> {
     }
 }
 
+/// A String of `bytes`, or nil for None.
+pub unsafe fn str_or_nil(mrb: *mut State, bytes: Option<&[u8]>) -> Value {
+    match bytes {
+        Some(b) => str(mrb, b),
+        None => nil(),
+    }
+}
+
 /// The bytes of a String, or None for any other value.
 pub unsafe fn as_bytes<'a>(v: Value) -> Option<&'a [u8]> {
     if !is_string(v) {

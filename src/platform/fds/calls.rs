@@ -208,40 +208,52 @@ fn lower(soft: i32) {
     refloor(&table);
 }
 
-/// The soft limit a struct rlimit (or rlimit64) asks for.
-unsafe fn soft_of(rlim: *const libc::c_void) -> Option<u64> {
-    // rlim_cur is the first field, of rlim_t's size (64 bits in rlimit64).
+/// The soft limit a struct rlimit asks for (`WIDE`: a struct rlimit64,
+/// whose fields are 64 bits on every target). rlim_cur is the first field.
+unsafe fn soft_of<const WIDE: bool>(rlim: *const libc::c_void) -> Option<u64> {
     if rlim.is_null() {
-        return None;
+        None
+    } else if WIDE {
+        Some(*(rlim as *const u64))
+    } else {
+        Some(*(rlim as *const libc::rlim_t) as u64)
     }
-    Some(*(rlim as *const libc::rlim_t) as u64)
 }
 
-unsafe fn soft_of64(rlim: *const libc::c_void) -> Option<u64> {
-    if rlim.is_null() {
-        return None;
-    }
-    Some(*(rlim as *const u64))
-}
+type SetLimit = unsafe extern "C" fn(libc::c_int, *mut libc::c_void) -> libc::c_int;
+type PrLimit = unsafe extern "C" fn(libc::pid_t, libc::c_int, *mut libc::c_void, *mut libc::c_void) -> libc::c_int;
 
+/// setrlimit and setrlimit64: a lowered RLIMIT_NOFILE moves hijack's
+/// descriptors below it first.
 #[inline(always)]
-pub unsafe fn setrlimit(
-    real: unsafe extern "C" fn(libc::c_int, *mut libc::c_void) -> libc::c_int,
-    resource: libc::c_int,
-    rlim: *mut libc::c_void,
-) -> libc::c_int {
-    limit_lowered(resource, soft_of(rlim));
+unsafe fn set_limit<const WIDE: bool>(real: SetLimit, resource: libc::c_int, rlim: *mut libc::c_void) -> libc::c_int {
+    limit_lowered(resource, soft_of::<WIDE>(rlim));
     real(resource, rlim)
 }
 
+/// prlimit and prlimit64: the same, when the call sets this process's limit.
 #[inline(always)]
-pub unsafe fn setrlimit64(
-    real: unsafe extern "C" fn(libc::c_int, *mut libc::c_void) -> libc::c_int,
+unsafe fn pr_limit<const WIDE: bool>(
+    real: PrLimit,
+    pid: libc::pid_t,
     resource: libc::c_int,
-    rlim: *mut libc::c_void,
+    new: *mut libc::c_void,
+    old: *mut libc::c_void,
 ) -> libc::c_int {
-    limit_lowered(resource, soft_of64(rlim));
-    real(resource, rlim)
+    if !new.is_null() && own_process(pid) {
+        limit_lowered(resource, soft_of::<WIDE>(new));
+    }
+    real(pid, resource, new, old)
+}
+
+#[inline(always)]
+pub unsafe fn setrlimit(real: SetLimit, resource: libc::c_int, rlim: *mut libc::c_void) -> libc::c_int {
+    set_limit::<false>(real, resource, rlim)
+}
+
+#[inline(always)]
+pub unsafe fn setrlimit64(real: SetLimit, resource: libc::c_int, rlim: *mut libc::c_void) -> libc::c_int {
+    set_limit::<true>(real, resource, rlim)
 }
 
 fn own_process(pid: libc::pid_t) -> bool {
@@ -249,31 +261,13 @@ fn own_process(pid: libc::pid_t) -> bool {
 }
 
 #[inline(always)]
-pub unsafe fn prlimit(
-    real: unsafe extern "C" fn(libc::pid_t, libc::c_int, *mut libc::c_void, *mut libc::c_void) -> libc::c_int,
-    pid: libc::pid_t,
-    resource: libc::c_int,
-    new: *mut libc::c_void,
-    old: *mut libc::c_void,
-) -> libc::c_int {
-    if !new.is_null() && own_process(pid) {
-        limit_lowered(resource, soft_of(new));
-    }
-    real(pid, resource, new, old)
+pub unsafe fn prlimit(real: PrLimit, pid: libc::pid_t, resource: libc::c_int, new: *mut libc::c_void, old: *mut libc::c_void) -> libc::c_int {
+    pr_limit::<false>(real, pid, resource, new, old)
 }
 
 #[inline(always)]
-pub unsafe fn prlimit64(
-    real: unsafe extern "C" fn(libc::pid_t, libc::c_int, *mut libc::c_void, *mut libc::c_void) -> libc::c_int,
-    pid: libc::pid_t,
-    resource: libc::c_int,
-    new: *mut libc::c_void,
-    old: *mut libc::c_void,
-) -> libc::c_int {
-    if !new.is_null() && own_process(pid) {
-        limit_lowered(resource, soft_of64(new));
-    }
-    real(pid, resource, new, old)
+pub unsafe fn prlimit64(real: PrLimit, pid: libc::pid_t, resource: libc::c_int, new: *mut libc::c_void, old: *mut libc::c_void) -> libc::c_int {
+    pr_limit::<true>(real, pid, resource, new, old)
 }
 
 /// syscall(2) with the numbers of the calls above.
@@ -331,12 +325,12 @@ pub unsafe fn syscall(
         }
         #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
         libc::SYS_setrlimit => {
-            limit_lowered(a1 as i32, soft_of(a2 as usize as *const libc::c_void));
+            limit_lowered(a1 as i32, soft_of::<false>(a2 as usize as *const libc::c_void));
             plain()
         }
         libc::SYS_prlimit64 => {
             if a3 != 0 && own_process(a1 as i32) {
-                limit_lowered(a2 as i32, soft_of64(a3 as usize as *const libc::c_void));
+                limit_lowered(a2 as i32, soft_of::<true>(a3 as usize as *const libc::c_void));
             }
             plain()
         }

@@ -207,10 +207,7 @@ unsafe extern "C" fn m_check_file(mrb: *mut State, _self: Value) -> Value {
         Ok(source) if script::is_bytecode(&source) => None,
         Ok(source) => script::compile(mrb, &source, &name).err(),
     };
-    match problem {
-        Some(p) => mrb::str(mrb, p.as_bytes()),
-        None => mrb::nil(),
-    }
+    mrb::str_or_nil(mrb, problem.as_deref().map(str::as_bytes))
 }
 
 /// Hijack.__load_bytecode(bytes) -> the value of running it here.

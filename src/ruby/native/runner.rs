@@ -32,10 +32,7 @@ unsafe extern "C" fn m_getenv(mrb: *mut State, _self: Value) -> Value {
     let value = mrb::as_bytes(arg(mrb, 0))
         .and_then(|n| std::str::from_utf8(n).ok())
         .and_then(std::env::var_os);
-    match value {
-        Some(v) => mrb::str(mrb, v.as_bytes()),
-        None => mrb::nil(),
-    }
+    mrb::str_or_nil(mrb, value.as_deref().map(|v| v.as_bytes()))
 }
 
 /// Hijack.__setenv(name, value_or_nil): nil unsets.
@@ -64,10 +61,7 @@ unsafe extern "C" fn m_cannot_hook(mrb: *mut State, _self: Value) -> Value {
     };
     let command = String::from_utf8_lossy(command).into_owned();
     let why = crate::platform::elf::resolve(&command).and_then(|p| crate::platform::elf::cannot_hook(&p).map(|why| format!("{} {why}", p.display())));
-    match why {
-        Some(w) => mrb::str(mrb, w.as_bytes()),
-        None => mrb::nil(),
-    }
+    mrb::str_or_nil(mrb, why.as_deref().map(str::as_bytes))
 }
 
 /// Hijack.__stash(code) -> the path of a file of the user's holding CODE
