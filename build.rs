@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 
 #[path = "test/programs/exercise.rs"]
 mod exercise;
+#[path = "codegen/syscalls.rs"]
+mod syscalls;
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Class {
@@ -76,6 +78,14 @@ struct Call {
     decode: Vec<(String, &'static str)>,
     /// `access KIND`: what the call does to the path or peer it names.
     access: &'static str,
+    /// `sys NAME(ARG,...)`: the system call it makes, as the function's
+    /// arguments give it (x86_64's, and macOS's vocabulary); `sys32` i386's
+    /// where it differs.
+    sys: Option<String>,
+    sys32: Option<String>,
+    /// `like NAME`: a variant of function NAME (open64 of open): hooked
+    /// under its name too.
+    like: Option<String>,
 }
 
 /// The `access` annotation's kinds, as table::Access variants.
@@ -191,8 +201,8 @@ const DECODER_NAMES: &[(&str, &str)] = &[
 
 /// The decoder of an argument: the row's annotation, else by name, else by
 /// C type (a `socklen_t *`; an address the call fills).
-fn decoder(c: &Call, d: &Decl) -> &'static str {
-    if let Some((_, dec)) = c.decode.iter().find(|(arg, _)| *arg == d.name) {
+fn decoder_of(decode: &[(String, &'static str)], d: &Decl) -> &'static str {
+    if let Some((_, dec)) = decode.iter().find(|(arg, _)| *arg == d.name) {
         return dec;
     }
     if let Some((_, dec)) = DECODERS.iter().find(|(n, _)| *n == d.name) {
@@ -203,6 +213,27 @@ fn decoder(c: &Call, d: &Decl) -> &'static str {
         ("Sockaddr", t) if !t.starts_with("const") => "SockaddrOut",
         _ => "Plain",
     }
+}
+
+/// `decode ARG=NAME` of a call with `args`.
+fn parse_decode(pair: &str, args: &[Decl]) -> Result<(String, &'static str), String> {
+    let (arg, name) = pair.split_once('=').ok_or("`decode` needs ARG=NAME")?;
+    if !args.iter().any(|a| a.name == arg) {
+        return Err(format!("`decode {pair}`: the call has no argument `{arg}`"));
+    }
+    let (_, variant) = DECODER_NAMES.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+        let known: Vec<&str> = DECODER_NAMES.iter().map(|(n, _)| *n).collect();
+        format!("unknown decoder `{name}` (known: {})", known.join(", "))
+    })?;
+    Ok((arg.to_string(), *variant))
+}
+
+/// `access KIND`, as a table::Access variant.
+fn access_kind(kind: &str) -> Result<&'static str, String> {
+    ACCESS.iter().find(|(n, _)| *n == kind).map(|(_, v)| *v).ok_or_else(|| {
+        let known: Vec<&str> = ACCESS.iter().map(|(n, _)| *n).collect();
+        format!("unknown access `{kind}` (known: {})", known.join(", "))
+    })
 }
 
 fn fail(line: usize, msg: &str) -> ! {
@@ -306,6 +337,7 @@ fn parse_table(text: &str) -> Vec<Call> {
         let mut exec = false;
         let mut decode = Vec::new();
         let mut access = "None";
+        let (mut sys, mut sys32, mut like) = (None, None, None);
         let mut words = notes.split_whitespace();
         while let Some(w) = words.next() {
             match w {
@@ -333,23 +365,15 @@ fn parse_table(text: &str) -> Vec<Call> {
                 "exec" => exec = true,
                 "access" => {
                     let kind = words.next().unwrap_or_else(|| fail(line, "`access` needs a kind"));
-                    access = ACCESS.iter().find(|(n, _)| *n == kind).map(|(_, v)| *v).unwrap_or_else(|| {
-                        let known: Vec<&str> = ACCESS.iter().map(|(n, _)| *n).collect();
-                        fail(line, &format!("unknown access `{kind}` (known: {})", known.join(", ")))
-                    });
+                    access = access_kind(kind).unwrap_or_else(|e| fail(line, &e));
                 }
                 "decode" => {
                     let pair = words.next().unwrap_or_else(|| fail(line, "`decode` needs ARG=NAME"));
-                    let (arg, name) = pair.split_once('=').unwrap_or_else(|| fail(line, "`decode` needs ARG=NAME"));
-                    if !args.iter().any(|a: &Decl| a.name == arg) {
-                        fail(line, &format!("`decode {pair}`: the call has no argument `{arg}`"));
-                    }
-                    let (_, variant) = DECODER_NAMES.iter().find(|(n, _)| *n == name).unwrap_or_else(|| {
-                        let known: Vec<&str> = DECODER_NAMES.iter().map(|(n, _)| *n).collect();
-                        fail(line, &format!("unknown decoder `{name}` (known: {})", known.join(", ")))
-                    });
-                    decode.push((arg.to_string(), *variant));
+                    decode.push(parse_decode(pair, &args).unwrap_or_else(|e| fail(line, &e)));
                 }
+                "sys" => sys = Some(words.next().unwrap_or_else(|| fail(line, "`sys` needs NAME(ARG,...)")).to_string()),
+                "sys32" => sys32 = Some(words.next().unwrap_or_else(|| fail(line, "`sys32` needs NAME(ARG,...)")).to_string()),
+                "like" => like = Some(words.next().unwrap_or_else(|| fail(line, "`like` needs a name")).to_string()),
                 "real" => real = words.next().unwrap_or_else(|| fail(line, "`real` needs a name")).to_string(),
                 other => fail(line, &format!("unknown annotation `{other}`")),
             }
@@ -379,6 +403,9 @@ fn parse_table(text: &str) -> Vec<Call> {
             exec,
             decode,
             access,
+            sys,
+            sys32,
+            like,
         });
     }
     calls
@@ -475,44 +502,47 @@ fn c_prototype(c: &Call) -> String {
 }
 
 /// `$OUT_DIR/calls.rs`, included by src/table/mod.rs: the table's metadata.
-fn generate_table(calls: &[Call]) -> String {
+fn generate_table(calls: &[Call], sys: &[syscalls::Syscall], target: &Target) -> String {
     let mut s = String::new();
     let n = calls.len();
-    writeln!(s, "// @generated by build.rs from src/table/calls.tab: do not edit.").unwrap();
+    writeln!(s, "// @generated by build.rs from src/table/calls.tab and syscalls.tab: do not edit.").unwrap();
     writeln!(s, "pub const CALL_COUNT: usize = {n};").unwrap();
     writeln!(s, "pub static CALLS: [CallInfo; {n}] = [").unwrap();
+    let i386 = !target.macos && !target.x86_64;
     for c in calls {
-        let args: Vec<String> = c
-            .args
-            .iter()
-            .map(|a| {
-                format!(
-                    "ArgInfo {{ name: {:?}, kind: Kind::{}, ctype: {:?}, decode: Decode::{} }}",
-                    a.name,
-                    kind(a),
-                    a.ctype,
-                    decoder(c, a)
-                )
-            })
-            .collect();
+        // the system call it makes on this target, and the one it is named by
+        let family = syscalls::view(c, c.sys.as_deref(), sys);
+        // (macOS has the names only: its functions make its own calls, and
+        // its traces show the functions)
+        let made = match (target.macos, i386 && c.sys32.is_some()) {
+            (true, _) => None,
+            (false, true) => syscalls::view(c, c.sys32.as_deref(), sys),
+            (false, false) => syscalls::view(c, c.sys.as_deref(), sys),
+        };
+        let (made_id, view, result) = match &made {
+            Some((i, v, r)) => (format!("Some(sysid::{})", sys[*i].name), v.join(", "), *r),
+            None => ("None".to_string(), String::new(), "Same"),
+        };
+        let family_id = family.map_or("None".to_string(), |(i, _, _)| format!("Some(sysid::{})", sys[i].name));
         writeln!(
             s,
             "    CallInfo {{ name: {:?}, prototype: {:?}, errors: Errors::{}, groups: &{:?}, returns: {:?}, \
              returns_pointer: {}, args: &[{}], variadic: {}, buffer: BufDir::{}, follow: Follow::{}, exec: {}, real: {:?}, \
-             access: Access::{} }},",
+             access: Access::{}, sys: {made_id}, family: {family_id}, view: &[{view}], sys_result: SysResult::{result}, like: {:?} }},",
             c.name,
             c_prototype(c),
             c.errors,
             c.groups,
             c.ret.ctype,
             c.ret.class == Class::Pointer,
-            args.join(", "),
+            syscalls::arg_list(c),
             c.tail != Tail::None,
             buf_direction(c),
             c.follow.unwrap_or("No"),
             c.exec,
             c.real,
             c.access,
+            c.like.as_deref().unwrap_or(""),
         )
         .unwrap();
     }
@@ -727,12 +757,18 @@ fn bindings(out: &Path) {
 fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
     println!("cargo:rerun-if-changed=src/table/calls.tab");
+    println!("cargo:rerun-if-changed=src/table/syscalls.tab");
+    println!("cargo:rerun-if-changed=codegen/syscalls.rs");
     println!("cargo:rerun-if-changed=test/programs/exercise.rs");
     println!("cargo:rerun-if-env-changed=HIJACK_GEN_DIR");
     let table = fs::read_to_string("src/table/calls.tab").expect("cannot read src/table/calls.tab");
     let target = Target::from_env();
     let calls = for_target(parse_table(&table), &target);
-    write_if_changed(&out.join("calls.rs"), &generate_table(&calls));
+    let sys_text = fs::read_to_string("src/table/syscalls.tab").expect("cannot read src/table/syscalls.tab");
+    let sys = syscalls::parse(&sys_text);
+    let mut table = generate_table(&calls, &sys, &target);
+    table.push_str(&syscalls::generate(&sys));
+    write_if_changed(&out.join("calls.rs"), &table);
     write_if_changed(&out.join("reals.rs"), &generate_reals(&calls));
     write_if_changed(&out.join("entries.rs"), &generate_entries(&calls, &target));
 

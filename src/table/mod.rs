@@ -148,6 +148,106 @@ pub struct CallInfo {
     /// What it does to the path or peer it names (Hijack::FS and
     /// Hijack::Policy choose their calls by it).
     pub access: Access,
+    /// The system call it makes on this target (`sys`/`sys32` in calls.tab:
+    /// open's is openat), an index of SYSCALLS; None for a function that
+    /// makes no one call (getaddrinfo, malloc).
+    pub sys: Option<usize>,
+    /// The system call it is named by: x86_64's (newfstatat for stat on
+    /// i386 too, where it makes statx).
+    pub family: Option<usize>,
+    /// The system call's arguments, from the function's (one per argument
+    /// of `sys`).
+    pub view: &'static [Src],
+    /// The system call's result, from the function's.
+    pub sys_result: SysResult,
+    /// The function it is a variant of (open for open64), or "".
+    pub like: &'static str,
+}
+
+/// One argument of the system call a function makes, from the function's
+/// arguments (calls.tab `sys NAME(ARG,...)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Src {
+    /// The function's argument i.
+    Arg(u8),
+    /// A constant (open's dirfd: AT_FDCWD).
+    Const(i64),
+    /// A constant string (fstat's path: "").
+    Str(&'static [u8]),
+    /// The descriptor of the FILE * argument i (fclose's).
+    Fileno(u8),
+    /// The open flags of the stdio mode string i (fopen's "w": O_WRONLY|O_CREAT|O_TRUNC).
+    Stdio(u8),
+    /// The process's environment (execv's envp).
+    Environ,
+    /// A timespec of the seconds in argument i (sleep's).
+    Secs(u8),
+    /// A timespec of the microseconds in argument i (usleep's).
+    Usecs(u8),
+}
+
+/// The system call's result, from the function's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SysResult {
+    Same,
+    /// fopen's FILE *: its descriptor (-1 for NULL).
+    Fileno,
+}
+
+/// A system call (src/table/syscalls.tab).
+#[derive(Debug)]
+pub struct SysInfo {
+    pub name: &'static str,
+    /// Its number on x86_64 and on i386 (-1: none there).
+    pub nr64: i32,
+    pub nr32: i32,
+    /// strace's classes: `class::*` bits.
+    pub classes: u16,
+    pub args: &'static [ArgInfo],
+    /// The last argument, a mode, is shown only when the flags ask for one.
+    pub mode_tail: bool,
+    pub returns_pointer: bool,
+    pub access: Access,
+    /// The names section 2 of the manual gives its family (stat for newfstatat).
+    pub manual: &'static [&'static str],
+}
+
+impl SysInfo {
+    /// Its number on this target (None: it has none, or macOS).
+    pub fn nr(&self) -> Option<i32> {
+        let n = if cfg!(target_os = "macos") {
+            -1
+        } else if cfg!(target_arch = "x86_64") {
+            self.nr64
+        } else {
+            self.nr32
+        };
+        (n >= 0).then_some(n)
+    }
+}
+
+/// strace's classes of system calls (`--trace %file`).
+pub mod class {
+    pub const FILE: u16 = 1;
+    pub const DESC: u16 = 2;
+    pub const NETWORK: u16 = 4;
+    pub const PROCESS: u16 = 8;
+    pub const MEMORY: u16 = 16;
+    pub const SIGNAL: u16 = 32;
+    pub const IPC: u16 = 64;
+    pub const CLOCK: u16 = 128;
+    pub const CREDS: u16 = 256;
+    pub const NAMES: [(&str, u16); 9] = [
+        ("file", FILE),
+        ("desc", DESC),
+        ("network", NETWORK),
+        ("process", PROCESS),
+        ("memory", MEMORY),
+        ("signal", SIGNAL),
+        ("ipc", IPC),
+        ("clock", CLOCK),
+        ("creds", CREDS),
+    ];
 }
 
 /// How an exec-like call's new program gets hijack's variables back.
@@ -235,6 +335,11 @@ pub fn find(name: &str) -> Option<usize> {
     CALLS.iter().position(|c| c.name == name)
 }
 
+/// A system call's index by name.
+pub fn find_sys(name: &str) -> Option<usize> {
+    SYSCALLS.iter().position(|s| s.name == name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +399,62 @@ mod tests {
         assert_eq!(CALLS[id::sendto].buffer, BufDir::In);
         assert_eq!(CALLS[id::readlink].buffer, BufDir::Out);
         assert_eq!(CALLS[id::close].buffer, BufDir::NoBuf);
+    }
+
+    /// The numbers of the system's kernel headers (linux-libc-dev), for
+    /// both ABIs; the table may know newer calls than they do.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn system_call_numbers_are_the_kernels() {
+        let dir = "/usr/include/x86_64-linux-gnu/asm";
+        let mut checked = 0;
+        for (header, abi) in [("unistd_64.h", 64), ("unistd_32.h", 32)] {
+            let Ok(text) = std::fs::read_to_string(format!("{dir}/{header}")) else {
+                eprintln!("(no {dir}/{header}: its numbers are not checked)");
+                continue;
+            };
+            for line in text.lines() {
+                let mut w = line.split_whitespace();
+                let (Some("#define"), Some(name), Some(nr)) = (w.next(), w.next(), w.next()) else { continue };
+                let (Some(name), Ok(nr)) = (name.strip_prefix("__NR_"), nr.parse::<i32>()) else { continue };
+                let sys = find_sys(name).unwrap_or_else(|| panic!("{header} has {name}, the table has not"));
+                let ours = if abi == 64 { SYSCALLS[sys].nr64 } else { SYSCALLS[sys].nr32 };
+                assert_eq!(ours, nr, "{name} on the {abi}-bit ABI");
+                checked += 1;
+            }
+        }
+        eprintln!("{checked} numbers checked against the kernel headers");
+        // and the libc crate's, for this target
+        for (name, nr) in [("read", libc::SYS_read), ("openat", libc::SYS_openat), ("statx", libc::SYS_statx),
+            ("getdents64", libc::SYS_getdents64), ("copy_file_range", libc::SYS_copy_file_range), ("mseal", libc::SYS_mseal),
+            ("clone3", libc::SYS_clone3), ("exit_group", libc::SYS_exit_group)]
+        {
+            assert_eq!(SYSCALLS[find_sys(name).unwrap()].nr(), Some(nr as i32), "{name}");
+        }
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(SYSCALLS[sysid::newfstatat].nr(), Some(libc::SYS_newfstatat as i32));
+        #[cfg(target_arch = "x86")]
+        assert_eq!(SYSCALLS[sysid::_llseek].nr(), Some(libc::SYS__llseek as i32));
+    }
+
+    #[test]
+    fn every_function_names_the_system_call_it_makes() {
+        for c in CALLS.iter() {
+            if let Some(s) = c.sys {
+                assert_eq!(c.view.len(), SYSCALLS[s].args.len(), "{}", c.name);
+            }
+            if !c.like.is_empty() {
+                assert!(find(c.like).is_some(), "{} is like {}, not in the table", c.name, c.like);
+            }
+        }
+        assert_eq!(CALLS[id::open].family, Some(sysid::openat));
+        assert_eq!(CALLS[id::stat].family, Some(sysid::newfstatat));
+        assert_eq!(CALLS[id::getaddrinfo].family, None);
+        assert_eq!(CALLS[id::read].view, [Src::Arg(0), Src::Arg(1), Src::Arg(2)]);
+        #[cfg(target_os = "linux")]
+        assert_eq!(CALLS[id::open].view[0], Src::Const(libc::AT_FDCWD as i64));
+        assert_eq!(SYSCALLS[sysid::openat].manual, ["open"]);
+        assert_eq!(SYSCALLS[sysid::openat].classes, class::DESC | class::FILE);
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! (`none`) are made last, with arguments that make them harmless, and the
 //! ends of a process (`via exit`) only when named.
 
-use super::{decoder, kind, Call, Tail, Target};
+use super::{decoder_of, kind, Call, Tail, Target};
 use std::fmt::Write as _;
 
 const PATH_ROOT: &str = "/nonexistent-hijack-exercise";
@@ -226,7 +226,7 @@ struct ex_call {
             && (c.exec || !c.groups.iter().any(|g| g == "process"));
         // Where the strace format shows a structure's address (iovec, stat...).
         let pointers: Vec<String> = (c.args.iter().enumerate())
-            .filter(|(_, d)| kind(d) == "Pointer" && decoder(c, d) == "Plain")
+            .filter(|(_, d)| kind(d) == "Pointer" && decoder_of(&c.decode, d) == "Plain")
             .map(|(i, _)| i.to_string())
             .collect();
         rows.push(format!(

@@ -1,0 +1,245 @@
+//! build.rs's part for src/table/syscalls.tab: the system calls, and the view
+//! each calls.tab row gives of the one it makes (`sys NAME(ARG,...)`).
+
+use super::*;
+
+pub struct Syscall {
+    pub name: String,
+    pub nr64: Option<u32>,
+    pub nr32: Option<u32>,
+    pub classes: Vec<String>,
+    pub ret: Decl,
+    pub args: Vec<Decl>,
+    /// `... mode_t mode`: shown only when the flags ask for a mode.
+    pub mode_tail: bool,
+    pub decode: Vec<(String, &'static str)>,
+    pub access: &'static str,
+    pub manual: Vec<String>,
+}
+
+/// strace's classes, as table::class bits.
+pub const CLASSES: &[&str] = &["file", "desc", "network", "process", "memory", "signal", "ipc", "clock", "creds"];
+
+fn fail(line: usize, msg: &str) -> ! {
+    panic!("src/table/syscalls.tab:{line}: {msg}");
+}
+
+/// The first `N` whitespace-separated columns of `text`, and the rest.
+fn columns<const N: usize>(text: &str) -> ([&str; N], Option<&str>) {
+    let mut cols = [""; N];
+    let mut rest = text;
+    for c in cols.iter_mut() {
+        let r = rest.trim_start();
+        let end = r.find(char::is_whitespace).unwrap_or(r.len());
+        *c = &r[..end];
+        rest = &r[end..];
+    }
+    let rest = rest.trim();
+    (cols, (!rest.is_empty() && cols.iter().all(|c| !c.is_empty())).then_some(rest))
+}
+
+pub fn parse(text: &str) -> Vec<Syscall> {
+    let mut out: Vec<Syscall> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let raw = raw.trim();
+        if raw.is_empty() || raw.starts_with('#') {
+            continue;
+        }
+        let (head, notes) = raw.split_once(';').map_or((raw, ""), |(h, n)| (h, n.trim()));
+        let (cols, proto) = columns::<4>(head);
+        let [name, x86_64, i386, classes] = cols.map(str::to_string);
+        let number = |s: &str| match s {
+            "-" => None,
+            n => Some(n.parse::<u32>().unwrap_or_else(|_| fail(line, &format!("`{n}` is not a number")))),
+        };
+        let (nr64, nr32) = (number(&x86_64), number(&i386));
+        let classes: Vec<String> = match classes.as_str() {
+            "-" => Vec::new(),
+            c => c.split(',').map(str::to_string).collect(),
+        };
+        for c in &classes {
+            if !CLASSES.contains(&c.as_str()) {
+                fail(line, &format!("unknown class `{c}` (known: {})", CLASSES.join(" ")));
+            }
+        }
+        let proto = proto.unwrap_or_else(|| fail(line, "missing a column (name x86_64 i386 classes prototype)"));
+        let (rhead, params) = proto.split_once('(').unwrap_or_else(|| fail(line, "the prototype has no argument list"));
+        let params = params.strip_suffix(')').unwrap_or_else(|| fail(line, "the prototype must end with `)`"));
+        let ret = parse_decl(rhead, line);
+        if ret.name != name {
+            fail(line, &format!("the prototype declares `{}`, not `{name}`", ret.name));
+        }
+        let mut args = Vec::new();
+        let mut mode_tail = false;
+        for p in params.split(',').map(str::trim).filter(|p| !p.is_empty() && *p != "void") {
+            let p = match p.strip_prefix("...") {
+                Some(rest) => {
+                    mode_tail = true;
+                    rest
+                }
+                None => p,
+            };
+            args.push(parse_decl(p, line));
+        }
+        if mode_tail && args.last().map(|a| a.name.as_str()) != Some("mode") {
+            fail(line, "a tail is `... mode_t mode`");
+        }
+        let (mut decode, mut access, mut manual) = (Vec::new(), "None", Vec::new());
+        let mut words = notes.split_whitespace().peekable();
+        while let Some(w) = words.next() {
+            match w {
+                "decode" => {
+                    let pair = words.next().unwrap_or_else(|| fail(line, "`decode` needs ARG=NAME"));
+                    decode.push(parse_decode(pair, &args).unwrap_or_else(|e| fail(line, &e)));
+                }
+                "access" => {
+                    let kind = words.next().unwrap_or_else(|| fail(line, "`access` needs a kind"));
+                    access = access_kind(kind).unwrap_or_else(|e| fail(line, &e));
+                }
+                "manual" => {
+                    while let Some(n) = words.next_if(|n| !["decode", "access", "manual"].contains(n)) {
+                        manual.push(n.to_string());
+                    }
+                }
+                other => fail(line, &format!("unknown annotation `{other}`")),
+            }
+        }
+        if out.iter().any(|s| s.name == name) {
+            fail(line, &format!("`{name}` is described twice"));
+        }
+        out.push(Syscall { name, nr64, nr32, classes, ret, args, mode_tail, decode, access, manual });
+    }
+    out
+}
+
+/// One argument of a row's view of its system call (table::Src).
+fn source(expr: &str, row: &Call, line: &str) -> String {
+    let arg = |name: &str| row.args.iter().position(|a| a.name == name);
+    let inner = |f: &str| expr.strip_prefix(f).and_then(|r| r.strip_prefix('(')).and_then(|r| r.strip_suffix(')'));
+    for (f, variant) in [("fileno", "Fileno"), ("stdio", "Stdio"), ("secs", "Secs"), ("usecs", "Usecs")] {
+        if let Some(a) = inner(f) {
+            let i = arg(a).unwrap_or_else(|| panic!("{line}: {}: `{f}({a})`: no argument `{a}`", row.name));
+            return format!("Src::{variant}({i})");
+        }
+    }
+    if let Some(i) = arg(expr) {
+        return format!("Src::Arg({i})");
+    }
+    match expr {
+        "\"\"" => return "Src::Str(b\"\")".to_string(),
+        "environ" => return "Src::Environ".to_string(),
+        "NULL" => return "Src::Const(0)".to_string(),
+        _ => {}
+    }
+    let parts: Vec<String> = expr
+        .split('|')
+        .map(|p| match p.parse::<i64>() {
+            Ok(n) => format!("{n}i64"),
+            Err(_) if p.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') => {
+                format!("libc::{p} as i64")
+            }
+            Err(_) => panic!("{line}: {}: `{p}` is neither an argument, a number nor a libc constant", row.name),
+        })
+        .collect();
+    match parts.len() {
+        1 => format!("Src::Const({})", parts[0]),
+        _ => format!("Src::Const({})", parts.iter().map(|p| format!("({p})")).collect::<Vec<_>>().join(" | ")),
+    }
+}
+
+/// A row's `sys NAME(ARG,...)` (or the bare `sys NAME`: the same arguments),
+/// as the index of the system call and the view's sources; None for a row
+/// that makes no one system call.
+pub fn view(row: &Call, spec: Option<&str>, syscalls: &[Syscall]) -> Option<(usize, Vec<String>, &'static str)> {
+    let where_ = format!("src/table/calls.tab: {}", row.name);
+    let spec = match spec {
+        Some(s) => s.to_string(),
+        // a row named after a system call makes it, with its arguments
+        None if syscalls.iter().any(|s| s.name == row.name) => row.name.clone(),
+        None => return None,
+    };
+    let (spec, result) = match spec.split_once(")=") {
+        Some((s, r)) => (format!("{s})"), r.to_string()),
+        None => (spec, String::new()),
+    };
+    let result = match result.as_str() {
+        "" => "Same",
+        "fileno" => "Fileno",
+        r => panic!("{where_}: unknown result view `{r}` (fileno)"),
+    };
+    let (name, list) = match spec.split_once('(') {
+        Some((n, l)) => (n.to_string(), Some(l.strip_suffix(')').unwrap_or_else(|| panic!("{where_}: `sys {spec}` needs `)`")))),
+        None => (spec.clone(), None),
+    };
+    let index = syscalls
+        .iter()
+        .position(|s| s.name == name)
+        .unwrap_or_else(|| panic!("{where_}: `sys {name}`: no such system call in src/table/syscalls.tab"));
+    let sc = &syscalls[index];
+    let sources: Vec<String> = match list {
+        Some(l) => l.split(',').map(str::trim).filter(|e| !e.is_empty()).map(|e| source(e, row, &where_)).collect(),
+        None => {
+            if row.args.len() != sc.args.len() {
+                panic!("{where_}: it has {} arguments, {name} {}: say which goes where (`sys {name}(...)`)", row.args.len(), sc.args.len());
+            }
+            (0..row.args.len()).map(|i| format!("Src::Arg({i})")).collect()
+        }
+    };
+    if sources.len() != sc.args.len() {
+        panic!("{where_}: `sys {name}` takes {} arguments, the view gives {}", sc.args.len(), sources.len());
+    }
+    Some((index, sources, result))
+}
+
+fn arg_infos(args: &[Decl], decode: &[(String, &'static str)]) -> String {
+    let list: Vec<String> = args
+        .iter()
+        .map(|a| {
+            format!("ArgInfo {{ name: {:?}, kind: Kind::{}, ctype: {:?}, decode: Decode::{} }}", a.name, kind(a), a.ctype, decoder_of(decode, a))
+        })
+        .collect();
+    list.join(", ")
+}
+
+pub fn arg_list(c: &Call) -> String {
+    arg_infos(&c.args, &c.decode)
+}
+
+/// table::SYSCALLS and its index module `sysid`.
+pub fn generate(syscalls: &[Syscall]) -> String {
+    let mut s = String::new();
+    let n = syscalls.len();
+    writeln!(s, "pub static SYSCALLS: [SysInfo; {n}] = [").unwrap();
+    for sc in syscalls {
+        let nr = |n: Option<u32>| n.map_or(-1, |v| v as i32);
+        let classes: Vec<String> = sc
+            .classes
+            .iter()
+            .map(|c| format!("class::{}", c.to_uppercase()))
+            .collect();
+        writeln!(
+            s,
+            "    SysInfo {{ name: {:?}, nr64: {}, nr32: {}, classes: {}, args: &[{}], mode_tail: {}, returns_pointer: {}, access: Access::{}, manual: &{:?} }},",
+            sc.name,
+            nr(sc.nr64),
+            nr(sc.nr32),
+            if classes.is_empty() { "0".to_string() } else { classes.join(" | ") },
+            arg_infos(&sc.args, &sc.decode),
+            sc.mode_tail,
+            sc.ret.class == Class::Pointer,
+            sc.access,
+            sc.manual,
+        )
+        .unwrap();
+    }
+    writeln!(s, "];\n").unwrap();
+    writeln!(s, "/// Index of each system call in SYSCALLS.\n#[allow(non_upper_case_globals, dead_code)]\npub mod sysid {{").unwrap();
+    for (i, sc) in syscalls.iter().enumerate() {
+        // (`break`, an i386 call, is a Rust keyword)
+        let raw = if sc.name == "break" { "r#" } else { "" };
+        writeln!(s, "    pub const {raw}{}: usize = {i};", sc.name).unwrap();
+    }
+    writeln!(s, "}}\n").unwrap();
+    s
+}
