@@ -64,7 +64,7 @@ assert("Python's subprocess children: exec hooks fire, Policy.enforce denies and
   native_programs_only("python3")
   in_tmpdir do |dir|
     code = "import subprocess\ntry:\n  print(subprocess.run(['/bin/true']).returncode)\nexcept OSError as e:\n  print('denied', e.errno)\n"
-    hooks = 'Hijack.before(:execve, :execv, :execvp, :execvpe) { |c| Hijack.log "exec hook #{c.name} #{c.path}" }'
+    hooks = 'Hijack.before(:execve, :execv, :execvp, :execvpe) { |c| Hijack.log "exec hook #{c.function} #{c.path}" }'
     out, err, _st = hijack("run", "-e", hooks, "--", python, "-c", code)
     assert_equal "0\n", out
     assert_include err, "exec hook execv /bin/true"

@@ -160,7 +160,8 @@ module Exercise
       def describe(call)
         parts = [call.describe_args]
         parts << "addr=\#{call.sockaddr.inspect}" if call.respond_to?(:sockaddr)
-        parts << "req=\#{call.req}" if call.respond_to?(:req)
+        # (the function's own req, not the one of the system call it makes)
+        parts << "req=\#{call.req}" if Hijack.row(call.function).args.any? { |a| a.name == :req }
         data = begin
           call.data
         rescue Hijack::Error
@@ -171,7 +172,7 @@ module Exercise
       end
 
       EXPECT.each do |name, (convention, want)|
-        Hijack.before(name) do |call|
+        Hijack.before("\#{name}()") do |call|
           got = describe(call)
           if got == want && !HOOKED[name]
             HOOKED[name] = true

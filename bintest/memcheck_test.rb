@@ -49,7 +49,7 @@ end
 # them in every library, the preloaded one included): the memory group's
 # calls never reach hijack there, and are left out.
 def unmanaged_by_valgrind
-  hijack("list")[0].lines.map(&:split).select { |l| l[1] == "memory" }.map(&:first)
+  hijack("list", "--functions")[0].lines.map(&:split).select { |l| l[1] == "memory" }.map(&:first)
 end
 
 assert("memcheck: every call of the table hooked, its arguments read, failed with EIO") do

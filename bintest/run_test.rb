@@ -122,13 +122,13 @@ assert("a script broken at load time, set by hand, leaves the program unhooked")
 end
 
 assert("the preload library exports exactly the calls of `hijack list`") do
-  listed = hijack("list")[0].lines.map { |l| l.split.first }.sort
+  listed = hijack("list", "--functions")[0].lines.map { |l| l.split.first }.sort
   exported = `nm -D --defined-only #{library}`.lines.map { |l| l.split.last }.sort
   assert_equal listed, exported
 end
 
 assert("the runner does not interpose its own calls") do
   defined = `nm --defined-only #{exe}`.lines.map { |l| l.split.last }
-  listed = hijack("list")[0].lines.map { |l| l.split.first }
+  listed = hijack("list", "--functions")[0].lines.map { |l| l.split.first }
   assert_equal [], listed & defined
 end

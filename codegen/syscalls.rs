@@ -126,6 +126,14 @@ fn source(expr: &str, row: &Call, line: &str) -> String {
     if let Some(i) = arg(expr) {
         return format!("Src::Arg({i})");
     }
+    // ARG|CONST...: the argument with bits added (open64's flags on i386)
+    if let Some((first, rest)) = expr.split_once('|') {
+        if let Some(i) = arg(first) {
+            let bits = source(rest, row, line);
+            let bits = bits.strip_prefix("Src::Const(").and_then(|b| b.strip_suffix(')')).unwrap_or_else(|| panic!("{line}: {}: `{expr}`: only constants after the argument", row.name));
+            return format!("Src::Or({i}, {bits})");
+        }
+    }
     match expr {
         "\"\"" => return "Src::Str(b\"\")".to_string(),
         "environ" => return "Src::Environ".to_string(),

@@ -5,10 +5,16 @@
 module Hijack
   # The Ruby side and the native one talk in these Structs, not in
   # positional arrays:
-  # one call of the table (src/table/calls.tab): Hijack.row(:openat).access
-  Row = Struct.new(:name, :args, :errors, :groups, :prototype, :buffer, :access)
+  # one call of the table (src/table/calls.tab): Hijack.row(:openat).access;
+  # `syscall` the name it goes by (call.name: :openat for open64), `makes`
+  # the system call it makes here (nil: none), `sys_args` that call's
+  # arguments, `like` the function it is a variant of
+  Row = Struct.new(:name, :args, :errors, :groups, :prototype, :buffer, :access, :syscall, :makes, :sys_args, :like)
   # one argument of a call: its name, kind (:path, :fd, :buf, ...), C type
   Arg = Struct.new(:name, :kind, :ctype)
+  # one argument of the system call a function makes: its name, kind, and
+  # the function's argument it is (nil: a constant or a conversion)
+  SysArg = Struct.new(:name, :kind, :from)
   # a hook's filters, as the native side checks them (nil: no bound)
   FilterSpec = Struct.new(:paths, :path_regexps, :fd_min, :fd_max, :hosts, :port_min, :port_max)
 
@@ -34,6 +40,23 @@ module Hijack
           klass.define_method(:host) { (a = __sockaddr(i)) && a[1] }
           klass.define_method(:port) { (a = __sockaddr(i)) && a[2] }
         end
+        # the system call's arguments, by its names (open's dirfd, fopen's
+        # flags): the function's own where they are one, else read-only
+        own = row.args.map(&:name)
+        row.sys_args.each_with_index do |a, i|
+          next if own.include?(a.name)
+          if a.from
+            j = a.from
+            klass.define_method(a.name) { __arg(j) }
+            klass.define_method("#{a.name}=") { |value| __set_arg(j, value) }
+          else
+            sys_name = a.name
+            klass.define_method(a.name) { __sys_arg(i) }
+            klass.define_method("#{a.name}=") do |_value|
+              raise ArgumentError, "#{function}() has no #{sys_name} to change: #{name}'s #{sys_name} comes from its other arguments"
+            end
+          end
+        end
         Call.const_set(name.to_s.split("_").reject(&:empty?).map(&:capitalize).join, klass)
         klass
       end
@@ -54,13 +77,14 @@ module Hijack
     end
 
     def inspect
-      "#<Hijack::Call #{name}(#{args.map(&:inspect).join(', ')})>"
+      shown = function == name ? name : "#{name} (#{function})"
+      "#<Hijack::Call #{shown}(#{args.map(&:inspect).join(', ')})>"
     end
 
     # The arguments as `name=value`, without the addresses of buffers and
     # structures (which change from run to run).
     def describe_args
-      names = Call.__names(name)
+      names = Call.__names(function)
       kinds = __kinds
       shown = []
       args.each_with_index do |value, i|

@@ -57,10 +57,34 @@ module Hijack
       0
     end
 
+    # hijack list [--functions] [NAME|GROUP|%CLASS...]: the system calls
+    # hijack sees, each with the C functions that make it; --functions: one
+    # line per function (name, groups, the call it makes, prototype).
     def list(args)
-      return usage_error("list takes no arguments") unless args.empty?
-      Hijack.table.each do |row|
-        @out.puts "#{row.name.to_s.ljust(14)} #{row.groups.join(',').ljust(10)} #{row.prototype}"
+      functions = args.delete("--functions")
+      bad = args.find { |a| a.start_with?("-") }
+      return usage_error("list: unknown option #{bad}") if bad
+      rows = Hijack.table
+      unless args.empty?
+        begin
+          chosen = Hijack::Trace.expand(args)
+        rescue ArgumentError => e
+          return usage_error("list: #{e.message}")
+        end
+        rows = rows.select { |r| chosen.include?(r.name) }
+      end
+      if functions
+        rows.each do |row|
+          made = row.makes || "-"
+          @out.puts "#{row.name.to_s.ljust(14)} #{row.groups.join(',').ljust(10)} #{made.to_s.ljust(15)} #{row.prototype}"
+        end
+      else
+        families = {}
+        rows.each { |row| (families[row.makes || row.name] ||= []) << row }
+        families.each do |name, members|
+          groups = members.flat_map(&:groups).uniq.join(",")
+          @out.puts "#{name.to_s.ljust(15)} #{groups.ljust(10)} #{members.map(&:name).join(' ')}"
+        end
       end
       0
     end
@@ -82,7 +106,7 @@ module Hijack
       file = temp_path("summary", "")
       File.open(file, "w") {}
       calls = opts.trace[:calls] || Trace.expand([:all])
-      code = "Hijack.count_calls(#{calls.map(&:inspect).join(', ')}, to: #{file.inspect})"
+      code = "Hijack.count_calls(#{Hijack.functions(calls).map(&:inspect).join(', ')}, to: #{file.inspect})"
       evals = (Hijack.__getenv("HIJACK_EVAL").to_s.split("\n") + [code]).join("\n")
       Hijack.__setenv("HIJACK_EVAL", evals)
       status, signal, errno = Hijack.__spawn_wait(*opts.command)

@@ -192,7 +192,7 @@ module Hijack
         return if @installed
         @installed = true
         abstime = Hijack.__clocks[:timer_abstime] || 1
-        Hijack.after(:clock_gettime) do |call|
+        Hijack.after("clock_gettime()") do |call|
           next unless call.result == 0 && call.tp != 0
           id = call.clockid
           if Clock.realtime?(id)
@@ -201,20 +201,20 @@ module Hijack
             call.__set_timespec(:tp, Clock.fake_monotonic(call.__timespec(:tp)))
           end
         end
-        Hijack.after(:gettimeofday) do |call|
+        Hijack.after("gettimeofday()") do |call|
           call.__set_timeval(:tv, Clock.fake_realtime(Clock.real_realtime)) if call.result == 0 && call.tv != 0
         end
-        Hijack.after(:time) do |call|
+        Hijack.after("time()") do |call|
           next if call.result == -1
           secs = Clock.fake_realtime(Clock.real_realtime) / NS
           call.__set_time_t(:tloc, secs)
           call.result = secs
         end
-        Hijack.before(:nanosleep) do |call|
+        Hijack.before("nanosleep()") do |call|
           call.__replace_timespec(:req, (call.__timespec(:req) / Clock.rate).to_i) if Clock.scaled? && call.req
         end
         if Hijack.calls.include?(:clock_nanosleep)
-          Hijack.before(:clock_nanosleep) do |call|
+          Hijack.before("clock_nanosleep()") do |call|
             next unless call.req
             ns = call.__timespec(:req)
             if call.flags & abstime != 0
@@ -224,12 +224,12 @@ module Hijack
             end
           end
         end
-        Hijack.on(:sleep) do |call|
+        Hijack.on("sleep()") do |call|
           next call.proceed unless Clock.scaled?
           usleep((call.seconds * 1_000_000 / Clock.rate).to_i)
           0
         end
-        Hijack.before(:usleep) do |call|
+        Hijack.before("usleep()") do |call|
           call.usec = (call.usec / Clock.rate).to_i if Clock.scaled?
         end
       end

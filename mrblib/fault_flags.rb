@@ -39,13 +39,14 @@ module Hijack
     def calls(flag, spec, text)
       names = text.to_s.split(",")
       bad(flag, spec, "expected the names of calls (`hijack list`)") if names.empty?
-      names.map do |n|
+      names.each do |n|
         begin
-          Hijack.__check_name(n)
-        rescue ArgumentError
-          bad(flag, spec, "unknown call #{n} (`hijack list` shows them)")
+          Hijack.__calls_named(n)
+        rescue ArgumentError => e
+          bad(flag, spec, e.message)
         end
       end
+      names.map(&:to_sym)
     end
 
     def seconds(flag, spec, text)

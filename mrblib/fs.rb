@@ -74,7 +74,7 @@ module Hijack
       def install
         Hijack.off(@hook) if @hook
         patterns = @rules.map { |kind, pattern, _| kind == :redirect && pattern.end_with?("/**") ? [pattern, pattern[0..-4]] : pattern }.flatten.uniq
-        @hook = Hijack.before(*path_calls, path: patterns) { |call| FS.apply(call) }
+        @hook = Hijack.before(*Hijack.functions(path_calls), path: patterns) { |call| FS.apply(call) }
       end
 
       def path_calls

@@ -1,6 +1,6 @@
 # The hook DSL: the part of Hijack that hook scripts use.
 #
-#   Hijack.on(:openat, :open) do |call|        # around hook
+#   Hijack.on(:openat) do |call|               # around hook: open, open64, fopen... too
 #     raise Errno::EACCES if call.path.start_with?("/etc/secret")
 #     call.proceed
 #   end
@@ -104,7 +104,7 @@ module Hijack
     def __register(kind, what, names, filters, block)
       raise ArgumentError, "#{what} needs a block" unless block
       raise ArgumentError, "#{what} needs the names of the calls to hook" if names.empty?
-      calls = names.flatten.map { |n| __check_name(n) }
+      calls = names.flatten.flat_map { |n| __calls_named(n) }.uniq
       spec = __filter_spec(filters)
       hook = Hook.new(kind, calls, filters, block)
       calls.each do |c|
@@ -116,7 +116,8 @@ module Hijack
     end
 
     # A hook whose action is native (:trace with a tracer id, :count): it
-    # observes the calls after they ran and never enters Ruby.
+    # observes the calls after they ran and never enters Ruby. `names` are
+    # functions (Trace.expand resolved them).
     def __register_native(kind, names, arg)
       calls = names.map { |n| __check_name(n) }
       hook = Hook.new(kind, calls, {}, nil)
@@ -180,7 +181,7 @@ module Hijack
 
     # The hooks in force, for one call or all of them.
     def hooks(name = nil)
-      return (@hooks[__check_name(name)] || []).dup if name
+      return __calls_named(name).flat_map { |c| @hooks[c] || [] }.uniq if name
       @hooks.values.flatten.uniq
     end
 
@@ -220,6 +221,12 @@ module Hijack
       table.select { |r| accesses.include?(r.access) }.map(&:name)
     end
 
+    # The names that mean exactly these functions (`open()`: not the rest of
+    # its family), for hooks that treat each function its own way.
+    def functions(*names)
+      names.flatten.map { |n| "#{n}()" }
+    end
+
     # Runs `block` once, at the exit of the process (from exit() or a return
     # from main; not on _exit or a fatal signal).
     def at_exit(&block)
@@ -250,7 +257,7 @@ module Hijack
     # Arguments not given are 0. `returns:` and `errno:` are what the
     # stand-in for the real function returns and leaves in errno.
     def simulate(name, returns: 0, errno: 0, **args)
-      name = __check_name(name)
+      name = calls.include?(name.to_sym) ? name.to_sym : __calls_named(name).first
       names = row(name).args.map(&:name)
       unknown = args.keys - names
       unless unknown.empty?

@@ -73,7 +73,7 @@ module Hijack
         @installed = true
         # the calls that do something to a path or peer (the table's access)
         calls = Hijack.calls_that(:opens, :stdio, :reads, :writes, :executes, :shell, :connects)
-        Hijack.before(*calls) { |call| Policy.check(call) }
+        Hijack.before(*Hijack.functions(calls)) { |call| Policy.check(call) }
         Hijack.at_exit do
           unless @denied.empty?
             list = @denied.map { |what, n| "#{what} (#{n})" }.join(", ")

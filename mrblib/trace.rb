@@ -4,6 +4,7 @@
 #
 #   Hijack.trace(:openat, :read, to: "/tmp/t.log", format: :jsonl)
 #   Hijack.trace(:file, :net)                 # groups: file net process time memory, or :all
+#   Hijack.trace("%network", "!close")        # strace's classes; ! leaves calls out
 #
 # Lines from every thread and process go to one file with one write(2)
 # each (O_APPEND): never torn, never interleaved, nothing left in a buffer.
@@ -13,20 +14,29 @@ module Hijack
     GROUPS = %i[file net process time memory].freeze
 
     class << self
-      # Call names for a list of calls and groups (:all: every call but the
-      # memory family, which only `:memory` or its names bring in).
+      # The functions a list of names means: calls (a system call's name
+      # means every function making it), hijack's groups (:all: every call
+      # but the memory family, which only `:memory` or its names bring in),
+      # strace's classes (`%file`, `%network`...), and `!NAME` for any of
+      # those left out (a list of only those leaves them out of :all).
       def expand(items)
+        items = items.flatten.map(&:to_s)
+        out, kept = items.partition { |i| i.start_with?("!") }
+        kept = ["all"] if kept.empty?
+        (kept.flat_map { |i| one(i) } - out.flat_map { |i| one(i[1..-1]) }).uniq
+      end
+
+      def one(item)
         table = Hijack.table
-        items.flatten.flat_map do |item|
-          item = item.to_sym
-          if item == :all
-            table.reject { |row| row.groups.include?(:memory) }.map(&:name)
-          elsif GROUPS.include?(item)
-            table.select { |row| row.groups.include?(item) }.map(&:name)
-          else
-            [Hijack.__check_name(item)]
-          end
-        end.uniq
+        if item == "all"
+          table.reject { |row| row.groups.include?(:memory) }.map(&:name)
+        elsif GROUPS.include?(item.to_sym)
+          table.select { |row| row.groups.include?(item.to_sym) }.map(&:name)
+        elsif item.start_with?("%")
+          Hijack.__of_class(item[1..-1])
+        else
+          Hijack.__calls_named(item)
+        end
       end
 
       # The table of `hijack run --summary`, from the lines count_calls wrote.

@@ -75,12 +75,32 @@ assert("version") do
   assert_equal [0, "hijack #{Hijack.version}\n"], [status, out]
 end
 
-assert("list shows every call with its prototype") do
+assert("list shows each system call with the functions making it; --functions every function with its prototype") do
   status, out, = cli("list")
   assert_equal 0, status
-  lines = out.split("\n")
-  assert_equal Hijack.calls.size, lines.size
+  openat = out.lines.find { |l| l.start_with?("openat ") }.split
+  assert_equal "file", openat[1]
+  %w[open open64 openat fopen].each { |f| assert_include openat, f }
+  listed = out.lines.flat_map { |l| l.split.drop(2) }
+  assert_equal Hijack.calls.map(&:to_s).sort, listed.sort
+  status, out, = cli("list", "--functions")
+  assert_equal 0, status
+  assert_equal Hijack.calls.size, out.split("\n").size
   assert_include out, "ssize_t read(int fd, void *buf, size_t count)"
+  assert_true out.lines.any? { |l| l.split.first(3) == %w[stat file newfstatat] }, "stat makes newfstatat"
+end
+
+assert("list narrows by call, group and strace class, and refuses unknown ones") do
+  _st, out, = cli("list", "%network", "!connect")
+  names = out.lines.map { |l| l.split.first }
+  assert_include names, "sendto"
+  assert_false names.include?("connect")
+  assert_false names.include?("openat")
+  _st, out, = cli("list", "--functions", "stat")
+  assert_include out.lines.map { |l| l.split.first }, "fstatat"
+  status, _out, err = cli("list", "%nosuch")
+  assert_equal 2, status
+  assert_include err, "unknown class %nosuch"
 end
 
 assert("run refuses a missing script before running anything") do

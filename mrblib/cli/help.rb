@@ -11,7 +11,7 @@ module Hijack
         hijack top [RUN OPTIONS] [--] COMMAND [ARGS...]
         hijack ps
         hijack ctl PID (-e CODE | -s FILE | --off ID | --list)
-        hijack list
+        hijack list [--functions] [NAME...]
         hijack version
         hijack help [COMMAND]
 
@@ -22,7 +22,7 @@ module Hijack
         top       run COMMAND with a live view of its calls
         ps        list the processes started with `run --control`
         ctl       load or remove hook code in a running process
-        list      list the calls hijack can hook
+        list      list the system calls hijack sees, and the functions making them
         version   print hijack's version
         help      show this help, or a command's
 
@@ -166,9 +166,23 @@ module Hijack
     TEXT
 
     HELP_LIST = <<~TEXT
-      Usage: hijack list
+      Usage: hijack list [--functions] [NAME|GROUP|%CLASS|!NAME ...]
 
-      Lists the calls hijack can hook here: name, groups and C prototype.
+      Lists the system calls hijack sees here, each with the C library
+      functions that make it, as a hook, trace or fault named after the
+      call runs on them:
+
+        openat          file       open open64 openat ... fopen fopen64
+
+      A function that makes no one system call (getaddrinfo, malloc) is
+      listed under its own name. Names narrow the list as --trace reads
+      them: a call (openat, or the manual's open), a group (file net
+      process time memory all), one of strace's classes (%file %desc
+      %network %process %memory %signal %ipc %clock %creds), !NAME to
+      leave out. NAME() means exactly the function NAME.
+
+      --functions   one line per function: name, groups, the system call
+                    it makes here (- for none), C prototype
     TEXT
 
     HELP_VERSION = <<~TEXT

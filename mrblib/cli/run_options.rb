@@ -40,8 +40,8 @@ module Hijack
           value = arg == "--trace" ? option_value(arg, args) : arg[8..-1]
           begin
             opts.trace[:calls] = Trace.expand(value.split(","))
-          rescue ArgumentError
-            raise ArgumentError, "--trace #{value}: expected call names or groups (file, net, process, time, memory, all)"
+          rescue ArgumentError => e
+            raise ArgumentError, "--trace #{value}: #{e.message}; names are calls, groups (file, net, process, time, memory, all), strace's classes (%file, %network...) and !NAME"
           end
         elsif arg == "-o" || arg == "--output"
           opts.trace[:to] = File.expand_path(option_value(arg, args))
@@ -90,7 +90,8 @@ module Hijack
       opts.evals.concat(clock_ruby(opts.clock))
       t = opts.trace
       if t[:calls]
-        opts.evals << "Hijack.trace(#{t[:calls].map(&:inspect).join(', ')}, to: #{t[:to].inspect}, " \
+        # (the functions --trace chose, each exactly: NAME())
+        opts.evals << "Hijack.trace(#{Hijack.functions(t[:calls]).map(&:inspect).join(', ')}, to: #{t[:to].inspect}, " \
                       "format: :#{t[:format]}, time: #{t[:time]}, strsize: #{t[:strsize]})"
       end
       opts

@@ -7,7 +7,7 @@ module Hijack
       trace = temp_path("top", ".jsonl")
       File.open(trace, "w") {}
       calls = opts.trace[:calls] || Trace.expand([:all])
-      opts.evals << "Hijack.trace(#{calls.map(&:inspect).join(', ')}, to: #{trace.inspect}, format: :jsonl)"
+      opts.evals << "Hijack.trace(#{Hijack.functions(calls).map(&:inspect).join(', ')}, to: #{trace.inspect}, format: :jsonl)"
       status = prepare(opts)
       return status if status
       pid = Hijack.__spawn(*opts.command)

@@ -4,7 +4,7 @@
 use crate::features::trace::ids;
 use crate::features::tracefile;
 use crate::frame::Frame;
-use crate::table::{BufDir, CALLS, CALL_COUNT};
+use crate::table::{BufDir, CALL_COUNT};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// count, errors, ns, bytes read, bytes written.
@@ -67,7 +67,7 @@ pub fn counts() -> Vec<(&'static str, [u64; 5])> {
         .iter()
         .enumerate()
         .filter(|(_, c)| c[0].load(Ordering::Relaxed) > 0)
-        .map(|(id, c)| (CALLS[id].name, std::array::from_fn(|k| c[k].load(Ordering::Relaxed))))
+        .map(|(id, c)| (crate::table::names::traced_name(id), std::array::from_fn(|k| c[k].load(Ordering::Relaxed))))
         .collect()
 }
 
@@ -94,7 +94,7 @@ mod tests {
         f.proceed();
         count(&f, false);
         count(&f, false);
-        let (_, c) = counts().into_iter().find(|(n, _)| *n == "pread").unwrap();
+        let (_, c) = counts().into_iter().find(|(n, _)| *n == "pread64").unwrap();
         assert_eq!((c[0], c[1], c[3], c[4]), (2, 0, 10, 0));
     }
 }

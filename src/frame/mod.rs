@@ -9,6 +9,7 @@ use crate::platform::sys;
 use std::ffi::CString;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+pub mod view;
 pub mod word;
 
 static HOOKED: [AtomicBool; CALL_COUNT] = [const { AtomicBool::new(false) }; CALL_COUNT];

@@ -157,10 +157,11 @@ impl Registry {
         self.stale = false;
     }
 
-    /// The symbol of call `id`'s name (interned once).
+    /// The symbol of the name call `id` goes by (the system call's: openat
+    /// for open64), interned once.
     pub unsafe fn name(&mut self, mrb: *mut mrb::State, id: usize) -> mrb::Sym {
         if self.names[id] == 0 {
-            self.names[id] = mrb::intern(mrb, CALLS[id].name);
+            self.names[id] = mrb::intern(mrb, crate::table::names::call_name(id));
         }
         self.names[id]
     }
@@ -172,7 +173,7 @@ unsafe fn call_class(mrb: *mut mrb::State, id: usize) -> Option<*mut mrb::Class>
     let reg = registry(mrb);
     if (*reg).classes[id].is_null() {
         let hijack = mrb::class_value(mrb::module_get(mrb, c"Hijack"));
-        let name = mrb::sym_value((*reg).name(mrb, id));
+        let name = mrb::symbol(mrb, CALLS[id].name);
         // (Ruby runs here: no reference into the registry is alive)
         let class = mrb::protect(mrb, |m| mrb::funcall(m, hijack, "__call_class", &[name])).ok()?;
         (*reg).classes[id] = mrb::class_of_value(class);

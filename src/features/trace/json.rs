@@ -35,9 +35,17 @@ fn json_or_null(bytes: Option<&[u8]>, out: &mut Vec<u8>) {
 }
 
 /// {"path":"/etc/passwd","flags":0,...}: each argument decoded.
-unsafe fn json_args(f: &Frame, strsize: usize, out: &mut Vec<u8>) {
+/// (`names`: the function's and the system call's names first, as Chrome
+/// events carry them.)
+unsafe fn json_args(f: &Frame, strsize: usize, names: bool, out: &mut Vec<u8>) {
     let info = f.info();
     out.push(b'{');
+    if names {
+        json_names(f, out);
+        if f.nargs > 0 {
+            out.push(b',');
+        }
+    }
     for i in 0..f.nargs {
         let (arg, word) = (&info.args[i], f.args[i]);
         if i > 0 {
@@ -85,6 +93,15 @@ unsafe fn json_args(f: &Frame, strsize: usize, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
+/// "function":"open64","syscall":"openat" (null: it makes no one call).
+fn json_names(f: &Frame, out: &mut Vec<u8>) {
+    push(out, format_args!("\"function\":\"{}\",\"syscall\":", f.info().name));
+    match f.info().sys {
+        Some(s) => push(out, format_args!("\"{}\"", crate::table::SYSCALLS[s].name)),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
 fn json_errno(f: &Frame, out: &mut Vec<u8>) {
     if f.failed_by_result() {
         push(out, format_args!("\"{}\"", errno_name(f.error_code())));
@@ -93,19 +110,22 @@ fn json_errno(f: &Frame, out: &mut Vec<u8>) {
     }
 }
 
-/// {"ts":ns,"pid":..,"tid":..,"call":"read","args":{..},"result":n,"errno":null,"ns":elapsed}
+/// {"ts":ns,"pid":..,"tid":..,"call":"openat","function":"open","syscall":"openat","args":{..},"result":n,"errno":null,"ns":elapsed}
+/// (`call` is the name hooks see, call.name; `args` are the function's)
 /// An exec's Entering line has `"result":null,"unfinished":true`, its
 /// Resumed line `"resumed":true` and no args; an injected result
 /// `"injected":true`.
 pub unsafe fn jsonl(f: &Frame, strsize: usize, phase: Phase, out: &mut Vec<u8>) {
     let (pid, tid) = ids();
     let ts = sys::clock_ns(libc::CLOCK_REALTIME);
-    push(out, format_args!("{{\"ts\":{ts},\"pid\":{pid},\"tid\":{tid},\"call\":\"{}\",", f.info().name));
+    push(out, format_args!("{{\"ts\":{ts},\"pid\":{pid},\"tid\":{tid},\"call\":\"{}\",", names::call_name(f.id)));
+    json_names(f, out);
+    out.push(b',');
     if phase == Phase::Resumed {
         out.extend_from_slice(b"\"resumed\":true,");
     } else {
         out.extend_from_slice(b"\"args\":");
-        json_args(f, strsize, out);
+        json_args(f, strsize, false, out);
         out.push(b',');
     }
     if phase == Phase::Entering {
@@ -131,8 +151,8 @@ pub unsafe fn chrome(f: &Frame, strsize: usize, phase: Phase, out: &mut Vec<u8>)
     let dur = if phase == Phase::Entering { 0 } else { (f.elapsed_ns() / 1000) as i64 };
     let group = info.groups.first().copied().unwrap_or("other");
     let ph = if phase == Phase::Entering { "\"ph\":\"i\",\"s\":\"t\"" } else { "\"ph\":\"X\"" };
-    push(out, format_args!("{{\"name\":\"{}\",\"cat\":\"{group}\",{ph},\"ts\":{},\"dur\":{dur},\"pid\":{pid},\"tid\":{tid},\"args\":", info.name, end_us - dur));
-    json_args(f, strsize, out);
+    push(out, format_args!("{{\"name\":\"{}\",\"cat\":\"{group}\",{ph},\"ts\":{},\"dur\":{dur},\"pid\":{pid},\"tid\":{tid},\"args\":", names::call_name(f.id), end_us - dur));
+    json_args(f, strsize, true, out);
     if phase == Phase::Entering {
         out.extend_from_slice(b"},");
         return;
@@ -165,6 +185,6 @@ mod tests {
         let mut f = Frame::new(id::read, &[3, buf.as_ptr() as u64, 64], &real, 0);
         f.proceed();
         let line = rendered(|o| unsafe { jsonl(&f, 4, Phase::Done, o) });
-        assert!(line.contains("\"call\":\"read\",\"args\":{\"fd\":3,\"buf\":\"0123\",\"count\":64},\"result\":10,\"errno\":null"), "{line}");
+        assert!(line.contains("\"call\":\"read\",\"function\":\"read\",\"syscall\":\"read\",\"args\":{\"fd\":3,\"buf\":\"0123\",\"count\":64},\"result\":10,\"errno\":null"), "{line}");
     }
 }

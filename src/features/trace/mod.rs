@@ -10,9 +10,10 @@ pub mod strace;
 pub use json::{chrome, json_str, jsonl};
 pub use strace::{quote, strace};
 
+use crate::frame::view::SysArg;
 use crate::frame::{arg_argv, arg_str, arg_timespec, Frame, Word};
 use crate::table::symbols::{self, AF, CLOCK, MSG};
-use crate::table::{BufDir, Decode, Errors, Kind};
+use crate::table::{names, BufDir, Decode, Errors, Kind, SysResult, SYSCALLS};
 use crate::{platform::sockaddr, platform::sys, features::tracefile};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};

@@ -45,9 +45,34 @@ fn hex(word: u64, out: &mut Vec<u8>) {
     push(out, format_args!("{:#x}", word as usize));
 }
 
+/// The word of the system call's argument `i` (a string or timespec that is
+/// none of the function's arguments is written here, and None returned).
+unsafe fn sys_word(f: &Frame, i: usize, out: &mut Vec<u8>) -> Option<u64> {
+    match f.sys_arg(i) {
+        SysArg::Word(w) => Some(w),
+        SysArg::Bytes(b) => {
+            quote(b, None, out);
+            None
+        }
+        SysArg::Timespec(s, ns) => {
+            push(out, format_args!("{{tv_sec={s}, tv_nsec={ns}}}"));
+            None
+        }
+    }
+}
+
+/// The word of the system call's argument `i`, when it is one.
+unsafe fn word_of(f: &Frame, i: usize) -> u64 {
+    match f.sys_arg(i) {
+        SysArg::Word(w) => w,
+        _ => 0,
+    }
+}
+
 unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
     let info = f.info();
-    let (arg, word) = (&info.args[i], f.args[i]);
+    let arg = &f.sys_args()[i];
+    let Some(word) = sys_word(f, i, out) else { return };
     let value = word as i64;
     use symbols::{bits, constant};
     match arg.decode {
@@ -122,6 +147,7 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
             }
             None => out.extend_from_slice(b"NULL"),
         },
+        Kind::Sockaddr if word == 0 => out.extend_from_slice(b"NULL"),
         Kind::Sockaddr => match sockaddr::decode(word as usize) {
             Some(a) if a.family == "inet" => {
                 push(out, format_args!("{{sa_family=AF_INET, sin_port=htons({}), sin_addr=inet_addr(", a.port.unwrap_or(0)));
@@ -152,9 +178,9 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
 
 /// How fcntl's argument reads under the call's command.
 fn fcntl_arg(f: &Frame) -> symbols::FcntlArg {
-    let info = f.info();
-    match info.args.iter().position(|a| a.decode == Decode::Fcntl) {
-        Some(c) => symbols::fcntl_command(f.args[c] as i64).1,
+    match f.sys_args().iter().position(|a| a.decode == Decode::Fcntl) {
+        // SAFETY: a command is a number.
+        Some(c) => symbols::fcntl_command(unsafe { word_of(f, c) } as i64).1,
         None => symbols::FcntlArg::Hex,
     }
 }
@@ -170,7 +196,7 @@ fn strace_result(f: &Frame, out: &mut Vec<u8>) {
         let err = f.error_code();
         // SAFETY: strerror returns a valid string.
         let text = unsafe { std::ffi::CStr::from_ptr(libc::strerror(err)) }.to_string_lossy();
-        if info.returns_pointer {
+        if info.returns_pointer && info.sys_result == SysResult::Same {
             out.extend_from_slice(b"NULL");
         } else if info.errors == Errors::Eai {
             push(out, f.result);
@@ -180,14 +206,15 @@ fn strace_result(f: &Frame, out: &mut Vec<u8>) {
             out.extend_from_slice(b"-1");
         }
         push(out, format_args!(" {} ({text})", errno_name(err)));
-    } else if info.returns_pointer {
+    } else if info.returns_pointer && info.sys_result == SysResult::Same {
         if f.result == 0 {
             out.extend_from_slice(b"NULL");
         } else {
             hex(f.result as u64, out);
         }
     } else {
-        push(out, f.result);
+        // SAFETY: a stream the call returned is open.
+        push(out, unsafe { f.sys_result() });
     }
     if f.injected {
         // (as strace marks the results its --inject made)
@@ -206,24 +233,30 @@ pub unsafe fn strace(f: &Frame, strsize: usize, timed: bool, phase: Phase, out: 
         push(out, format_args!("[pid {pid} tid {tid}] "));
     }
     let start = out.len();
+    let name = names::traced_name(f.id);
     if phase == Phase::Resumed {
-        push(out, format_args!("<... {} resumed>) ", info.name));
+        push(out, format_args!("<... {name} resumed>) "));
         out.extend_from_slice(b"= ");
         strace_result(f, out);
         return;
     }
-    out.extend_from_slice(info.name.as_bytes());
+    out.extend_from_slice(name.as_bytes());
     out.push(b'(');
-    let mut shown = f.nargs;
+    let args = f.sys_args();
+    let mut shown = f.sys_nargs();
     // open's mode is there only when the flags ask for one (as strace shows it)
-    if info.variadic && info.args.last().is_some_and(|a| a.kind == Kind::Mode) {
-        let flags = info.arg_of(Kind::Flags).map_or(0, |i| f.args[i] as i64);
+    let mode_tail = match info.sys {
+        Some(s) => SYSCALLS[s].mode_tail,
+        None => info.variadic && args.last().is_some_and(|a| a.kind == Kind::Mode),
+    };
+    if mode_tail {
+        let flags = args.iter().position(|a| a.kind == Kind::Flags).map_or(0, |i| word_of(f, i) as i64);
         if flags & symbols::OPEN_WITH_MODE == 0 {
             shown -= 1;
         }
     }
     // fcntl's argument is there only when its command takes one
-    if info.args.last().is_some_and(|a| a.decode == Decode::FcntlArg) && fcntl_arg(f) == symbols::FcntlArg::None {
+    if args.last().is_some_and(|a| a.decode == Decode::FcntlArg) && fcntl_arg(f) == symbols::FcntlArg::None {
         shown -= 1;
     }
     for i in 0..shown {

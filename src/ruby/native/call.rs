@@ -174,6 +174,27 @@ unsafe extern "C" fn c_name(mrb: *mut State, this: Value) -> Value {
     mrb::sym_value(hooks::with_registry(mrb, |r| r.name(mrb, id)))
 }
 
+/// call.function: the C function the program called (:open64).
+unsafe extern "C" fn c_function(mrb: *mut State, this: Value) -> Value {
+    mrb::symbol(mrb, frame(mrb, this).info().name)
+}
+
+/// call.__sys_arg(i): the system call's argument i, as the function's
+/// arguments give it (open's dirfd: AT_FDCWD).
+unsafe extern "C" fn c_sys_arg(mrb: *mut State, this: Value) -> Value {
+    use crate::frame::view::SysArg;
+    let f = frame(mrb, this);
+    let i = mrb::as_int(arg(mrb, 0)).unwrap_or(-1);
+    if i < 0 || i as usize >= f.sys_nargs() {
+        return mrb::nil();
+    }
+    match f.sys_arg(i as usize) {
+        SysArg::Word(w) => word_value(mrb, f.sys_args()[i as usize].kind, w),
+        SysArg::Bytes(b) => mrb::str(mrb, b),
+        SysArg::Timespec(s, ns) => mrb::float(mrb, s as f64 + ns as f64 / 1e9),
+    }
+}
+
 /// call.proceed: runs the rest of the hook chain, then the real function,
 /// with the current arguments; returns the result. At most once per hook.
 unsafe extern "C" fn c_proceed(mrb: *mut State, this: Value) -> Value {
@@ -386,6 +407,8 @@ pub(super) unsafe fn define(mrb: *mut State, m: *mut mrb::Class) {
     let call = mrb::define_class(mrb, Some(m), c"Call", None);
     mrb::set_instances_data(call);
     method(mrb, call, c"name", c_name, ARGS_NONE);
+    method(mrb, call, c"function", c_function, ARGS_NONE);
+    method(mrb, call, c"__sys_arg", c_sys_arg, args_req(1));
     method(mrb, call, c"args", c_args, ARGS_NONE);
     method(mrb, call, c"__arg", c_arg, args_req(1));
     method(mrb, call, c"__set_arg", c_set_arg, args_req(2));

@@ -6,11 +6,6 @@ use super::*;
 use super::call::word_value;
 use super::regexp::regexp_of;
 
-unsafe extern "C" fn m_check_name(mrb: *mut State, _self: Value) -> Value {
-    let id = call_id(mrb, arg(mrb, 0));
-    mrb::symbol(mrb, CALLS[id].name)
-}
-
 /// Strings of an Array (nil: none); None when it is something else.
 unsafe fn string_list(v: Value) -> Option<Vec<Vec<u8>>> {
     if mrb::is_nil(v) {
@@ -78,61 +73,8 @@ unsafe extern "C" fn m_watch(mrb: *mut State, _self: Value) -> Value {
     mrb::or_raise(mrb, argument_error(mrb), out)
 }
 
-/// Hijack.__table: every call's row (see `table_row`).
-unsafe extern "C" fn m_table(mrb: *mut State, _self: Value) -> Value {
-    let all = mrb::ary_new(mrb, CALLS.len());
-    for c in CALLS.iter() {
-        mrb::ary_push(mrb, all, table_row(mrb, c));
-    }
-    all
-}
-
-/// Hijack.__row(name): one call's row (unknown names raise ArgumentError),
-/// without building the whole table.
-unsafe extern "C" fn m_row(mrb: *mut State, _self: Value) -> Value {
-    table_row(mrb, &CALLS[call_id(mrb, arg(mrb, 0))])
-}
-
-/// A Hijack::Row (mrblib/call.rb): name, args (Hijack::Arg: name, kind,
-/// ctype), errors, groups, prototype, buffer, access.
-unsafe fn table_row(mrb: *mut State, c: &table::CallInfo) -> Value {
-    let (row_class, arg_class) = (struct_class(mrb, c"Row"), struct_class(mrb, c"Arg"));
-    let args = mrb::ary_new(mrb, c.args.len());
-    for a in c.args {
-        let triple = [mrb::symbol(mrb, a.name), mrb::symbol(mrb, a.kind.name()), mrb::str(mrb, a.ctype.as_bytes())];
-        mrb::ary_push(mrb, args, mrb::funcall(mrb, arg_class, "new", &triple));
-    }
-    let groups = mrb::ary_new(mrb, c.groups.len());
-    for g in c.groups {
-        mrb::ary_push(mrb, groups, mrb::symbol(mrb, g));
-    }
-    let errors = match c.errors {
-        Errors::MinusOne => "minus_one",
-        Errors::Null => "null",
-        Errors::Code => "code",
-        Errors::Eai => "eai",
-        Errors::None => "none",
-    };
-    let buffer = match c.buffer {
-        BufDir::In => mrb::symbol(mrb, "in"),
-        BufDir::Out => mrb::symbol(mrb, "out"),
-        BufDir::NoBuf => mrb::nil(),
-    };
-    let access = c.access.name().map_or_else(|| mrb::nil(), |a| mrb::symbol(mrb, a));
-    let row = [
-        mrb::symbol(mrb, c.name),
-        args,
-        mrb::symbol(mrb, errors),
-        groups,
-        mrb::str(mrb, c.prototype.as_bytes()),
-        buffer,
-        access,
-    ];
-    mrb::funcall(mrb, row_class, "new", &row)
-}
-
 /// A Struct class of the Hijack module (mrblib/call.rb), as a Value.
-unsafe fn struct_class(mrb: *mut State, name: &std::ffi::CStr) -> Value {
+pub(super) unsafe fn struct_class(mrb: *mut State, name: &std::ffi::CStr) -> Value {
     mrb::class_value(mrb::class_get_under(mrb, hijack_module(mrb), name))
 }
 
@@ -526,10 +468,8 @@ unsafe extern "C" fn m_remove_hook(mrb: *mut State, _self: Value) -> Value {
 /// Defines the Hijack module's functions on `m`.
 pub(super) unsafe fn define(mrb: *mut State, m: *mut mrb::Class) {
     use mrb::{args_req, define_module_function as function, ARGS_NONE, ARGS_REST};
-    function(mrb, m, c"__check_name", m_check_name, args_req(1));
+    super::rows::define(mrb, m);
     function(mrb, m, c"__watch", m_watch, args_req(2));
-    function(mrb, m, c"__table", m_table, ARGS_NONE);
-    function(mrb, m, c"__row", m_row, args_req(1));
     function(mrb, m, c"log", m_log, args_req(1));
     function(mrb, m, c"version", m_version, ARGS_NONE);
     function(mrb, m, c"pid", m_pid, ARGS_NONE);

@@ -4,7 +4,7 @@
 use crate::frame::word::{self, Word};
 use crate::frame::{self, Frame};
 use crate::ruby::hooks::{Invocation, CALL_TYPE};
-use crate::table::{BufDir, Errors, Kind, CALLS};
+use crate::table::{names, BufDir, Errors, Kind, CALLS};
 use crate::{features::filter, features::shared, features::trace, platform::log, platform::sockaddr, platform::sys, ruby::hooks, ruby::mrb, ruby::script, table};
 use mrb::{State, Value};
 use std::ffi::CString;
@@ -45,6 +45,7 @@ mod hijack;
 mod regexp;
 mod runner;
 mod store;
+mod rows;
 
 pub use regexp::REGEXP_TYPE;
 

@@ -1,0 +1,96 @@
+require_relative "helper"
+include HijackBintest
+
+# System calls by the names people know (issue 16): a hook, trace or fault
+# named after a system call (openat, newfstatat) or the manual's name for it
+# (open, stat) runs on every C library function that makes that call.
+
+assert("the example of `hijack help run`: a hook on openat denies cat's open()") do
+  in_tmpdir do |dir|
+    # (exactly as the help prints it, on a file of ours where /etc/hostname is missing)
+    file = File.exist?("/etc/hostname") ? "/etc/hostname" : write("#{dir}/hostname", "h\n")
+    out, err, st = hijack("run", "-e", %(Hijack.on(:openat) { |c| raise Errno::EACCES if c.path == "#{file}"; c.proceed }), "--", cat, file)
+    assert_equal ["", 1], [out, st.exitstatus]
+    assert_include err, "Permission denied"
+  end
+end
+
+assert("--trace=openat,read,close: cat's open, reads and close, as strace shows them") do
+  in_tmpdir do |dir|
+    f = write("#{dir}/f", "hello\n")
+    # (a pipe after cat: to a file, coreutils' cat copies with copy_file_range)
+    _out, _err, st = hijack("run", "--trace=openat,read,close", "-o", "#{dir}/t.txt", "--", "sh", "-c", "#{cat} #{f} | #{cat} >/dev/null")
+    assert_equal 0, st.exitstatus
+    lines = File.readlines("#{dir}/t.txt").map { |l| l.sub(/^\[pid\s+\d+\] /, "").sub(/\s+= /, " = ").chomp }
+    assert_include lines, %(openat(AT_FDCWD, "#{f}", O_RDONLY) = 3).sub("O_RDONLY", target_bits == 32 && cat != "cat" ? "O_RDONLY" : "O_RDONLY")
+    assert_include lines, %(read(3, "hello\\n", 131072) = 6) if cat == "cat"
+    assert_true lines.any? { |l| l.start_with?("read(3, ") && l.end_with?(" = 6") }, lines.join("\n")
+    assert_include lines, "close(3) = 0"
+  end
+end
+
+assert("ctl on a running Python loop: Hijack.fail(:openat, path:) reaches Python's open()") do
+  native_programs_only("python3")
+  in_tmpdir do |dir|
+    data = write("#{dir}/data", "d")
+    stop = "#{dir}/stop"
+    out_r, out_w = IO.pipe
+    pid = Process.spawn(exe, "run", "--control", "--", python, "#{FIXTURES}/reader.py", data, stop, out: out_w)
+    out_w.close
+    begin
+      assert_equal "ok", out_r.gets.to_s.chomp
+      assert_true wait_until { hijack("ps")[0].include?(pid.to_s) }, "hijack ps lists it"
+      _out, err, st = hijack("ctl", pid.to_s, "-e", %(Hijack.fail(:openat, with: :EIO, path: "#{data}")))
+      assert_equal 0, st.exitstatus, err
+      assert_true wait_until { out_r.gets.to_s.chomp == "error 5" }, "the fault arrives"
+    ensure
+      File.write(stop, "")
+      Process.wait(pid)
+    end
+  end
+end
+
+assert("a hook on :stat sees Python's os.stat, coreutils' stat and ls -l") do
+  in_tmpdir do |dir|
+    f = write("#{dir}/target", "x")
+    hooks = %(Hijack.before(:stat, path: "#{f}") { |c| Hijack.log "stat hook \#{c.name} \#{c.function}" })
+    runs = [["stat", f], ["ls", "-l", f]]
+    runs << [python, "-c", "import os, sys; os.stat(sys.argv[1])", f] if target_bits == 64
+    runs.each do |cmd|
+      next if target_bits == 32 # (the system's programs are 64-bit)
+      _out, err, st = hijack("run", "-e", hooks, "--", *cmd)
+      assert_equal 0, st.exitstatus, err
+      assert_match "*stat hook * *", err, cmd.first
+    end
+  end
+end
+
+assert("a call seen through two names runs a hook once; NAME() hooks exactly one function") do
+  in_tmpdir do |dir|
+    f = write("#{dir}/f", "x")
+    hooks = %(Hijack.before(:open, :openat, :open64, path: "#{f}") { |c| Hijack.log "hooked \#{c.function}" }
+              Hijack.before("fopen()", path: "#{f}") { |c| Hijack.log "exactly \#{c.function}" })
+    _out, err, st = hijack("run", "-e", hooks, "--", cat, f)
+    assert_equal 0, st.exitstatus, err
+    assert_equal 1, err.scan(/^hooked /).size, err
+    assert_equal 0, err.scan(/^exactly /).size, err
+  end
+end
+
+assert("old scripts: call.name is the system call's name now, call.function the C function") do
+  in_tmpdir do |dir|
+    f = write("#{dir}/f", "x")
+    hooks = %(Hijack.after(:open, path: "#{f}") { |c| Hijack.log "\#{c.name} \#{c.function} \#{c.dirfd}" })
+    _out, err, _st = hijack("run", "-e", hooks, "--", cat, f)
+    assert_include err, "openat open"
+    assert_include err, " -100"
+  end
+end
+
+assert("a name that means no call is refused, saying why") do
+  _out, err, st = hijack("run", "-e", "Hijack.on(:io_uring_enter) { |c| c.proceed }", "--", "true")
+  assert_include err, "io_uring_enter is a system call that no C library function of hijack's table makes"
+  _out, err, st = hijack("run", "--trace", "nosuchcall", "--", "true")
+  assert_equal 2, st.exitstatus
+  assert_include err, "unknown call nosuchcall"
+end
