@@ -22,10 +22,10 @@ assert("--trace=openat,read,close: cat's open, reads and close, as strace shows 
     _out, _err, st = hijack("run", "--trace=openat,read,close", "-o", "#{dir}/t.txt", "--", "sh", "-c", "#{cat} #{f} | #{cat} >/dev/null")
     assert_equal 0, st.exitstatus
     lines = File.readlines("#{dir}/t.txt").map { |l| l.sub(/^\[pid\s+\d+\] /, "").sub(/\s+= /, " = ").chomp }
-    assert_include lines, %(openat(AT_FDCWD, "#{f}", O_RDONLY) = 3).sub("O_RDONLY", target_bits == 32 && cat != "cat" ? "O_RDONLY" : "O_RDONLY")
-    assert_include lines, %(read(3, "hello\\n", 131072) = 6) if cat == "cat"
-    assert_true lines.any? { |l| l.start_with?("read(3, ") && l.end_with?(" = 6") }, lines.join("\n")
-    assert_include lines, "close(3) = 0"
+    assert_include lines, %(openat(AT_FDCWD, "#{f}", O_RDONLY) = 3)
+    assert_true lines.any? { |l| l.start_with?('read(3, "hello\\n", ') && l.end_with?(" = 6") }, lines.join("\n")
+    # (the test programs' cat leaves its descriptor to exit)
+    assert_include lines, "close(3) = 0" if cat == "cat"
   end
 end
 
@@ -88,7 +88,7 @@ assert("old scripts: call.name is the system call's name now, call.function the 
 end
 
 assert("a name that means no call is refused, saying why") do
-  _out, err, st = hijack("run", "-e", "Hijack.on(:io_uring_enter) { |c| c.proceed }", "--", "true")
+  _out, err, _st = hijack("run", "-e", "Hijack.on(:io_uring_enter) { |c| c.proceed }", "--", cat, "/dev/null")
   assert_include err, "io_uring_enter is a system call that no C library function of hijack's table makes"
   _out, err, st = hijack("run", "--trace", "nosuchcall", "--", "true")
   assert_equal 2, st.exitstatus
