@@ -142,6 +142,7 @@ const TYPES: &[(&str, &str, Class)] = &[
     ("time_t", "libc::time_t", Class::Signed),
     ("uid_t", "libc::uid_t", Class::Unsigned),
     ("gid_t", "libc::gid_t", Class::Unsigned),
+    ("dev_t", "libc::dev_t", Class::Unsigned),
     ("useconds_t", "libc::c_uint", Class::Unsigned),
     ("void", "()", Class::Unsigned),
 ];
@@ -152,6 +153,10 @@ const TYPES: &[(&str, &str, Class)] = &[
 const KINDS: &[(&str, &str)] = &[
     ("fd", "Fd"),
     ("oldfd", "Fd"),
+    ("fd_in", "Fd"),
+    ("fd_out", "Fd"),
+    ("in_fd", "Fd"),
+    ("out_fd", "Fd"),
     ("newfd", "Fd"),
     ("dirfd", "Dirfd"),
     ("olddirfd", "Dirfd"),
@@ -197,6 +202,16 @@ const DECODER_NAMES: &[(&str, &str)] = &[
     ("close_range", "CloseRange"),
     ("fcntl", "Fcntl"),
     ("fcntl_arg", "FcntlArg"),
+    ("epoll_ctl", "EpollCtl"),
+    ("fadvise", "Fadvise"),
+    ("sock_level", "SockLevel"),
+    ("fallocate", "Fallocate"),
+    ("flock", "Flock"),
+    ("inotify", "Inotify"),
+    ("ioctl", "Ioctl"),
+    ("hex", "Hex"),
+    ("dev", "Dev"),
+    ("bytes", "Bytes"),
 ];
 
 /// The decoder of an argument: the row's annotation, else by name, else by

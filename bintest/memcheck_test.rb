@@ -33,9 +33,10 @@ module Memcheck
       out, err, st = Open3.capture3(env, HijackBintest.exe, "run", *args, "--", "valgrind", "-q", "--error-exitcode=99",
                                     "--trace-children=yes", "--child-silent-after-fork=no",
                                     "--log-file=#{dir}/vg.%p", *command)
-      # (its warnings about what it does not model, fcntl(F_...) numbers it
-      # does not know, are not errors)
-      report = Dir["#{dir}/vg.*"].map { |f| File.read(f).lines.grep_v(/^==\d+== Warning: /).join }.join
+      # (its warnings about what it does not model, fcntl(F_...) and ioctl
+      # numbers it does not know, are not errors)
+      notes = /^==\d+== (Warning: |   This could cause spurious value errors|   See README_MISSING_SYSCALL_OR_IOCTL)/
+      report = Dir["#{dir}/vg.*"].map { |f| File.read(f).lines.grep_v(notes).join }.join
       [out, report, st, err]
     end
   end

@@ -15,6 +15,7 @@ pub struct Syscall {
     pub decode: Vec<(String, &'static str)>,
     pub access: &'static str,
     pub manual: Vec<String>,
+    pub timeout: bool,
 }
 
 /// strace's classes, as table::class bits.
@@ -85,7 +86,7 @@ pub fn parse(text: &str) -> Vec<Syscall> {
         if mode_tail && args.last().map(|a| a.name.as_str()) != Some("mode") {
             fail(line, "a tail is `... mode_t mode`");
         }
-        let (mut decode, mut access, mut manual) = (Vec::new(), "None", Vec::new());
+        let (mut decode, mut access, mut manual, mut timeout) = (Vec::new(), "None", Vec::new(), false);
         let mut words = notes.split_whitespace().peekable();
         while let Some(w) = words.next() {
             match w {
@@ -97,8 +98,9 @@ pub fn parse(text: &str) -> Vec<Syscall> {
                     let kind = words.next().unwrap_or_else(|| fail(line, "`access` needs a kind"));
                     access = access_kind(kind).unwrap_or_else(|e| fail(line, &e));
                 }
+                "timeout" => timeout = true,
                 "manual" => {
-                    while let Some(n) = words.next_if(|n| !["decode", "access", "manual"].contains(n)) {
+                    while let Some(n) = words.next_if(|n| !["decode", "access", "manual", "timeout"].contains(n)) {
                         manual.push(n.to_string());
                     }
                 }
@@ -108,7 +110,7 @@ pub fn parse(text: &str) -> Vec<Syscall> {
         if out.iter().any(|s| s.name == name) {
             fail(line, &format!("`{name}` is described twice"));
         }
-        out.push(Syscall { name, nr64, nr32, classes, ret, args, mode_tail, decode, access, manual });
+        out.push(Syscall { name, nr64, nr32, classes, ret, args, mode_tail, decode, access, manual, timeout });
     }
     out
 }
@@ -117,7 +119,7 @@ pub fn parse(text: &str) -> Vec<Syscall> {
 fn source(expr: &str, row: &Call, line: &str) -> String {
     let arg = |name: &str| row.args.iter().position(|a| a.name == name);
     let inner = |f: &str| expr.strip_prefix(f).and_then(|r| r.strip_prefix('(')).and_then(|r| r.strip_suffix(')'));
-    for (f, variant) in [("fileno", "Fileno"), ("stdio", "Stdio"), ("secs", "Secs"), ("usecs", "Usecs")] {
+    for (f, variant) in [("fileno", "Fileno"), ("stdio", "Stdio"), ("secs", "Secs"), ("usecs", "Usecs"), ("timeval", "Timeval")] {
         if let Some(a) = inner(f) {
             let i = arg(a).unwrap_or_else(|| panic!("{line}: {}: `{f}({a})`: no argument `{a}`", row.name));
             return format!("Src::{variant}({i})");
@@ -228,7 +230,7 @@ pub fn generate(syscalls: &[Syscall]) -> String {
             .collect();
         writeln!(
             s,
-            "    SysInfo {{ name: {:?}, nr64: {}, nr32: {}, classes: {}, args: &[{}], mode_tail: {}, returns_pointer: {}, access: Access::{}, manual: &{:?} }},",
+            "    SysInfo {{ name: {:?}, nr64: {}, nr32: {}, classes: {}, args: &[{}], mode_tail: {}, returns_pointer: {}, access: Access::{}, manual: &{:?}, timeout: {} }},",
             sc.name,
             nr(sc.nr64),
             nr(sc.nr32),
@@ -238,6 +240,7 @@ pub fn generate(syscalls: &[Syscall]) -> String {
             sc.ret.class == Class::Pointer,
             sc.access,
             sc.manual,
+            sc.timeout,
         )
         .unwrap();
     }

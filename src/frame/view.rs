@@ -87,6 +87,13 @@ impl Frame<'_> {
             Src::Stdio(j) => SysArg::Word(stdio_flags(self.args[j as usize].c_str().unwrap_or(b"")) as u64),
             Src::Environ => SysArg::Word(super::word::of(environ())),
             Src::Secs(j) => SysArg::Timespec(self.args[j as usize] as i64, 0),
+            Src::Timeval(j) => match self.args[j as usize] {
+                0 => SysArg::Word(0),
+                p => {
+                    let tv = *p.ptr::<libc::timeval>();
+                    SysArg::Timespec(tv.tv_sec as i64, tv.tv_usec as i64 * 1000)
+                }
+            },
             Src::Usecs(j) => {
                 let us = self.args[j as usize] as i64;
                 SysArg::Timespec(us / 1_000_000, us % 1_000_000 * 1000)

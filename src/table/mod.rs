@@ -117,6 +117,27 @@ pub enum Decode {
     Socklen,
     /// an address the call fills: decoded only after it succeeded
     SockaddrOut,
+    /// epoll_ctl's op: EPOLL_CTL_ADD
+    EpollCtl,
+    /// posix_fadvise's advice: POSIX_FADV_WILLNEED
+    Fadvise,
+    /// a socket option's level: SOL_SOCKET
+    SockLevel,
+    /// fallocate's mode: FALLOC_FL_KEEP_SIZE
+    Fallocate,
+    /// flock's operation: LOCK_EX|LOCK_NB
+    Flock,
+    /// inotify's mask: IN_MODIFY|IN_CREATE
+    Inotify,
+    /// ioctl's request: TCGETS, or _IOC(...)
+    Ioctl,
+    /// a number shown in hex (ioctl's argument)
+    Hex,
+    /// mknod's device: shown only for a character or block device
+    Dev,
+    /// the bytes it points to, as many as the next argument says
+    /// (setsockopt's optval)
+    Bytes,
 }
 
 #[derive(Debug)]
@@ -188,6 +209,8 @@ pub enum Src {
     Secs(u8),
     /// A timespec of the microseconds in argument i (usleep's).
     Usecs(u8),
+    /// A timespec of the struct timeval argument i points to (select's).
+    Timeval(u8),
 }
 
 /// The system call's result, from the function's.
@@ -214,6 +237,8 @@ pub struct SysInfo {
     pub access: Access,
     /// The names section 2 of the manual gives its family (stat for newfstatat).
     pub manual: &'static [&'static str],
+    /// A result of 0 means the wait timed out (poll, select).
+    pub timeout: bool,
 }
 
 impl SysInfo {

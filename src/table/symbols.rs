@@ -212,6 +212,104 @@ pub const CLOSE_RANGE: Names =
 #[cfg(not(target_os = "linux"))]
 pub const CLOSE_RANGE: Names = &[];
 
+// Linux's values (the calls that take them are Linux's, or have the same
+// numbers on macOS: flock's).
+
+/// epoll_ctl's operations.
+pub const EPOLL_CTL: Names = &[("EPOLL_CTL_ADD", 1), ("EPOLL_CTL_DEL", 2), ("EPOLL_CTL_MOD", 3)];
+
+/// posix_fadvise's advice.
+pub const FADV: Names = &[
+    ("POSIX_FADV_NORMAL", 0),
+    ("POSIX_FADV_RANDOM", 1),
+    ("POSIX_FADV_SEQUENTIAL", 2),
+    ("POSIX_FADV_WILLNEED", 3),
+    ("POSIX_FADV_DONTNEED", 4),
+    ("POSIX_FADV_NOREUSE", 5),
+];
+
+/// getsockopt's and setsockopt's levels.
+pub const SOL: Names = &[("SOL_IP", 0), ("SOL_SOCKET", 1), ("SOL_TCP", 6), ("SOL_UDP", 17), ("SOL_IPV6", 41)];
+
+/// fallocate's mode bits.
+pub const FALLOC: Names = &[
+    ("FALLOC_FL_KEEP_SIZE", 1),
+    ("FALLOC_FL_PUNCH_HOLE", 2),
+    ("FALLOC_FL_NO_HIDE_STALE", 4),
+    ("FALLOC_FL_COLLAPSE_RANGE", 8),
+    ("FALLOC_FL_ZERO_RANGE", 0x10),
+    ("FALLOC_FL_INSERT_RANGE", 0x20),
+    ("FALLOC_FL_UNSHARE_RANGE", 0x40),
+];
+
+/// flock's operation bits (LOCK_RW is both of READ and WRITE).
+pub const LOCK: Names = &[
+    ("LOCK_SH", 1),
+    ("LOCK_EX", 2),
+    ("LOCK_NB", 4),
+    ("LOCK_UN", 8),
+    ("LOCK_MAND", 32),
+    ("LOCK_RW", 192),
+    ("LOCK_READ", 64),
+    ("LOCK_WRITE", 128),
+];
+
+/// inotify's event bits.
+pub const IN_MASK: Names = &[
+    ("IN_ACCESS", 1),
+    ("IN_MODIFY", 2),
+    ("IN_ATTRIB", 4),
+    ("IN_CLOSE_WRITE", 8),
+    ("IN_CLOSE_NOWRITE", 0x10),
+    ("IN_OPEN", 0x20),
+    ("IN_MOVED_FROM", 0x40),
+    ("IN_MOVED_TO", 0x80),
+    ("IN_CREATE", 0x100),
+    ("IN_DELETE", 0x200),
+    ("IN_DELETE_SELF", 0x400),
+    ("IN_MOVE_SELF", 0x800),
+    ("IN_UNMOUNT", 0x2000),
+    ("IN_Q_OVERFLOW", 0x4000),
+    ("IN_IGNORED", 0x8000),
+    ("IN_ONLYDIR", 0x100_0000),
+    ("IN_DONT_FOLLOW", 0x200_0000),
+    ("IN_EXCL_UNLINK", 0x400_0000),
+    ("IN_MASK_CREATE", 0x1000_0000),
+    ("IN_MASK_ADD", 0x2000_0000),
+    ("IN_ISDIR", 0x4000_0000),
+    ("IN_ONESHOT", 0x8000_0000),
+];
+
+/// ioctl's requests strace names; others as `_IOC(dir, type, nr, size)`.
+pub const IOCTL: Names = &[
+    ("TCGETS", 0x5401),
+    ("TCSETS", 0x5402),
+    ("TCSETSW", 0x5403),
+    ("TCSETSF", 0x5404),
+    ("TIOCGPGRP", 0x540f),
+    ("TIOCSPGRP", 0x5410),
+    ("TIOCGWINSZ", 0x5413),
+    ("TIOCSWINSZ", 0x5414),
+    ("FIONREAD", 0x541b),
+    ("FIONBIO", 0x5421),
+    ("FIONCLEX", 0x5450),
+    ("FIOCLEX", 0x5451),
+    ("FIOASYNC", 0x5452),
+];
+
+/// An ioctl request as strace shows it.
+pub fn ioctl_request(value: i64, out: &mut Vec<u8>) {
+    let v = value as u32;
+    if let Some(n) = named(v as i64, IOCTL) {
+        return out.extend_from_slice(n.as_bytes());
+    }
+    let dir = ["_IOC_NONE", "_IOC_WRITE", "_IOC_READ", "_IOC_READ|_IOC_WRITE"][(v >> 30) as usize];
+    // (as C's %#x: 0 is "0")
+    let x = |n: u32| if n == 0 { "0".to_string() } else { format!("{n:#x}") };
+    let (size, kind, nr) = ((v >> 16) & 0x3fff, (v >> 8) & 0xff, v & 0xff);
+    out.extend_from_slice(format!("_IOC({dir}, {}, {}, {})", x(kind), x(nr), x(size)).as_bytes());
+}
+
 /// `NAME` for a known value, else `0x3ea /* SEEK_??? */` as strace shows it.
 pub fn constant(value: i64, names: Names, prefix: &str, out: &mut Vec<u8>) {
     match named(value, names) {

@@ -80,12 +80,17 @@ fn argument(c: &Call, i: usize, cannot_fail: bool) -> Arg {
         // A call that runs for real gets no memory of ours (free(NULL)).
         "Pointer" if cannot_fail => Arg { expr: "NULL".into(), shown: None },
         "Pointer" if a.ctype.starts_with("socklen_t") => Arg { expr: "&ex_socklen".into(), shown: None },
+        // poll's descriptors: none (-1 is skipped), so that it only times out
+        "Pointer" if a.ctype == "struct pollfd *" => Arg { expr: "(void *)ex_pollfd".into(), shown: None },
         "Pointer" => Arg { expr: "(void *)ex_mem".into(), shown: None },
         // Numbers: ones no call accepts (resource 1000, whence 1001...), so
         // that a call made for real (under strace) changes nothing; 0 for the
         // calls that run for real anyway (sleep(0), _exit(0), closefrom(0)).
         _ if cannot_fail => number(0),
         _ if a.name == "addrlen" => Arg { expr: "(socklen_t)sizeof ex_sin".into(), shown: Some("16".into()) },
+        // waits that end at once, on at most two descriptors
+        _ if a.name == "timeout" => number(0),
+        _ if a.name == "nfds" => number(2),
         _ => number(1000 + i as i64),
     }
 }
@@ -140,6 +145,7 @@ static char ex_buf[64] = "hijack-exercise\n";
 /* Structures behind pointers: room for as many as the numbers ask (1000+ iovecs). */
 static char ex_mem[65536] __attribute__((aligned(64)));
 static struct sockaddr_in ex_sin;
+static struct { int fd; short events, revents; } ex_pollfd[2] = {{-1, 0, 0}, {-1, 0, 0}};
 static socklen_t ex_socklen = sizeof ex_sin;
 static struct timespec ex_ts = {0, 1500000};
 static char *const ex_argv[] = {"hijack-exercise", "argv", NULL};

@@ -113,6 +113,30 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
                 FcntlArg::Pointer | FcntlArg::Hex => hex(word, out),
             };
         }
+        Decode::EpollCtl => return constant(value, symbols::EPOLL_CTL, "EPOLL_CTL_", out),
+        Decode::Fadvise => return constant(value, symbols::FADV, "POSIX_FADV_", out),
+        // (strace marks an unknown level with two question marks)
+        Decode::SockLevel => match symbols::named(value, symbols::SOL) {
+            Some(n) => return out.extend_from_slice(n.as_bytes()),
+            None => return push(out, format_args!("{value:#x} /* SOL_?? */")),
+        },
+        Decode::Fallocate => return bits(value, symbols::FALLOC, out),
+        Decode::Flock => return bits(value, symbols::LOCK, out),
+        Decode::Inotify => return bits(value as u32 as i64, symbols::IN_MASK, out),
+        Decode::Ioctl => return symbols::ioctl_request(value, out),
+        Decode::Hex => return hex(word, out),
+        Decode::Bytes if word == 0 => return out.extend_from_slice(b"NULL"),
+        Decode::Bytes => {
+            let len = word_of(f, i + 1) as usize;
+            // SAFETY: the caller gives that many bytes at the pointer.
+            let bytes = std::slice::from_raw_parts(word.ptr::<u8>(), len);
+            return quote(bytes, Some(strsize), out);
+        }
+        // (Linux's encoding of a device number)
+        Decode::Dev => {
+            let (major, minor) = ((word >> 8) & 0xfff | (word >> 32) & !0xfff, word & 0xff | (word >> 12) & !0xff);
+            return push(out, format_args!("makedev({major:#x}, {minor:#x})"));
+        }
         Decode::Socklen if word == 0 => return out.extend_from_slice(b"NULL"),
         Decode::Socklen => return push(out, format_args!("[{}]", *word.ptr::<libc::socklen_t>())),
         // an address the call fills: only a successful call has one
@@ -214,7 +238,11 @@ fn strace_result(f: &Frame, out: &mut Vec<u8>) {
         }
     } else {
         // SAFETY: a stream the call returned is open.
-        push(out, unsafe { f.sys_result() });
+        let result = unsafe { f.sys_result() };
+        push(out, result);
+        if result == 0 && info.sys.is_some_and(|s| SYSCALLS[s].timeout) {
+            out.extend_from_slice(b" (Timeout)");
+        }
     }
     if f.injected {
         // (as strace marks the results its --inject made)
@@ -252,6 +280,13 @@ pub unsafe fn strace(f: &Frame, strsize: usize, timed: bool, phase: Phase, out: 
     if mode_tail {
         let flags = args.iter().position(|a| a.kind == Kind::Flags).map_or(0, |i| word_of(f, i) as i64);
         if flags & symbols::OPEN_WITH_MODE == 0 {
+            shown -= 1;
+        }
+    }
+    // mknod's device is there only for a device file
+    if args.last().is_some_and(|a| a.decode == Decode::Dev) {
+        let mode = args.iter().position(|a| a.kind == Kind::Mode).map_or(0, |i| word_of(f, i) as u32);
+        if !matches!(mode & 0o170000, 0o020000 | 0o060000) {
             shown -= 1;
         }
     }
