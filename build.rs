@@ -542,7 +542,7 @@ fn generate_table(calls: &[Call], sys: &[syscalls::Syscall], target: &Target) ->
         writeln!(
             s,
             "    CallInfo {{ name: {:?}, prototype: {:?}, errors: Errors::{}, groups: &{:?}, returns: {:?}, \
-             returns_pointer: {}, args: &[{}], variadic: {}, buffer: BufDir::{}, follow: Follow::{}, exec: {}, real: {:?}, \
+             returns_pointer: {}, args: &[{}], variadic: {}, buffer: BufDir::{}, follow: Follow::{}, exec: {}, ends: {}, real: {:?}, \
              access: Access::{}, sys: {made_id}, family: {family_id}, view: &[{view}], sys_result: SysResult::{result}, like: {:?} }},",
             c.name,
             c_prototype(c),
@@ -555,6 +555,7 @@ fn generate_table(calls: &[Call], sys: &[syscalls::Syscall], target: &Target) ->
             buf_direction(c),
             c.follow.unwrap_or("No"),
             c.exec,
+            c.via.as_deref() == Some("exit"),
             c.real,
             c.access,
             c.like.as_deref().unwrap_or(""),

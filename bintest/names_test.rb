@@ -94,3 +94,17 @@ assert("a name that means no call is refused, saying why") do
   assert_equal 2, st.exitstatus
   assert_include err, "unknown call nosuchcall"
 end
+
+assert("a process that ends in _exit (dash) runs Hijack.at_exit, reports its --summary, and traces exit_group") do
+  native_programs_only("dash")
+  in_tmpdir do |dir|
+    out, err, st = hijack("run", "--summary", "-e", %(Hijack.at_exit { Hijack.log "at_exit \#{Hijack.__argv0}" }), "--", "dash", "-c", "echo hi")
+    assert_equal ["hi\n", 0], [out, st.exitstatus]
+    assert_include err, "at_exit dash"
+    assert_true err.lines.any? { |l| l.split.last == "write" && l.split[3] == "1" }, err
+    assert_true err.lines.any? { |l| l.split.last == "exit_group" }, err
+    hijack("run", "--trace", "exit_group", "-o", "#{dir}/t", "--", "dash", "-c", "exit 3")
+    line = File.read("#{dir}/t")
+    assert_true line.match?(/\A\[pid \d+\] exit_group\(3\) +\= \?\n\z/), line
+  end
+end

@@ -21,7 +21,7 @@ pub fn unavailable(id: usize) -> i64 {
 /// The step just before the real call of an exec or a call that follows the
 /// tree (see [`crate::frame::BeforeReal`]).
 unsafe fn before_real(frame: &mut Frame) -> Option<Instead> {
-    if frame.info().exec {
+    if frame.info().exec || frame.info().ends {
         // Its success never returns: the observers write what they can now.
         vm::observe_exec(frame);
     }
@@ -75,7 +75,7 @@ impl<'a> Dispatch<'a> {
     pub fn new(start: Start, id: usize, args: &[u64], real: RealFn<'a>) -> Dispatch<'a> {
         let mut frame = Frame::new(id, args, real, sys::errno());
         let info = &CALLS[id];
-        if info.exec || info.follow.any() {
+        if info.exec || info.ends || info.follow.any() {
             frame.before_real = Some(before_real);
         }
         Dispatch { inv: Invocation::new(frame), start }

@@ -3,8 +3,10 @@
 //! hijack's own end-of-process work (Hijack.at_exit blocks, --summary's
 //! totals, the policy's summary) runs first, as it does at exit().
 
-/// Runs hijack's exit work once per process, wherever the process ends.
+/// Runs hijack's exit work once per process, wherever the process ends
+/// (from a hook chain too: `_exit` never returns to it).
 pub fn at_exit() {
+    crate::platform::guard::leave_for_exit();
     let _ = std::panic::catch_unwind(crate::ruby::vm::run_at_exit);
 }
 

@@ -57,6 +57,12 @@ pub fn current_vm() -> *mut c_void {
     THREAD.try_with(|t| t.vm.get()).unwrap_or(std::ptr::null_mut())
 }
 
+/// Leaves hijack's own code for good on this thread: the process ends here
+/// (`_exit` made from a hook chain), and its exit work must run.
+pub fn leave_for_exit() {
+    let _ = THREAD.try_with(|t| t.active.set(false));
+}
+
 pub fn active() -> bool {
     THREAD.try_with(|t| t.active.get()).unwrap_or(true)
 }

@@ -165,6 +165,8 @@ pub struct CallInfo {
     /// It replaces the process image (the exec family): it returns only
     /// when it fails, so what observes it runs before it too.
     pub exec: bool,
+    /// It ends the process (`_exit`): what observes it runs before it.
+    pub ends: bool,
     /// The function really called (execl's is execv).
     pub real: &'static str,
     /// What it does to the path or peer it names (Hijack::FS and

@@ -300,6 +300,14 @@ pub unsafe fn strace(f: &Frame, strsize: usize, timed: bool, phase: Phase, out: 
         }
         strace_arg(f, i, strsize, out);
     }
+    if phase == Phase::Entering && info.ends {
+        // (the process ends in it: strace's `exit_group(0) = ?`)
+        out.push(b')');
+        while out.len() - start < 39 {
+            out.push(b' ');
+        }
+        return out.extend_from_slice(b" = ?");
+    }
     if phase == Phase::Entering {
         out.extend_from_slice(b" <unfinished ...>");
         return;
