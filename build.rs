@@ -86,6 +86,8 @@ struct Call {
     /// `like NAME`: a variant of function NAME (open64 of open): hooked
     /// under its name too.
     like: Option<String>,
+    /// `forks`: it returns twice (fork).
+    forks: bool,
 }
 
 /// The `access` annotation's kinds, as table::Access variants.
@@ -352,7 +354,7 @@ fn parse_table(text: &str) -> Vec<Call> {
         let mut exec = false;
         let mut decode = Vec::new();
         let mut access = "None";
-        let (mut sys, mut sys32, mut like) = (None, None, None);
+        let (mut sys, mut sys32, mut like, mut forks) = (None, None, None, false);
         let mut words = notes.split_whitespace();
         while let Some(w) = words.next() {
             match w {
@@ -389,6 +391,7 @@ fn parse_table(text: &str) -> Vec<Call> {
                 "sys" => sys = Some(words.next().unwrap_or_else(|| fail(line, "`sys` needs NAME(ARG,...)")).to_string()),
                 "sys32" => sys32 = Some(words.next().unwrap_or_else(|| fail(line, "`sys32` needs NAME(ARG,...)")).to_string()),
                 "like" => like = Some(words.next().unwrap_or_else(|| fail(line, "`like` needs a name")).to_string()),
+                "forks" => forks = true,
                 "real" => real = words.next().unwrap_or_else(|| fail(line, "`real` needs a name")).to_string(),
                 other => fail(line, &format!("unknown annotation `{other}`")),
             }
@@ -421,6 +424,7 @@ fn parse_table(text: &str) -> Vec<Call> {
             sys,
             sys32,
             like,
+            forks,
         });
     }
     calls
@@ -543,7 +547,8 @@ fn generate_table(calls: &[Call], sys: &[syscalls::Syscall], target: &Target) ->
             s,
             "    CallInfo {{ name: {:?}, prototype: {:?}, errors: Errors::{}, groups: &{:?}, returns: {:?}, \
              returns_pointer: {}, args: &[{}], variadic: {}, buffer: BufDir::{}, follow: Follow::{}, exec: {}, ends: {}, real: {:?}, \
-             access: Access::{}, sys: {made_id}, family: {family_id}, view: &[{view}], sys_result: SysResult::{result}, like: {:?} }},",
+             access: Access::{}, sys: {made_id}, family: {family_id}, view: &[{view}], sys_result: SysResult::{result}, like: {:?}, \
+             stream_arg: {stream}, forks: {} }},",
             c.name,
             c_prototype(c),
             c.errors,
@@ -559,6 +564,11 @@ fn generate_table(calls: &[Call], sys: &[syscalls::Syscall], target: &Target) ->
             c.real,
             c.access,
             c.like.as_deref().unwrap_or(""),
+            c.forks,
+            stream = match view.find("Src::Fileno(") {
+                Some(p) => format!("Some({})", &view[p + 12..p + 12 + view[p + 12..].find(')').unwrap()]),
+                None => "None".to_string(),
+            },
         )
         .unwrap();
     }

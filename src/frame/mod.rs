@@ -77,6 +77,9 @@ pub struct Frame<'a> {
     kept: Option<Box<Kept>>,
     /// The step just before the real call, if this call has one.
     pub before_real: Option<BeforeReal>,
+    /// The descriptor of the stream argument, read before the real call
+    /// (fclose frees it): its system call's view (close(fd)) needs it after.
+    pub stream_fd: i64,
 }
 
 impl<'a> Frame<'a> {
@@ -102,6 +105,11 @@ impl<'a> Frame<'a> {
             replaced_count: None,
             kept: None,
             before_real: None,
+            stream_fd: match CALLS[id].stream_arg {
+                // SAFETY: the caller's stream, before the call frees it.
+                Some(j) => unsafe { view::fileno(words[j as usize]) },
+                None => -1,
+            },
         }
     }
 

@@ -43,7 +43,7 @@ pub fn stdio_flags(mode: &[u8]) -> i64 {
 ///
 /// # Safety
 /// `stream` is NULL or an open stream.
-unsafe fn fileno(stream: u64) -> i64 {
+pub unsafe fn fileno(stream: u64) -> i64 {
     if stream == 0 {
         return -1;
     }
@@ -83,7 +83,8 @@ impl Frame<'_> {
             Src::Const(c) => SysArg::Word(c as u64),
             Src::Or(j, bits) => SysArg::Word(self.args[j as usize] | bits as u64),
             Src::Str(s) => SysArg::Bytes(s),
-            Src::Fileno(j) => SysArg::Word(fileno(self.args[j as usize]) as u64),
+            // (read before the real call: fclose frees the stream)
+            Src::Fileno(_) => SysArg::Word(self.stream_fd as u64),
             Src::Stdio(j) => SysArg::Word(stdio_flags(self.args[j as usize].c_str().unwrap_or(b"")) as u64),
             Src::Environ => SysArg::Word(super::word::of(environ())),
             Src::Secs(j) => SysArg::Timespec(self.args[j as usize] as i64, 0),

@@ -186,6 +186,11 @@ pub struct CallInfo {
     pub sys_result: SysResult,
     /// The function it is a variant of (open for open64), or "".
     pub like: &'static str,
+    /// The FILE * argument its view reads the descriptor of (fclose's).
+    pub stream_arg: Option<u8>,
+    /// It returns twice (fork): its trace line is the parent's, as strace
+    /// shows one call.
+    pub forks: bool,
 }
 
 /// One argument of the system call a function makes, from the function's

@@ -31,11 +31,16 @@ pub const OPEN: Names = &[
     ("O_DIRECT", libc::O_DIRECT as i64),
 ];
 
-/// The open flags that make open read its mode argument.
-#[cfg(target_os = "linux")]
-pub const OPEN_WITH_MODE: i64 = (libc::O_CREAT | libc::O_TMPFILE) as i64;
-#[cfg(not(target_os = "linux"))]
-pub const OPEN_WITH_MODE: i64 = libc::O_CREAT as i64;
+/// Whether open's flags make it read its mode argument: O_CREAT, or all of
+/// O_TMPFILE's bits (it holds O_DIRECTORY's, which alone takes no mode), as
+/// the C library reads them (src/preload.c's HIJACK_NEEDS_MODE).
+pub fn open_needs_mode(flags: i64) -> bool {
+    #[cfg(target_os = "linux")]
+    let tmpfile = libc::O_TMPFILE as i64;
+    #[cfg(not(target_os = "linux"))]
+    let tmpfile = i64::MAX;
+    flags & libc::O_CREAT as i64 != 0 || flags & tmpfile == tmpfile
+}
 
 pub const ACCESS: [&str; 3] = ["O_RDONLY", "O_WRONLY", "O_RDWR"];
 

@@ -79,6 +79,10 @@ pub enum Phase {
 /// before the real call of an exec, else once the call is over.
 pub fn record(id: usize, frame: &Frame, entering: bool) {
     let Some(t) = tracer(id) else { return };
+    // a fork's child: strace shows the call once, in the parent
+    if frame.info().forks && frame.proceeded && frame.result == 0 {
+        return;
+    }
     let phase = match (frame.info().exec, entering) {
         (_, true) => Phase::Entering,
         // an exec the hooks decided without the real call never entered it

@@ -279,7 +279,7 @@ pub unsafe fn strace(f: &Frame, strsize: usize, timed: bool, phase: Phase, out: 
     };
     if mode_tail {
         let flags = args.iter().position(|a| a.kind == Kind::Flags).map_or(0, |i| word_of(f, i) as i64);
-        if flags & symbols::OPEN_WITH_MODE == 0 {
+        if !symbols::open_needs_mode(flags) {
             shown -= 1;
         }
     }
