@@ -66,7 +66,7 @@ end
 
 assert("64-bit file offsets reach hooks whole") do
   in_tmpdir do |dir|
-    hooks = %(Hijack.after(:lseek, :lseek64, :pread, :pread64) { |c| Hijack.log "\#{c.name} \#{c.offset} -> \#{c.result}" })
+    hooks = %(Hijack.after(:lseek, :lseek64, :pread, :pread64) { |c| Hijack.log "\#{c.function} \#{c.offset} -> \#{c.result}" })
     out, err, st = hijack("run", "-e", hooks, "--", program("offsets"))
     assert_equal ["size=5368709123 read=end\n", 0], [out, st.exitstatus]
     # On 32-bit targets these are the *64 calls; on 64-bit ones either name.

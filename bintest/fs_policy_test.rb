@@ -77,6 +77,24 @@ assert("FS.hide / --hide: ENOENT for every path call") do
   end
 end
 
+assert("FS.hide and FS.fake in directory listings: ls and Python's os.listdir") do
+  in_tmpdir do |dir|
+    %w[a secret].each { |f| write("#{dir}/#{f}", f) }
+    hooks = %(Hijack::FS.hide("#{dir}/secret"); Hijack::FS.fake("#{dir}/ghost", "boo\\n"))
+    ls = target_bits == 64 ? ["ls", "-1", dir] : nil
+    if ls
+      out, err, st = hijack("run", "-e", hooks, "--", *ls)
+      assert_equal ["a\nghost\n", 0], [out, st.exitstatus], err
+      out, = hijack("run", "-e", hooks, "--", "ls", "-l", "#{dir}/ghost")
+      assert_include out, " 4 "
+      out, err, st = hijack("run", "-e", hooks, "--", python, "-c", "import os, sys; print(sorted(os.listdir(sys.argv[1])))", dir)
+      assert_equal ["['a', 'ghost']\n", 0], [out, st.exitstatus], err
+    end
+    # bare, the directory is as it is
+    assert_equal %w[a secret], Dir.children(dir).sort
+  end
+end
+
 assert("FS.redirect / --redirect: exact paths and DIR/** => DIR/**, relative paths too") do
   in_tmpdir do |dir|
     Dir.mkdir("#{dir}/data")

@@ -164,6 +164,8 @@ fn source(expr: &str, row: &Call, line: &str) -> String {
 pub fn view(row: &Call, spec: Option<&str>, syscalls: &[Syscall]) -> Option<(usize, Vec<String>, &'static str)> {
     let where_ = format!("src/table/calls.tab: {}", row.name);
     let spec = match spec {
+        // `sys -`: it makes no one call (readdir: getdents64, now and then)
+        Some("-") => return None,
         Some(s) => s.to_string(),
         // a row named after a system call makes it, with its arguments
         None if syscalls.iter().any(|s| s.name == row.name) => row.name.clone(),
@@ -176,6 +178,7 @@ pub fn view(row: &Call, spec: Option<&str>, syscalls: &[Syscall]) -> Option<(usi
     let result = match result.as_str() {
         "" => "Same",
         "fileno" => "Fileno",
+        "dirfd" => "Dirfd",
         r => panic!("{where_}: unknown result view `{r}` (fileno)"),
     };
     let (name, list) = match spec.split_once('(') {

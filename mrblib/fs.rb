@@ -13,8 +13,8 @@
 # Every call of the table with a path argument is covered (opens, stdio
 # opens, the stat family, access, exec, unlink, rename, mkdir, readlink,
 # ...); relative paths are resolved first. Globs: `*` within a segment, `**`
-# across them. Directory listings are not changed (readdir is not
-# interposed): a hidden file is still listed, a fake one is not.
+# across them. Directory listings (readdir) leave hidden paths out and show
+# fake files in their directory.
 module Hijack
   module FS
 
@@ -75,6 +75,8 @@ module Hijack
         Hijack.off(@hook) if @hook
         patterns = @rules.map { |kind, pattern, _| kind == :redirect && pattern.end_with?("/**") ? [pattern, pattern[0..-4]] : pattern }.flatten.uniq
         @hook = Hijack.before(*Hijack.functions(path_calls), path: patterns) { |call| FS.apply(call) }
+        Hijack.__listing(@rules.select { |kind, _, _| kind == :hide }.map { |_, pattern, _| pattern },
+                         @rules.select { |kind, _, _| kind == :fake }.map { |_, pattern, _| pattern })
       end
 
       def path_calls
@@ -130,7 +132,7 @@ module Hijack
       # Whether the call writes through its path argument `i`: by what the
       # table says it does (its access), and for an open by its flags or mode.
       def writes?(call, _i)
-        case Hijack.row(call.name).access
+        case Hijack.row(call.function).access
         when :writes then true
         when :opens
           f = Hijack.__open_flags

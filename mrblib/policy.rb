@@ -84,7 +84,7 @@ module Hijack
 
       # [category, subject] pairs the call touches.
       def subjects(call)
-        access = Hijack.row(call.name).access
+        access = Hijack.row(call.function).access
         return [[:connect, peer(call)]].compact.reject { |_, s| s.nil? } if access == :connects
         return [[:exec, "/bin/sh"]] if access == :shell
         out = []
@@ -106,7 +106,7 @@ module Hijack
       # The program an exec call runs: execvp and friends search PATH.
       def executable(call, i, path)
         given = call.args[i].to_s
-        return path if given.include?("/") || !%i[execvp execvpe execlp posix_spawnp].include?(call.name)
+        return path if given.include?("/") || !%i[execvp execvpe execlp posix_spawnp].include?(call.function)
         CLI.resolve(given, Hijack.__getenv("PATH").to_s) || path
       end
 

@@ -113,7 +113,7 @@ pub mod preload;
 #[allow(clippy::missing_safety_doc, unused_variables, non_snake_case)]
 mod generated {
     use crate::entry::exit;
-    use crate::features::follow;
+    use crate::features::{follow, listing};
     use crate::platform::fds::calls as fds;
     use crate::platform::real;
     use crate::table::id;

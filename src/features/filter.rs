@@ -65,10 +65,10 @@ static PER_CALL: [AtomicPtr<CallFilters>; CALL_COUNT] = [const { AtomicPtr::new(
 pub fn check(id: usize, f: &Filter) -> Result<(), String> {
     let info = &CALLS[id];
     let has = |k: Kind| info.arg_of(k).is_some();
-    if (!f.paths.is_empty() || !f.path_regexes.is_empty()) && !has(Kind::Path) && !has(Kind::Fd) {
+    if (!f.paths.is_empty() || !f.path_regexes.is_empty()) && !has(Kind::Path) && !has(Kind::Fd) && info.stream_arg.is_none() {
         return Err(format!("{} has no path or descriptor to filter with path:", info.name));
     }
-    if f.fd.is_some() && !has(Kind::Fd) {
+    if f.fd.is_some() && !has(Kind::Fd) && info.stream_arg.is_none() {
         return Err(format!("{} has no descriptor to filter with fd:", info.name));
     }
     if (!f.hosts.is_empty() || f.port.is_some()) && !has(Kind::Sockaddr) {
@@ -141,8 +141,8 @@ impl Filter {
     pub fn matches(&self, id: usize, args: &[u64]) -> bool {
         let info = &CALLS[id];
         if let Some((lo, hi)) = self.fd {
-            match info.arg_of(Kind::Fd) {
-                Some(i) if (lo..=hi).contains(&(args[i] as i32 as i64)) => {}
+            match descriptor(id, args) {
+                Some(fd) if (lo..=hi).contains(&(fd as i64)) => {}
                 _ => return false,
             }
         }
@@ -166,6 +166,18 @@ impl Filter {
             }
         }
         true
+    }
+}
+
+/// The descriptor a call acts on: its descriptor argument, or its stream's
+/// (fclose's: the one of the close it makes).
+fn descriptor(id: usize, args: &[u64]) -> Option<i32> {
+    let info = &CALLS[id];
+    match (info.arg_of(Kind::Fd), info.stream_arg) {
+        (Some(i), _) => Some(args[i] as i32),
+        // SAFETY: the caller's stream, before the call.
+        (None, Some(j)) => Some(unsafe { crate::frame::view::fileno(args[j as usize]) } as i32),
+        (None, None) => None,
     }
 }
 
@@ -196,7 +208,7 @@ pub fn any_path(id: usize, args: &[u64], mut hit: impl FnMut(&[u8]) -> bool) -> 
     }
     if !named {
         // A negative descriptor names no file (and costs no lookup).
-        let fd = info.arg_of(Kind::Fd).map(|i| args[i] as i32).filter(|fd| *fd >= 0);
+        let fd = descriptor(id, args).filter(|fd| *fd >= 0);
         if let Some(p) = fd.and_then(sys::fd_path) {
             return hit(&p);
         }

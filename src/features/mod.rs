@@ -3,6 +3,7 @@
 pub mod blackhole;
 pub mod control;
 pub mod fakefile;
+pub mod listing;
 pub mod filter;
 pub mod follow;
 pub mod shared;

@@ -226,6 +226,8 @@ pub enum SysResult {
     Same,
     /// fopen's FILE *: its descriptor (-1 for NULL).
     Fileno,
+    /// opendir's DIR *: its descriptor (-1 for NULL).
+    Dirfd,
 }
 
 /// A system call (src/table/syscalls.tab).

@@ -6,7 +6,7 @@ pub type Names = &'static [(&'static str, i64)];
 
 /// open's flags besides the access mode (O_RDONLY, O_WRONLY, O_RDWR: the
 /// low two bits). O_SYNC and O_TMPFILE contain O_DSYNC's and O_DIRECTORY's
-/// bits: they come first.
+/// bits: they come first. In strace's order, which is not the bits'.
 pub const OPEN: Names = &[
     ("O_CREAT", libc::O_CREAT as i64),
     ("O_EXCL", libc::O_EXCL as i64),
@@ -17,18 +17,19 @@ pub const OPEN: Names = &[
     ("O_SYNC", libc::O_SYNC as i64),
     ("O_DSYNC", libc::O_DSYNC as i64),
     #[cfg(target_os = "linux")]
-    ("O_TMPFILE", libc::O_TMPFILE as i64),
-    ("O_DIRECTORY", libc::O_DIRECTORY as i64),
-    ("O_NOFOLLOW", libc::O_NOFOLLOW as i64),
-    ("O_CLOEXEC", libc::O_CLOEXEC as i64),
+    ("O_DIRECT", libc::O_DIRECT as i64),
     #[cfg(target_os = "linux")]
     ("O_LARGEFILE", libc::O_LARGEFILE as i64),
+    ("O_NOFOLLOW", libc::O_NOFOLLOW as i64),
     #[cfg(target_os = "linux")]
     ("O_NOATIME", libc::O_NOATIME as i64),
+    ("O_CLOEXEC", libc::O_CLOEXEC as i64),
     #[cfg(target_os = "linux")]
     ("O_PATH", libc::O_PATH as i64),
     #[cfg(target_os = "linux")]
-    ("O_DIRECT", libc::O_DIRECT as i64),
+    ("O_TMPFILE", libc::O_TMPFILE as i64),
+    ("O_DIRECTORY", libc::O_DIRECTORY as i64),
+    ("FASYNC", libc::O_ASYNC as i64),
 ];
 
 /// Whether open's flags make it read its mode argument: O_CREAT, or all of

@@ -128,6 +128,7 @@ pub fn generate(calls: &[Call], target: &Target) -> String {
 #include <spawn.h>
 #include <netdb.h>
 #include <sys/types.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -226,7 +227,7 @@ struct ex_call {
         // these arguments, except a process call that starts or changes one,
         // and a call given an object the C library made (a stream, a heap
         // block), for which the exercise has only a made-up pointer.
-        let library_object = |d: &super::Decl| d.ctype == "FILE *" || (d.ctype == "void *" && d.name == "ptr");
+        let library_object = |d: &super::Decl| d.ctype == "FILE *" || d.ctype == "DIR *" || (d.ctype == "void *" && d.name == "ptr");
         let harmless = !cannot_fail
             && !c.args.iter().any(library_object)
             && (c.exec || !c.groups.iter().any(|g| g == "process"));

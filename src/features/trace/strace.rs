@@ -147,7 +147,8 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
     match arg.kind {
         Kind::Dirfd if value as i32 == libc::AT_FDCWD => out.extend_from_slice(b"AT_FDCWD"),
         Kind::Path | Kind::Str => quote_or_null(arg_str(word), None, out),
-        Kind::Mode => push(out, format_args!("0{value:o}")),
+        // (as strace's %#03o: 000, 007, 0640)
+        Kind::Mode => push(out, format_args!("{:0>3}", format!("0{value:o}"))),
         // a buffer the call fills holds nothing when it failed
         Kind::Buf if f.failed_by_result() && info.buffer == BufDir::Out => hex(word, out),
         Kind::Buf => quote_or_null(f.data(), Some(strsize), out),
@@ -230,7 +231,7 @@ fn strace_result(f: &Frame, out: &mut Vec<u8>) {
             out.extend_from_slice(b"-1");
         }
         push(out, format_args!(" {} ({text})", errno_name(err)));
-    } else if info.returns_pointer && info.sys_result == SysResult::Same {
+    } else if info.returns_pointer && (info.sys_result == SysResult::Same || info.sys.is_none()) {
         if f.result == 0 {
             out.extend_from_slice(b"NULL");
         } else {

@@ -393,6 +393,16 @@ unsafe extern "C" fn m_fake_copy(mrb: *mut State, _self: Value) -> Value {
     }
 }
 
+/// Hijack.__listing(hidden, fakes): what directory listings leave out (absolute
+/// globs) and show (absolute paths of fake files); src/features/listing.rs.
+unsafe extern "C" fn m_listing(mrb: *mut State, _self: Value) -> Value {
+    let (Some(hidden), Some(fakes)) = (string_list(arg(mrb, 0)), string_list(arg(mrb, 1))) else {
+        mrb::raise(mrb, argument_error(mrb), "__listing(hidden, fakes) takes Arrays of Strings")
+    };
+    crate::features::listing::set_rules(hidden, fakes);
+    mrb::nil()
+}
+
 /// Hijack.__open_flags -> the O_* flags that make an open write.
 unsafe extern "C" fn m_open_flags(mrb: *mut State, _self: Value) -> Value {
     let hash = mrb::hash_new(mrb);
@@ -494,6 +504,7 @@ pub(super) unsafe fn define(mrb: *mut State, m: *mut mrb::Class) {
     function(mrb, m, c"glob?", m_glob, args_req(2));
     function(mrb, m, c"__fake_path", m_fake_path, args_req(2));
     function(mrb, m, c"__fake_copy", m_fake_copy, args_req(2));
+    function(mrb, m, c"__listing", m_listing, args_req(2));
     function(mrb, m, c"__open_flags", m_open_flags, ARGS_NONE);
     function(mrb, m, c"__real_clock", m_real_clock, args_req(1));
     function(mrb, m, c"__add_hook", m_add_hook, ARGS_REST);
