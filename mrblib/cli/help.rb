@@ -49,7 +49,8 @@ module Hijack
         -h, --help          show this help
 
       Faults (each sugar for the Ruby verb of the same name; CALLS is a
-      comma-separated list of calls; @P a probability from 0 to 1):
+      comma-separated list of system calls, or NAME() for one function; @P a
+      probability from 0 to 1):
         --fail CALLS:ERRNO[@P]           e.g. --fail read:EIO@0.05
         --delay CALLS:TIME[~JITTER][@P]  e.g. --delay write:50ms~20ms
         --throttle CALLS:RATE            e.g. --throttle read:1MB/s (per descriptor)
@@ -72,9 +73,11 @@ module Hijack
         --hide GLOB                      every path call: ENOENT
 
       Tracing (Hijack.trace; every process and thread of the tree):
-        --trace CALLS                    names and groups: file, net, process, time, memory,
-                                         all (every group but memory: name it too, for
-                                         every allocation, e.g. --trace all,memory)
+        --trace CALLS                    system calls (openat: every function making it;
+                                         open64() exactly that function), groups (file, net,
+                                         process, time, memory, all: every group but memory),
+                                         strace's classes (%file, %network...), !NAME to
+                                         leave out: e.g. --trace all,memory or '%file,!close'
         -o, --output FILE                where the trace goes (default: hijack's log)
         --format strace|jsonl|chrome     strace's lines, JSON lines, or a Chrome/Perfetto trace
         -T                               each call's duration (strace format)
