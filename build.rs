@@ -214,6 +214,11 @@ const DECODER_NAMES: &[(&str, &str)] = &[
     ("hex", "Hex"),
     ("dev", "Dev"),
     ("bytes", "Bytes"),
+    ("protocol", "Protocol"),
+    ("sockopt", "Sockopt"),
+    ("sockopt_out", "SockoptOut"),
+    ("pollfds", "PollFds"),
+    ("fd_pair", "FdPair"),
 ];
 
 /// The decoder of an argument: the row's annotation, else by name, else by

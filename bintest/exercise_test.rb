@@ -65,28 +65,6 @@ def fenced(text)
   calls
 end
 
-# The arguments of a strace line, split at its top-level commas.
-def strace_args(line)
-  inner = line[/\A\w+\((.*)\) = /, 1] or return nil
-  args = [+""]
-  depth = 0
-  quoted = false
-  escaped = false
-  inner.each_char do |ch|
-    if quoted
-      escaped = !escaped && ch == "\\"
-      quoted = false if ch == '"' && !escaped
-    elsif ch == '"' then quoted = true
-    elsif "[{(".include?(ch) then depth += 1
-    elsif "]})".include?(ch) then depth -= 1
-    elsif ch == "," && depth.zero?
-      args << +""
-      next
-    end
-    args[-1] << ch
-  end
-  args.map(&:strip)
-end
 
 assert("the strace format: each function's line is strace's own for the system call it makes (bare, under strace)") do
   # function => the system call its trace lines show (`hijack list --functions`)

@@ -91,6 +91,31 @@ module HijackBintest
     skip "#{what}: no #{target_bits}-bit build of it here" unless target_bits == 64
   end
 
+  # The arguments of a strace-format line, split at its top-level commas.
+  def strace_args(line)
+    inner = line[/\A\w+\((.*)\) += /, 1] or return nil
+    args = [+""]
+    depth = 0
+    quoted = false
+    escaped = false
+    inner.each_char do |ch|
+      if quoted
+        if escaped then escaped = false
+        elsif ch == "\\" then escaped = true
+        elsif ch == '"' then quoted = false
+        end
+      elsif ch == '"' then quoted = true
+      elsif "[{(".include?(ch) then depth += 1
+      elsif "]})".include?(ch) then depth -= 1
+      elsif ch == "," && depth.zero?
+        args << +""
+        next
+      end
+      args[-1] << ch
+    end
+    args.map(&:strip)
+  end
+
   # Waits for the block to be true (polling, up to `seconds`): an event, not
   # a fixed sleep. Returns whether it became true.
   def wait_until(seconds = 10)

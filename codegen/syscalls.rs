@@ -179,6 +179,7 @@ pub fn view(row: &Call, spec: Option<&str>, syscalls: &[Syscall]) -> Option<(usi
         "" => "Same",
         "fileno" => "Fileno",
         "dirfd" => "Dirfd",
+        "pathlen" => "PathLen",
         r => panic!("{where_}: unknown result view `{r}` (fileno)"),
     };
     let (name, list) = match spec.split_once('(') {

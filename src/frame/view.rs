@@ -111,6 +111,10 @@ impl Frame<'_> {
         match self.info().sys_result {
             SysResult::Same => self.result,
             SysResult::Fileno => fileno(self.result as u64),
+            SysResult::PathLen => match (self.result as u64).c_str() {
+                Some(p) => p.len() as i64 + 1,
+                None => -1,
+            },
             SysResult::Dirfd => match self.result {
                 0 => -1,
                 dir => libc::dirfd((dir as u64).ptr::<libc::DIR>()) as i64,

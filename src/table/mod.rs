@@ -136,8 +136,19 @@ pub enum Decode {
     /// mknod's device: shown only for a character or block device
     Dev,
     /// the bytes it points to, as many as the next argument says
-    /// (setsockopt's optval)
+    /// (setsockopt's optval); `[N]` for an option known to be an int
     Bytes,
+    /// socket's protocol: IPPROTO_TCP (for AF_INET and AF_INET6)
+    Protocol,
+    /// a socket option's name, by its level (the argument before): SO_ERROR
+    Sockopt,
+    /// getsockopt's optval, filled: `[N]` for an int
+    SockoptOut,
+    /// the two descriptors a call fills (pipe's, socketpair's): [3, 4]
+    FdPair,
+    /// poll's descriptors: [{fd=3, events=POLLIN}], and after a result > 0
+    /// the returned events
+    PollFds,
 }
 
 #[derive(Debug)]
@@ -228,6 +239,8 @@ pub enum SysResult {
     Fileno,
     /// opendir's DIR *: its descriptor (-1 for NULL).
     Dirfd,
+    /// getcwd's path: the length the system call returns (with the NUL).
+    PathLen,
 }
 
 /// A system call (src/table/syscalls.tab).

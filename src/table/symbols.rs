@@ -286,6 +286,85 @@ pub const IN_MASK: Names = &[
     ("IN_ONESHOT", 0x8000_0000),
 ];
 
+/// poll's event bits.
+pub const POLL: Names = &[
+    ("POLLIN", 1),
+    ("POLLPRI", 2),
+    ("POLLOUT", 4),
+    ("POLLERR", 8),
+    ("POLLHUP", 0x10),
+    ("POLLNVAL", 0x20),
+    ("POLLRDNORM", 0x40),
+    ("POLLRDBAND", 0x80),
+    ("POLLWRNORM", 0x100),
+    ("POLLWRBAND", 0x200),
+    ("POLLMSG", 0x400),
+    ("POLLRDHUP", 0x2000),
+];
+
+/// IP protocols (socket's third argument for AF_INET and AF_INET6).
+pub const IPPROTO: Names = &[
+    ("IPPROTO_IP", 0),
+    ("IPPROTO_ICMP", 1),
+    ("IPPROTO_TCP", 6),
+    ("IPPROTO_UDP", 17),
+    ("IPPROTO_IPV6", 41),
+    ("IPPROTO_ICMPV6", 58),
+    ("IPPROTO_SCTP", 132),
+    ("IPPROTO_RAW", 255),
+];
+
+/// Socket options of SOL_SOCKET.
+pub const SO: Names = &[
+    ("SO_DEBUG", 1),
+    ("SO_REUSEADDR", 2),
+    ("SO_TYPE", 3),
+    ("SO_ERROR", 4),
+    ("SO_DONTROUTE", 5),
+    ("SO_BROADCAST", 6),
+    ("SO_SNDBUF", 7),
+    ("SO_RCVBUF", 8),
+    ("SO_KEEPALIVE", 9),
+    ("SO_OOBINLINE", 10),
+    ("SO_NO_CHECK", 11),
+    ("SO_PRIORITY", 12),
+    ("SO_LINGER", 13),
+    ("SO_BSDCOMPAT", 14),
+    ("SO_REUSEPORT", 15),
+    ("SO_PASSCRED", 16),
+    ("SO_PEERCRED", 17),
+    ("SO_RCVLOWAT", 18),
+    ("SO_SNDLOWAT", 19),
+    ("SO_RCVTIMEO_OLD", 20),
+    ("SO_SNDTIMEO_OLD", 21),
+];
+
+/// Socket options of SOL_TCP.
+pub const TCP: Names = &[
+    ("TCP_NODELAY", 1),
+    ("TCP_MAXSEG", 2),
+    ("TCP_CORK", 3),
+    ("TCP_KEEPIDLE", 4),
+    ("TCP_KEEPINTVL", 5),
+    ("TCP_KEEPCNT", 6),
+    ("TCP_SYNCNT", 7),
+    ("TCP_LINGER2", 8),
+    ("TCP_DEFER_ACCEPT", 9),
+    ("TCP_WINDOW_CLAMP", 10),
+    ("TCP_INFO", 11),
+    ("TCP_QUICKACK", 12),
+    ("TCP_CONGESTION", 13),
+];
+
+/// The names of a socket option at `level` (None: a level hijack does not name).
+pub fn sockopts(level: i64) -> Option<(Names, &'static str)> {
+    match level {
+        1 => Some((SO, "SO_")),
+        6 => Some((TCP, "TCP_")),
+        _ => None,
+    }
+}
+
 /// ioctl's requests strace names; others as `_IOC(dir, type, nr, size)`.
 pub const IOCTL: Names = &[
     ("TCGETS", 0x5401),

@@ -126,6 +126,7 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
         Decode::Ioctl => return symbols::ioctl_request(value, out),
         Decode::Hex => return hex(word, out),
         Decode::Bytes if word == 0 => return out.extend_from_slice(b"NULL"),
+        Decode::Bytes if word_of(f, i + 1) == 4 && sockopt_known(f) => return push(out, format_args!("[{}]", *word.ptr::<i32>())),
         Decode::Bytes => {
             let len = word_of(f, i + 1) as usize;
             // SAFETY: the caller gives that many bytes at the pointer.
@@ -137,6 +138,33 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
             let (major, minor) = ((word >> 8) & 0xfff | (word >> 32) & !0xfff, word & 0xff | (word >> 12) & !0xff);
             return push(out, format_args!("makedev({major:#x}, {minor:#x})"));
         }
+        Decode::Protocol => {
+            let domain = word_of(f, 0) as i64;
+            if domain == libc::AF_INET as i64 || domain == libc::AF_INET6 as i64 {
+                return constant(value, symbols::IPPROTO, "IPPROTO_", out);
+            }
+        }
+        Decode::Sockopt => match symbols::sockopts(word_of(f, i - 1) as i64) {
+            Some((names, prefix)) => return constant(value, names, prefix, out),
+            None => {}
+        },
+        Decode::SockoptOut if word == 0 => return out.extend_from_slice(b"NULL"),
+        Decode::SockoptOut if !f.proceeded || f.failed_by_result() => return hex(word, out),
+        Decode::SockoptOut => {
+            let len = word_of(f, i + 1);
+            if len != 0 && *len.ptr::<libc::socklen_t>() == 4 {
+                return push(out, format_args!("[{}]", *word.ptr::<i32>()));
+            }
+            return hex(word, out);
+        }
+        Decode::FdPair if word == 0 => return out.extend_from_slice(b"NULL"),
+        Decode::FdPair if !f.proceeded || f.failed_by_result() => return hex(word, out),
+        Decode::FdPair => {
+            let fds = word.ptr::<[libc::c_int; 2]>();
+            return push(out, format_args!("[{}, {}]", (*fds)[0], (*fds)[1]));
+        }
+        Decode::PollFds if word == 0 => return out.extend_from_slice(b"NULL"),
+        Decode::PollFds => return poll_fds(word, word_of(f, i + 1) as usize, false, out),
         Decode::Socklen if word == 0 => return out.extend_from_slice(b"NULL"),
         Decode::Socklen => return push(out, format_args!("[{}]", *word.ptr::<libc::socklen_t>())),
         // an address the call fills: only a successful call has one
@@ -146,6 +174,8 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
     }
     match arg.kind {
         Kind::Dirfd if value as i32 == libc::AT_FDCWD => out.extend_from_slice(b"AT_FDCWD"),
+        // a path the call fills holds nothing when it failed (getcwd's)
+        Kind::Path if f.failed_by_result() && !arg.ctype.starts_with("const") => hex(word, out),
         Kind::Path | Kind::Str => quote_or_null(arg_str(word), None, out),
         // (as strace's %#03o: 000, 007, 0640)
         Kind::Mode => push(out, format_args!("{:0>3}", format!("0{value:o}"))),
@@ -201,6 +231,76 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
     }
 }
 
+/// Whether a socket option's level and name are ones strace decodes (as an
+/// int when 4 bytes long).
+fn sockopt_known(f: &Frame) -> bool {
+    let args = f.sys_args();
+    let Some(n) = args.iter().position(|a| a.decode == Decode::Sockopt) else { return false };
+    // SAFETY: numbers.
+    let (level, name) = unsafe { (word_of(f, n - 1) as i64, word_of(f, n) as i64) };
+    symbols::sockopts(level).is_some_and(|(names, _)| symbols::named(name, names).is_some())
+}
+
+/// poll's array: `[{fd=3, events=POLLIN}, {fd=-1}]`; `revents` for the
+/// entries that have some (its result's decoration).
+///
+/// # Safety
+/// `word` points to `n` pollfds.
+unsafe fn poll_fds(word: u64, n: usize, returned: bool, out: &mut Vec<u8>) {
+    let fds = std::slice::from_raw_parts(word.ptr::<libc::pollfd>(), n.min(1024));
+    out.push(b'[');
+    let mut first = true;
+    for p in fds {
+        if returned && p.revents == 0 {
+            continue;
+        }
+        if !first {
+            out.extend_from_slice(b", ");
+        }
+        first = false;
+        push(out, format_args!("{{fd={}", p.fd));
+        let (label, bits) = if returned { ("revents", p.revents) } else { ("events", p.events) };
+        if bits != 0 {
+            push(out, format_args!(", {label}="));
+            symbols::bits(bits as u16 as i64, symbols::POLL, out);
+        }
+        out.push(b'}');
+    }
+    out.push(b']');
+}
+
+/// What strace adds after some results: fcntl's flags (`0x2 (flags
+/// O_RDWR)`), poll's returned events.
+unsafe fn result_decoration(f: &Frame, result: i64, out: &mut Vec<u8>) -> bool {
+    let args = f.sys_args();
+    if let Some(c) = args.iter().position(|a| a.decode == Decode::Fcntl) {
+        match word_of(f, c) as i32 {
+            libc::F_GETFL => {
+                push(out, format_args!("{} (flags ", if result == 0 { "0".to_string() } else { format!("{result:#x}") }));
+                symbols::open_flags(result, out);
+                out.push(b')');
+                return true;
+            }
+            libc::F_GETFD if result != 0 => {
+                push(out, format_args!("{result:#x} (flags "));
+                symbols::bits(result, symbols::FD_FLAGS, out);
+                out.push(b')');
+                return true;
+            }
+            _ => {}
+        }
+    }
+    if let Some(p) = args.iter().position(|a| a.decode == Decode::PollFds) {
+        if result > 0 {
+            push(out, format_args!("{result} ("));
+            poll_fds(word_of(f, p), word_of(f, p + 1) as usize, true, out);
+            out.push(b')');
+            return true;
+        }
+    }
+    false
+}
+
 /// How fcntl's argument reads under the call's command.
 fn fcntl_arg(f: &Frame) -> symbols::FcntlArg {
     match f.sys_args().iter().position(|a| a.decode == Decode::Fcntl) {
@@ -240,7 +340,10 @@ fn strace_result(f: &Frame, out: &mut Vec<u8>) {
     } else {
         // SAFETY: a stream the call returned is open.
         let result = unsafe { f.sys_result() };
-        push(out, result);
+        // SAFETY: the call's arguments, after it.
+        if !unsafe { result_decoration(f, result, out) } {
+            push(out, result);
+        }
         if result == 0 && info.sys.is_some_and(|s| SYSCALLS[s].timeout) {
             out.extend_from_slice(b" (Timeout)");
         }
