@@ -7,14 +7,7 @@ assert("ctl injects a fault into a running python loop, and removes it again") d
   native_programs_only("python3")
   in_tmpdir do |dir|
     data = write("#{dir}/data", "d")
-    stop = "#{dir}/stop"
-    out_r, out_w = IO.pipe
-    pid = Process.spawn(exe, "run", "--control", "--", python, "#{FIXTURES}/reader.py", data, stop, out: out_w)
-    out_w.close
-    begin
-      assert_equal "ok", out_r.gets.to_s.chomp
-      listed = wait_until { hijack("ps")[0].include?(pid.to_s) }
-      assert_true listed, "hijack ps lists it"
+    with_controlled_reader(data, dir) do |pid, out_r|
       out, err, st = hijack("ctl", pid.to_s, "-e", %(Hijack.fail :read, with: :EIO, path: "**/data"))
       assert_equal 0, st.exitstatus, err
       unit = out[/\Aok (\d+)/, 1]
@@ -25,9 +18,6 @@ assert("ctl injects a fault into a running python loop, and removes it again") d
       _out, _err, st = hijack("ctl", pid.to_s, "--off", unit)
       assert_equal 0, st.exitstatus
       assert_true wait_until { out_r.gets.to_s.chomp == "ok" }, "and leaves"
-    ensure
-      File.write(stop, "")
-      Process.wait(pid)
     end
   end
 end

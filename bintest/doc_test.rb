@@ -1,5 +1,4 @@
 require_relative "helper"
-require "socket"
 include HijackBintest
 
 # Every example of the README and of the commands' --help texts, run as a
@@ -60,35 +59,26 @@ assert("README: every ```ruby block loads in hijack eval") do
   end
 end
 
+# Runs every `hijack` line of the README's ```sh blocks in a sandbox.
+def readme_sh_lines_run
+  lines = readme_blocks("sh").flat_map { |start, code| code.lines.each_with_index.map { |l, i| [start + i, l.chomp] } }
+  commands = lines.reject { |_n, l| l.strip.empty? }.map { |n, l| [n, l.sub(/\s{2,}#\s.*\z/, "")] }
+  assert_true commands.size >= 8, "#{commands.size} sh lines"
+  with_sandbox do |dir|
+    commands.each do |n, command|
+      next unless command.match?(%r{\A(build/host/bin/)?hijack\b})
+      _out, err, st = Open3.capture3("sh", "-c", runnable(command), chdir: dir, stdin_data: "")
+      assert_equal 0, st.exitstatus, "README.md:#{n}: #{command}\n#{err}"
+    end
+  end
+end
+
 assert("README: every ```sh line runs, exit status 0") do
   native_programs_only("the README's commands (curl, python3, git, make)")
-  server = begin
-    TCPServer.new("127.0.0.1", 8080)
+  begin
+    with_http_server(8080) { |_port| readme_sh_lines_run }
   rescue Errno::EADDRINUSE
     skip "port 8080 is taken here: the README's curl example needs it"
-  end
-  serving = Thread.new do
-    loop do
-      c = server.accept
-      c.readpartial(4096)
-      c.write("HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
-      c.close
-    end
-  end
-  begin
-    lines = readme_blocks("sh").flat_map { |start, code| code.lines.each_with_index.map { |l, i| [start + i, l.chomp] } }
-    commands = lines.reject { |_n, l| l.strip.empty? }.map { |n, l| [n, l.sub(/\s{2,}#\s.*\z/, "")] }
-    assert_true commands.size >= 8, "#{commands.size} sh lines"
-    with_sandbox do |dir|
-      commands.each do |n, command|
-        next unless command.match?(%r{\A(build/host/bin/)?hijack\b})
-        _out, err, st = Open3.capture3("sh", "-c", runnable(command), chdir: dir, stdin_data: "")
-        assert_equal 0, st.exitstatus, "README.md:#{n}: #{command}\n#{err}"
-      end
-    end
-  ensure
-    serving.kill
-    server.close
   end
 end
 
@@ -109,20 +99,11 @@ assert("--help: each command's examples run and do what the text says") do
 
     # ctl's example, on a running process instead of 4242
     ctl = hijack("help", "ctl")[0][/^Example:\n(.*?)(\n\S|\z)/m, 1].strip.lines.map(&:strip)
-    stop = "#{dir}/stop"
-    out_r, out_w = IO.pipe
-    pid = Process.spawn(exe, "run", "--control", "--", python, "#{FIXTURES}/reader.py", "#{dir}/hooks.rb", stop, out: out_w)
-    out_w.close
-    begin
-      assert_equal "ok", out_r.gets.to_s.chomp
-      assert_true wait_until { hijack("ps")[0].include?(pid.to_s) }
+    with_controlled_reader("#{dir}/hooks.rb", dir) do |pid, _out|
       ctl.each do |line|
         _o, err, st = Open3.capture3("sh", "-c", runnable(line.sub("4242", pid.to_s)), chdir: dir)
         assert_equal 0, st.exitstatus, "#{line}: #{err}"
       end
-    ensure
-      File.write(stop, "")
-      Process.wait(pid)
     end
   end
 end

@@ -91,6 +91,45 @@ module HijackBintest
     skip "#{what}: no #{target_bits}-bit build of it here" unless target_bits == 64
   end
 
+  # A one-answer HTTP server on 127.0.0.1:`port` (0: any free one) while
+  # the block runs; yields the port.
+  def with_http_server(port = 0)
+    require "socket"
+    server = TCPServer.new("127.0.0.1", port)
+    serving = Thread.new do
+      loop do
+        c = server.accept
+        c.readpartial(4096)
+        c.write("HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
+        c.close
+      end
+    end
+    begin
+      yield server.addr[1]
+    ensure
+      serving.kill
+      server.close
+    end
+  end
+
+  # test/fixtures/reader.py reading `data` under `hijack run --control`,
+  # listed by `hijack ps`: yields its pid and the pipe of its "ok" / "error N"
+  # lines; stops it after the block.
+  def with_controlled_reader(data, dir)
+    stop = "#{dir}/stop"
+    out_r, out_w = IO.pipe
+    pid = Process.spawn(exe, "run", "--control", "--", python, "#{FIXTURES}/reader.py", data, stop, out: out_w)
+    out_w.close
+    begin
+      assert_equal "ok", out_r.gets.to_s.chomp
+      assert_true wait_until { hijack("ps")[0].include?(pid.to_s) }, "hijack ps lists it"
+      yield pid, out_r
+    ensure
+      File.write(stop, "")
+      Process.wait(pid)
+    end
+  end
+
   # The arguments of a strace-format line, split at its top-level commas.
   def strace_args(line)
     inner = line[/\A\w+\((.*)\) += /, 1] or return nil

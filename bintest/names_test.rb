@@ -33,19 +33,10 @@ assert("ctl on a running Python loop: Hijack.fail(:openat, path:) reaches Python
   native_programs_only("python3")
   in_tmpdir do |dir|
     data = write("#{dir}/data", "d")
-    stop = "#{dir}/stop"
-    out_r, out_w = IO.pipe
-    pid = Process.spawn(exe, "run", "--control", "--", python, "#{FIXTURES}/reader.py", data, stop, out: out_w)
-    out_w.close
-    begin
-      assert_equal "ok", out_r.gets.to_s.chomp
-      assert_true wait_until { hijack("ps")[0].include?(pid.to_s) }, "hijack ps lists it"
+    with_controlled_reader(data, dir) do |pid, out_r|
       _out, err, st = hijack("ctl", pid.to_s, "-e", %(Hijack.fail(:openat, with: :EIO, path: "#{data}")))
       assert_equal 0, st.exitstatus, err
       assert_true wait_until { out_r.gets.to_s.chomp == "error 5" }, "the fault arrives"
-    ensure
-      File.write(stop, "")
-      Process.wait(pid)
     end
   end
 end

@@ -1,5 +1,4 @@
 require_relative "helper"
-require "socket"
 include HijackBintest
 
 # Real programs, traced by strace -f and by hijack --trace all (issue 16):
@@ -104,17 +103,7 @@ assert("real programs: each line of hijack's trace is one of strace's for the sa
   in_tmpdir do |dir|
     write("#{dir}/f", "hello\n" * 1000)
     system("git", "init", "-q", "#{dir}/repo")
-    server = TCPServer.new("127.0.0.1", 0)
-    port = server.addr[1]
-    serving = Thread.new do
-      loop do
-        c = server.accept
-        c.readpartial(4096)
-        c.write("HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
-        c.close
-      end
-    end
-    begin
+    with_http_server do |port|
       [["cat f > out", "cat f > out"],
        ["cat f | cat", "cat f | cat > /dev/null"],
        ["ls -la /usr/bin", "ls -la /usr/bin > /dev/null"],
@@ -125,9 +114,6 @@ assert("real programs: each line of hijack's trace is one of strace's for the sa
        ["python3 -c 'import json'", "#{python} -c 'import json'"]].each do |label, command|
         compare_program(label, command, dir)
       end
-    ensure
-      serving.kill
-      server.close
     end
   end
 end
