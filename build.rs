@@ -553,7 +553,7 @@ fn generate_table(calls: &[Call], sys: &[syscalls::Syscall], target: &Target) ->
             "    CallInfo {{ name: {:?}, prototype: {:?}, errors: Errors::{}, groups: &{:?}, returns: {:?}, \
              returns_pointer: {}, args: &[{}], variadic: {}, buffer: BufDir::{}, follow: Follow::{}, exec: {}, ends: {}, real: {:?}, \
              access: Access::{}, sys: {made_id}, family: {family_id}, view: &[{view}], sys_result: SysResult::{result}, like: {:?}, \
-             stream_arg: {stream}, forks: {} }},",
+             stream_arg: {stream}, forks: {}, by_number: {} }},",
             c.name,
             c_prototype(c),
             c.errors,
@@ -570,6 +570,7 @@ fn generate_table(calls: &[Call], sys: &[syscalls::Syscall], target: &Target) ->
             c.access,
             c.like.as_deref().unwrap_or(""),
             c.forks,
+            c.sys.as_deref() == Some("number"),
             stream = match view.find("Src::Fileno(") {
                 Some(p) => format!("Some({})", &view[p + 12..p + 12 + view[p + 12..].find(')').unwrap()]),
                 None => "None".to_string(),

@@ -164,8 +164,9 @@ fn source(expr: &str, row: &Call, line: &str) -> String {
 pub fn view(row: &Call, spec: Option<&str>, syscalls: &[Syscall]) -> Option<(usize, Vec<String>, &'static str)> {
     let where_ = format!("src/table/calls.tab: {}", row.name);
     let spec = match spec {
-        // `sys -`: it makes no one call (readdir: getdents64, now and then)
-        Some("-") => return None,
+        // `sys -`: it makes no one call (readdir: getdents64, now and then);
+        // `sys number`: the one its first argument numbers (frame::view)
+        Some("-" | "number") => return None,
         Some(s) => s.to_string(),
         // a row named after a system call makes it, with its arguments
         None if syscalls.iter().any(|s| s.name == row.name) => row.name.clone(),

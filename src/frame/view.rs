@@ -54,15 +54,31 @@ impl Frame<'_> {
     /// The system call's arguments, their kinds and decoders (the function's
     /// own where it makes no one call).
     pub fn sys_args(&self) -> &'static [ArgInfo] {
-        match self.info().sys {
+        match self.made() {
             Some(s) => SYSCALLS[s].args,
             None => self.info().args,
         }
     }
 
+    /// The system call it makes: the table's, or for syscall() the one its
+    /// first argument numbers.
+    pub fn made(&self) -> Option<usize> {
+        let info = self.info();
+        if info.by_number {
+            return crate::table::by_number(self.args[0] as i64);
+        }
+        info.sys
+    }
+
+    /// The name its trace shows: the system call's, or the function's.
+    pub fn made_name(&self) -> &'static str {
+        self.made().map_or(self.info().name, |s| SYSCALLS[s].name)
+    }
+
     /// How many arguments the system call has.
     pub fn sys_nargs(&self) -> usize {
-        match self.info().sys {
+        match self.made() {
+            Some(s) if self.info().by_number => SYSCALLS[s].args.len(),
             Some(_) => self.info().view.len(),
             None => self.nargs,
         }
@@ -75,6 +91,9 @@ impl Frame<'_> {
     /// (a FILE * argument read by fileno is open).
     pub unsafe fn sys_arg(&self, i: usize) -> SysArg<'static> {
         let info = self.info();
+        if info.by_number && self.made().is_some() {
+            return SysArg::Word(self.args[i + 1]);
+        }
         if info.sys.is_none() {
             return SysArg::Word(self.args[i]);
         }
@@ -177,5 +196,16 @@ mod tests {
         }
         let f = Frame::new(id::usleep, &[1_500_000], &real, 0);
         unsafe { assert_eq!(f.sys_arg(2), SysArg::Timespec(1, 500_000_000)) };
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn syscall_reads_as_the_call_its_number_names() {
+        let real = |_: &[u64]| 0;
+        let f = Frame::new(id::syscall, &[libc::SYS_close as u64, 7, 0, 0, 0, 0, 0], &real, 0);
+        assert_eq!(f.made_name(), "close");
+        assert_eq!((f.sys_nargs(), unsafe { f.sys_arg(0) }), (1, SysArg::Word(7)));
+        let f = Frame::new(id::syscall, &[100_000, 0, 0, 0, 0, 0, 0], &real, 0);
+        assert_eq!(f.made_name(), "syscall", "a number the table does not know");
     }
 }

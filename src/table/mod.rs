@@ -202,6 +202,9 @@ pub struct CallInfo {
     /// It returns twice (fork): its trace line is the parent's, as strace
     /// shows one call.
     pub forks: bool,
+    /// The system call it makes is the one its first argument numbers
+    /// (syscall()).
+    pub by_number: bool,
 }
 
 /// One argument of the system call a function makes, from the function's
@@ -384,6 +387,11 @@ pub const MAX_ARGS: usize = 8;
 /// A call's index by name.
 pub fn find(name: &str) -> Option<usize> {
     CALLS.iter().position(|c| c.name == name)
+}
+
+/// The system call numbered `nr` on this target.
+pub fn by_number(nr: i64) -> Option<usize> {
+    SYSCALLS.iter().position(|s| s.nr().is_some_and(|n| n as i64 == nr))
 }
 
 /// A system call's index by name.

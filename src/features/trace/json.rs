@@ -96,7 +96,7 @@ unsafe fn json_args(f: &Frame, strsize: usize, names: bool, out: &mut Vec<u8>) {
 /// "function":"open64","syscall":"openat" (null: it makes no one call).
 fn json_names(f: &Frame, out: &mut Vec<u8>) {
     push(out, format_args!("\"function\":\"{}\",\"syscall\":", f.info().name));
-    match f.info().sys {
+    match f.made() {
         Some(s) => push(out, format_args!("\"{}\"", crate::table::SYSCALLS[s].name)),
         None => out.extend_from_slice(b"null"),
     }

@@ -331,7 +331,7 @@ fn strace_result(f: &Frame, out: &mut Vec<u8>) {
             out.extend_from_slice(b"-1");
         }
         push(out, format_args!(" {} ({text})", errno_name(err)));
-    } else if info.returns_pointer && (info.sys_result == SysResult::Same || info.sys.is_none()) {
+    } else if info.returns_pointer && (info.sys_result == SysResult::Same || f.made().is_none()) {
         if f.result == 0 {
             out.extend_from_slice(b"NULL");
         } else {
@@ -344,7 +344,7 @@ fn strace_result(f: &Frame, out: &mut Vec<u8>) {
         if !unsafe { result_decoration(f, result, out) } {
             push(out, result);
         }
-        if result == 0 && info.sys.is_some_and(|s| SYSCALLS[s].timeout) {
+        if result == 0 && f.made().is_some_and(|s| SYSCALLS[s].timeout) {
             out.extend_from_slice(b" (Timeout)");
         }
     }
@@ -365,7 +365,7 @@ pub unsafe fn strace(f: &Frame, strsize: usize, timed: bool, phase: Phase, out: 
         push(out, format_args!("[pid {pid} tid {tid}] "));
     }
     let start = out.len();
-    let name = names::traced_name(f.id);
+    let name = f.made_name();
     if phase == Phase::Resumed {
         push(out, format_args!("<... {name} resumed>) "));
         out.extend_from_slice(b"= ");
@@ -377,7 +377,7 @@ pub unsafe fn strace(f: &Frame, strsize: usize, timed: bool, phase: Phase, out: 
     let args = f.sys_args();
     let mut shown = f.sys_nargs();
     // open's mode is there only when the flags ask for one (as strace shows it)
-    let mode_tail = match info.sys {
+    let mode_tail = match f.made() {
         Some(s) => SYSCALLS[s].mode_tail,
         None => info.variadic && args.last().is_some_and(|a| a.kind == Kind::Mode),
     };
