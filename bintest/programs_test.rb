@@ -29,15 +29,20 @@ COMPARED = %w[openat creat close read write pread64 pwrite64 lseek newfstatat st
               socket socketpair setsockopt getsockopt fcntl pipe2 copy_file_range gettid].freeze
 
 # strace -f lines (with -o: "PID name(...) = r") or hijack's ("[pid P] ..."),
-# as [pid, name, normalized line]. Addresses, structures and arrays compare
-# by position only (hijack shows some as addresses), so does the size of an
-# environment (hijack's variables are in it); interrupted and resumed lines
-# are joined.
+# as [pid, name, normalized line, stack]. Addresses, structures and arrays
+# compare by position only (hijack shows some as addresses), so does the
+# size of an environment (hijack's variables are in it); interrupted and
+# resumed lines are joined. strace -k's stack lines (" > lib(symbol+off)")
+# go with the call before them.
 def trace_calls(text, pid_prefix)
   pending = {}
   out = []
   text.each_line do |raw|
     raw = raw.chomp
+    if raw.start_with?(" > ")
+      out.last[3] << raw[3..-1] if out.last
+      next
+    end
     pid = raw[pid_prefix, 1] or next
     line = raw.sub(pid_prefix, "").strip
     next if line.start_with?("+++", "---")
@@ -53,11 +58,46 @@ def trace_calls(text, pid_prefix)
     args[DATA[name]] = "*" if DATA[name] && args[DATA[name]]
     result = line[/\) += (.*)\z/, 1].to_s.sub(/\A0x\h+/, "*").sub(/ <\d+\.\d+>\z/, "")
     result = result.sub(/\A[1-9]\d*/, "*") if PIDS.include?(name)
-    out << [pid, name, "#{name}(#{args.join(', ')}) = #{result}"]
+    out << [pid, name, "#{name}(#{args.join(', ')}) = #{result}", []]
   end
   out
 end
 
+
+# hijack writes an exec's line before it is made; one that failed resumes
+# (`<... execve resumed>) = -1 ENOENT`), one that succeeded does not: the
+# next line of its process is the new program's. That one reads `= 0`, as
+# strace writes it.
+def exec_results(text)
+  lines = text.lines
+  pending = {}
+  lines.each_with_index do |l, i|
+    pid = l[/\A\[pid (\d+)/, 1] or next
+    if (j = pending.delete(pid)) && !l.include?("<... execve resumed>")
+      lines[j] = lines[j].sub(/ <unfinished \.\.\.>$/, ") = 0")
+    end
+    pending[pid] = i if l.match?(/\] execve\(.* <unfinished \.\.\.>$/)
+  end
+  pending.each_value { |j| lines[j] = lines[j].sub(/ <unfinished \.\.\.>$/, ") = 0") }
+  lines.join
+end
+
+# The calls a program made through a function of hijack's table: the C
+# library's function (the stack's first frame, by any of its names:
+# __open64, __libc_read) was called from outside the C library and the
+# loader (the program, or another library). Not the calls of the libraries'
+# constructors, which the loader runs (the stack ends in it): some run
+# before hijack's own (libselinux's, under ls).
+def through_the_table(calls, functions)
+  calls.select do |_p, _n, _l, stack|
+    first, caller = stack[0], stack[1]
+    next false unless first && caller && first.include?("/libc.so")
+    next false if caller.include?("/libc.so") || caller.include?("/ld-linux")
+    next false if stack.last.include?("/ld-linux")
+    symbol = first[/\(([^+)]*)/, 1].to_s.sub(/\A_+/, "").sub(/\A(GI_+)?(libc_)?/, "")
+    functions.include?(symbol)
+  end
+end
 
 # The lines of `calls` that are not the loader's.
 def after_loader(calls)
@@ -71,17 +111,18 @@ end
 
 def compare_program(label, command, dir)
   visible = hijack("list")[0].lines.map { |l| l.split.first }
+  functions = hijack("list", "--functions")[0].lines.map { |l| l.split.first }
   # (each run from the same state, with the same standard input)
   command = "cd '#{dir}' && #{command}"
   fresh = -> { %w[out g db].each { |f| File.delete("#{dir}/#{f}") if File.exist?("#{dir}/#{f}") } }
   fresh.call
-  system("strace", "-f", "-qq", "-o", "#{dir}/strace.txt", "sh", "-c", command, in: File::NULL, out: File::NULL, err: File::NULL)
+  system("strace", "-f", "-k", "-qq", "-o", "#{dir}/strace.txt", "sh", "-c", command, in: File::NULL, out: File::NULL, err: File::NULL)
   fresh.call
   ok = system(exe, "run", "--trace", "all", "-o", "#{dir}/hijack.txt", "--", "sh", "-c", command,
               in: File::NULL, out: File::NULL, err: "#{dir}/err")
   assert_true ok, "#{label}: #{File.read("#{dir}/err")}"
   all = trace_calls(File.read("#{dir}/strace.txt"), /\A(\d+) +/)
-  ours = trace_calls(File.read("#{dir}/hijack.txt"), /\A\[pid (\d+)(?: tid \d+)?\] /)
+  ours = trace_calls(exec_results(File.read("#{dir}/hijack.txt")), /\A\[pid (\d+)(?: tid \d+)?\] /)
   left = Hash.new(0)
   all.each { |_p, _n, l| left[l] += 1 }
   matched = ours.select do |_p, _n, l|
@@ -94,7 +135,20 @@ def compare_program(label, command, dir)
   bare = after_loader(all).select { |_p, n, _| visible.include?(n) }
   $stderr.puts format("%-26s %5d of strace's %5d lines (%.2f)", label, matched.size, bare.size,
                       bare.empty? ? 0 : matched.size.fdiv(bare.size)) if ENV["PROGRAMS_DEBUG"]
-  assert_equal [], unmatched.map(&:last).first(15), "#{label}: hijack's lines not in strace's"
+  assert_equal [], unmatched.map { |c| c[2] }.first(15), "#{label}: hijack's lines not in strace's"
+  # the other way: what the program made through the table's functions is
+  # in hijack's trace
+  mine = Hash.new(0)
+  ours.each { |_p, _n, l, _s| mine[l] += 1 }
+  through = through_the_table(all, functions)
+  missed = through.reject do |_p, _n, l, _s|
+    next false unless mine[l] > 0
+    mine[l] -= 1
+  end
+  $stderr.puts format("%-26s %5d of the %5d calls made through the table's functions", "", through.size - missed.size,
+                      through.size) if ENV["PROGRAMS_DEBUG"]
+  assert_equal [], missed.select { |_p, n, _l, _s| COMPARED.include?(n) }.map { |c| "#{c[2]}  (#{c[3][0]})" }.first(15),
+               "#{label}: calls made through the table's functions missing from hijack's trace"
   assert_true matched.size > 0, "#{label}: no line of hijack's is strace's"
 end
 
