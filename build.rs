@@ -219,6 +219,8 @@ const DECODER_NAMES: &[(&str, &str)] = &[
     ("sockopt_out", "SockoptOut"),
     ("pollfds", "PollFds"),
     ("fd_pair", "FdPair"),
+    ("prot", "Prot"),
+    ("mmap_flags", "MmapFlags"),
 ];
 
 /// The decoder of an argument: the row's annotation, else by name, else by

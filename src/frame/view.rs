@@ -107,6 +107,7 @@ impl Frame<'_> {
             Src::Stdio(j) => SysArg::Word(stdio_flags(self.args[j as usize].c_str().unwrap_or(b"")) as u64),
             Src::Environ => SysArg::Word(super::word::of(environ())),
             Src::Secs(j) => SysArg::Timespec(self.args[j as usize] as i64, 0),
+            Src::Pages(j) => SysArg::Word(self.args[j as usize] / 4096),
             Src::Timeval(j) => match self.args[j as usize] {
                 0 => SysArg::Word(0),
                 p => {

@@ -146,6 +146,10 @@ pub enum Decode {
     SockoptOut,
     /// the two descriptors a call fills (pipe's, socketpair's): [3, 4]
     FdPair,
+    /// mmap's protection: PROT_READ|PROT_WRITE (PROT_NONE)
+    Prot,
+    /// mmap's flags: MAP_PRIVATE|MAP_ANONYMOUS
+    MmapFlags,
     /// poll's descriptors: [{fd=3, events=POLLIN}], and after a result > 0
     /// the returned events
     PollFds,
@@ -232,6 +236,8 @@ pub enum Src {
     Usecs(u8),
     /// A timespec of the struct timeval argument i points to (select's).
     Timeval(u8),
+    /// Argument i, an offset in bytes, in 4 KiB pages (mmap2's offset).
+    Pages(u8),
 }
 
 /// The system call's result, from the function's.

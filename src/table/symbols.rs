@@ -286,6 +286,45 @@ pub const IN_MASK: Names = &[
     ("IN_ONESHOT", 0x8000_0000),
 ];
 
+/// mmap's and mprotect's protection bits (0 is PROT_NONE).
+pub const PROT: Names = &[
+    ("PROT_READ", 1),
+    ("PROT_WRITE", 2),
+    ("PROT_EXEC", 4),
+    ("PROT_SEM", 8),
+    ("PROT_GROWSDOWN", 0x100_0000),
+    ("PROT_GROWSUP", 0x200_0000),
+];
+
+/// mmap's flags besides the mapping's type (the low two bits, MAP_TYPES).
+pub const MAP: Names = &[
+    ("MAP_FIXED", 0x10),
+    ("MAP_ANONYMOUS", 0x20),
+    ("MAP_32BIT", 0x40),
+    ("MAP_GROWSDOWN", 0x100),
+    ("MAP_DENYWRITE", 0x800),
+    ("MAP_EXECUTABLE", 0x1000),
+    ("MAP_LOCKED", 0x2000),
+    ("MAP_NORESERVE", 0x4000),
+    ("MAP_POPULATE", 0x8000),
+    ("MAP_NONBLOCK", 0x10000),
+    ("MAP_STACK", 0x20000),
+    ("MAP_HUGETLB", 0x40000),
+    ("MAP_SYNC", 0x80000),
+    ("MAP_FIXED_NOREPLACE", 0x100000),
+];
+
+pub const MAP_TYPES: [&str; 4] = ["0", "MAP_SHARED", "MAP_PRIVATE", "MAP_SHARED_VALIDATE"];
+
+/// mmap's flags: the type, then the other bits.
+pub fn mmap_flags(value: i64, out: &mut Vec<u8>) {
+    out.extend_from_slice(MAP_TYPES[(value & 3) as usize].as_bytes());
+    if value & !3 != 0 {
+        out.push(b'|');
+        bits(value & !3, MAP, out);
+    }
+}
+
 /// poll's event bits.
 pub const POLL: Names = &[
     ("POLLIN", 1),

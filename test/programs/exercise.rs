@@ -228,7 +228,11 @@ struct ex_call {
         // and a call given an object the C library made (a stream, a heap
         // block), for which the exercise has only a made-up pointer.
         let library_object = |d: &super::Decl| d.ctype == "FILE *" || d.ctype == "DIR *" || (d.ctype == "void *" && d.name == "ptr");
+        // (nor a call that maps, unmaps or protects the memory it is given:
+        // the exercise's own buffers)
+        let maps = c.groups.iter().any(|g| g == "memory") && c.args.iter().any(|a| a.name == "start");
         let harmless = !cannot_fail
+            && !maps
             && !c.args.iter().any(library_object)
             && (c.exec || !c.groups.iter().any(|g| g == "process"));
         // Where the strace format shows a structure's address (iovec, stat...).

@@ -124,6 +124,8 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
         Decode::Flock => return bits(value, symbols::LOCK, out),
         Decode::Inotify => return bits(value as u32 as i64, symbols::IN_MASK, out),
         Decode::Ioctl => return symbols::ioctl_request(value, out),
+        // (as C's %#lx: 0 is "0")
+        Decode::Hex if word == 0 => return out.push(b'0'),
         Decode::Hex => return hex(word, out),
         Decode::Bytes if word == 0 => return out.extend_from_slice(b"NULL"),
         Decode::Bytes if word_of(f, i + 1) == 4 && sockopt_known(f) => return push(out, format_args!("[{}]", *word.ptr::<i32>())),
@@ -157,6 +159,9 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
             }
             return hex(word, out);
         }
+        Decode::Prot if value == 0 => return out.extend_from_slice(b"PROT_NONE"),
+        Decode::Prot => return bits(value, symbols::PROT, out),
+        Decode::MmapFlags => return symbols::mmap_flags(value, out),
         Decode::FdPair if word == 0 => return out.extend_from_slice(b"NULL"),
         Decode::FdPair if !f.proceeded || f.failed_by_result() => return hex(word, out),
         Decode::FdPair => {
