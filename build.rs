@@ -264,29 +264,47 @@ fn fail(line: usize, msg: &str) -> ! {
     panic!("src/table/calls.tab:{line}: {msg}");
 }
 
-fn parse_decl(text: &str, line: usize) -> Decl {
+fn parse_decl(text: &str) -> Result<Decl, String> {
     let text = text.trim();
-    let split = text
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or_else(|| fail(line, &format!("`{text}` needs a type and a name")));
+    let needs = || format!("`{text}` needs a type and a name");
+    let split = text.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).ok_or_else(needs)?;
     let name = text[split + 1..].to_string();
     let ctype = text[..=split].trim().to_string();
     if name.is_empty() || ctype.is_empty() {
-        fail(line, &format!("`{text}` needs a type and a name"));
+        return Err(needs());
     }
-    typed(ctype, name, line)
-}
-
-fn typed(ctype: String, name: String, line: usize) -> Decl {
     if ctype.contains('*') {
-        return Decl { ctype, name, class: Class::Pointer, rust: "*mut libc::c_void" };
+        return Ok(Decl { ctype, name, class: Class::Pointer, rust: "*mut libc::c_void" });
     }
     let bare = ctype.trim_start_matches("const ").trim();
     let (_, rust, class) = TYPES
         .iter()
         .find(|(c, _, _)| *c == bare)
-        .unwrap_or_else(|| fail(line, &format!("unknown C type `{ctype}` (add it to TYPES in build.rs)")));
-    Decl { ctype, name, class: *class, rust }
+        .ok_or_else(|| format!("unknown C type `{ctype}` (add it to TYPES in build.rs)"))?;
+    Ok(Decl { ctype, name, class: *class, rust })
+}
+
+/// A prototype `RET NAME(ARG, ...)` of both tables: what it returns, its
+/// arguments (a variadic tail's included) and where `...` starts.
+fn parse_prototype(prototype: &str, name: &str) -> Result<(Decl, Vec<Decl>, Option<usize>), String> {
+    let (head, params) = prototype.split_once('(').ok_or("the prototype has no argument list")?;
+    let params = params.strip_suffix(')').ok_or("the prototype must end with `)`")?;
+    let ret = parse_decl(head)?;
+    if ret.name != name {
+        return Err(format!("the prototype declares `{}`, not `{name}`", ret.name));
+    }
+    let mut args = Vec::new();
+    let mut fixed = None;
+    for p in params.split(',').map(str::trim).filter(|p| !p.is_empty() && *p != "void") {
+        // Everything from `...` on is the variadic tail.
+        let p = match p.strip_prefix("...") {
+            Some(rest) if fixed.replace(args.len()).is_some() => return Err(format!("only one `...` (at `{rest}`)")),
+            Some(rest) => rest,
+            None => p,
+        };
+        args.push(parse_decl(p)?);
+    }
+    Ok((ret, args, fixed))
 }
 
 fn parse_table(text: &str) -> Vec<Call> {
@@ -321,31 +339,7 @@ fn parse_table(text: &str) -> Vec<Call> {
             Some((p, n)) => (p.trim().to_string(), n.trim()),
             None => (rest.trim().to_string(), ""),
         };
-        let (head, params) = prototype
-            .split_once('(')
-            .unwrap_or_else(|| fail(line, "the prototype has no argument list"));
-        let params = params
-            .strip_suffix(')')
-            .unwrap_or_else(|| fail(line, "the prototype must end with `)`"));
-        let ret = parse_decl(head, line);
-        if ret.name != name {
-            fail(line, &format!("the prototype declares `{}`, not `{name}`", ret.name));
-        }
-        let mut args = Vec::new();
-        let mut fixed = None;
-        for p in params.split(',').map(str::trim).filter(|p| !p.is_empty() && *p != "void") {
-            // Everything from `...` on is the variadic tail.
-            let p = match p.strip_prefix("...") {
-                Some(rest) => {
-                    if fixed.replace(args.len()).is_some() {
-                        fail(line, "only one `...`");
-                    }
-                    rest
-                }
-                None => p,
-            };
-            args.push(parse_decl(p, line));
-        }
+        let (ret, args, fixed) = parse_prototype(&prototype, &name).unwrap_or_else(|e| fail(line, &e));
         let mut tail = match fixed {
             None => Tail::None,
             Some(f) if args.len() == f + 1 && args[f].name == "mode" => Tail::Mode,

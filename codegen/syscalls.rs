@@ -65,23 +65,10 @@ pub fn parse(text: &str) -> Vec<Syscall> {
             }
         }
         let proto = proto.unwrap_or_else(|| fail(line, "missing a column (name x86_64 i386 classes prototype)"));
-        let (rhead, params) = proto.split_once('(').unwrap_or_else(|| fail(line, "the prototype has no argument list"));
-        let params = params.strip_suffix(')').unwrap_or_else(|| fail(line, "the prototype must end with `)`"));
-        let ret = parse_decl(rhead, line);
-        if ret.name != name {
-            fail(line, &format!("the prototype declares `{}`, not `{name}`", ret.name));
-        }
-        let mut args = Vec::new();
-        let mut mode_tail = false;
-        for p in params.split(',').map(str::trim).filter(|p| !p.is_empty() && *p != "void") {
-            let p = match p.strip_prefix("...") {
-                Some(rest) => {
-                    mode_tail = true;
-                    rest
-                }
-                None => p,
-            };
-            args.push(parse_decl(p, line));
+        let (ret, args, tail) = parse_prototype(proto, &name).unwrap_or_else(|e| fail(line, &e));
+        let mode_tail = tail.is_some();
+        if tail.is_some_and(|t| t + 1 != args.len()) {
+            fail(line, "a tail is `... mode_t mode`");
         }
         if mode_tail && args.last().map(|a| a.name.as_str()) != Some("mode") {
             fail(line, "a tail is `... mode_t mode`");
