@@ -53,11 +53,13 @@ extern "C" fn at_exit() {
 extern "C" fn fork_prepare() {
     filter::lock_for_fork().raw_lock();
     shared::fork_lock();
+    crate::features::listing::fork_lock();
 }
 
 extern "C" fn fork_parent() {
     // SAFETY: taken by fork_prepare on this thread.
     unsafe {
+        crate::features::listing::fork_unlock();
         shared::fork_unlock();
         filter::lock_for_fork().raw_unlock();
     }

@@ -160,6 +160,20 @@ fn fake_entry<T: Entry>(name: &[u8]) -> Box<[u8]> {
     e
 }
 
+/// Around fork: the child must not inherit these locks held by a thread it
+/// does not have (taken in the order readdir takes them).
+pub fn fork_lock() {
+    STREAMS.raw_lock();
+    RULES.raw_lock();
+}
+
+/// # Safety
+/// After [`fork_lock`], on the same thread.
+pub unsafe fn fork_unlock() {
+    RULES.raw_unlock();
+    STREAMS.raw_unlock();
+}
+
 /// closedir: the stream's state goes with it.
 fn closed(dirp: *mut libc::c_void) {
     if ACTIVE.load(Ordering::Acquire) {
