@@ -16,7 +16,6 @@ struct Rules {
 /// What one open directory stream still has to list.
 struct Stream {
     dir: Vec<u8>,
-    seen: Vec<Vec<u8>>,
     /// The fakes of this directory not listed yet.
     fakes: Vec<Vec<u8>>,
     /// The entry last returned for a fake (alive until the next readdir).
@@ -133,7 +132,6 @@ unsafe fn filtered<T: Entry>(real: RealReaddir, dirp: *mut libc::c_void) -> *mut
             continue;
         }
         stream.fakes.retain(|f| f.as_slice() != name);
-        stream.seen.push(name.to_vec());
         return entry;
     }
 }
@@ -145,7 +143,7 @@ fn new_stream(fd: i32) -> Stream {
         .as_ref()
         .map(|r| r.fakes.iter().filter(|(d, _)| *d == dir).map(|(_, n)| n.clone()).collect())
         .unwrap_or_default();
-    Stream { dir, seen: Vec::new(), fakes, entry: Box::new([]) }
+    Stream { dir, fakes, entry: Box::new([]) }
 }
 
 /// A regular file's entry named `name`, laid out as a `T`.
