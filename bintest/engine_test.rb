@@ -150,13 +150,16 @@ assert("a hook sleeping in one thread does not hold up the others") do
   in_tmpdir do |dir|
     slow = write("#{dir}/slow", "s")
     fast = write("#{dir}/fast", "f")
-    # The slow thread's hook waits (up to 20 s) until the fast thread's
-    # hooks have run 50 times: with one lock around all hooks, they would
-    # wait for it instead, and the slow thread would finish first.
-    script = %(Hijack.before(:read, path: #{slow.inspect}) { 400.times { break if Hijack::Shared[:fast].to_i >= 50; usleep 50_000 } }\n) +
+    done = write("#{dir}/done", "")
+    # The slow thread's hook waits (up to 60 s) until the fast thread has
+    # finished and said so (it opens DONE after recording its finish): with
+    # one lock around all hooks, the fast thread's hooks would wait for the
+    # slow one instead, and the slow thread would finish first.
+    script = %(Hijack.before(:read, path: #{slow.inspect}) { 1200.times { break if Hijack::Shared[:done]; usleep 50_000 } }\n) +
              %(Hijack.after(:read, path: #{fast.inspect}) { |c| Hijack::Shared.incr(:fast) }\n) +
+             %(Hijack.after(:openat, path: #{done.inspect}) { Hijack::Shared[:done] = 1 }\n) +
              %(Hijack.at_exit { Hijack.log "fast reads hooked: \#{Hijack::Shared[:fast]}" })
-    out, err, st = hijack("run", "-e", script, "--", python, "#{FIXTURES}/slow_and_fast.py", slow, fast)
+    out, err, st = hijack("run", "-e", script, "--", python, "#{FIXTURES}/slow_and_fast.py", slow, fast, done)
     assert_equal ["fast slow\n", 0], [out, st.exitstatus]
     assert_true err[/fast reads hooked: (\d+)/, 1].to_i >= 50, err
   end

@@ -136,6 +136,13 @@ pub fn generate(calls: &[Call], target: &Target) -> String {
 #include <sys/resource.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <poll.h>
+#include <sys/utsname.h>
+#ifdef __linux__
+#include <sys/statfs.h>
+#else
+#include <sys/mount.h>
+#endif
 
 #define EX_STR(x) #x
 #define EX_XSTR(x) EX_STR(x)
