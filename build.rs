@@ -221,6 +221,8 @@ const DECODER_NAMES: &[(&str, &str)] = &[
     ("fd_pair", "FdPair"),
     ("prot", "Prot"),
     ("mmap_flags", "MmapFlags"),
+    ("clone_flags", "CloneFlags"),
+    ("signal", "Signal"),
 ];
 
 /// The decoder of an argument: the row's annotation, else by name, else by

@@ -99,3 +99,52 @@ assert("a process that ends in _exit (dash) runs Hijack.at_exit, reports its --s
     assert_true line.match?(/\A\[pid \d+\] exit_group\(3\) +\= \?\n\z/), line
   end
 end
+
+assert("clone() and fork() are traced as the clone system call strace shows, in the same run") do
+  in_tmpdir do |dir|
+    data = write("#{dir}/data", "hello\n")
+    ["", "vm"].each do |mode|
+      _out, _err, st = Open3.capture3("strace", "-f", "-e", "trace=clone", "-o", "#{dir}/strace",
+                                      exe, "run", "--trace", "clone", "-o", "#{dir}/trace", "--", program("clones"), data, *[mode].reject(&:empty?))
+      assert_equal 0, st.exitstatus
+      # (a vfork-like child runs while its clone is unfinished: the line is
+      # joined with its resumption)
+      pending = {}
+      theirs = File.readlines("#{dir}/strace").filter_map do |l|
+        pid, line = l.chomp.split(/ +/, 2)
+        if line.end_with?(" <unfinished ...>")
+          pending[pid] = line.delete_suffix(" <unfinished ...>")
+          nil
+        elsif (rest = line[/\A<\.\.\. clone resumed>(.*)/, 1])
+          "#{pending.delete(pid)}#{rest}"
+        else
+          line
+        end
+      end
+      theirs = theirs.grep(/\Aclone\(child_stack=/).map { |l| "#{l.sub(/ +=/, " =")}\n" }.last(2)
+      ours = File.readlines("#{dir}/trace").map { |l| l.sub(/\A\[pid \d+\] /, "").sub(/ +=/, " =") }
+      assert_equal theirs, ours, mode
+      assert_match "clone(child_stack=0x*, flags=#{mode.empty? ? '' : 'CLONE_VM|CLONE_VFORK|'}SIGCHLD) = *", ours[0]
+      assert_match "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x*) = *", ours[1]
+    end
+  end
+end
+
+assert("a child that clone() copies is hooked from its first call, and runs Hijack.at_exit when its function returns") do
+  in_tmpdir do |dir|
+    data = write("#{dir}/data", "hello\n")
+    code = %(Hijack.after(:read, path: #{data.inspect}) { |c| Hijack.log "read \#{c.result} in \#{Hijack.pid}" }\n) +
+           %(Hijack.at_exit { Hijack.log "at_exit \#{Hijack.pid}" })
+    out, err, st = hijack("run", "-e", code, "--", program("clones"), data)
+    assert_equal ["child read 6\nclone child: 7\nfork child: 3\n", 0], [out, st.exitstatus]
+    reader = err[/read 6 in (\d+)/, 1]
+    ends = err.scan(/at_exit (\d+)/).flatten
+    assert_equal 3, ends.size, err
+    assert_include ends, reader, "the clone child ran its own at_exit"
+    hooked = hijack("run", "-e", %(Hijack.fail(:read, with: :EIO, path: #{data.inspect})), "--", program("clones"), data)
+    assert_equal "child read -1\n", hooked[0].lines.first
+    # a child sharing the memory shares hijack's state too: it is not made a copy
+    out, _err, st = hijack("run", "-e", code, "--", program("clones"), data, "vm")
+    assert_equal ["child read 6\nclone child: 7\nfork child: 3\n", 0], [out, st.exitstatus]
+  end
+end

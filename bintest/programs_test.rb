@@ -18,7 +18,7 @@ DATA = { "read" => 1, "write" => 1, "pread64" => 1, "pwrite64" => 1, "recvfrom" 
 # Results that are process ids differ from run to run.
 PIDS = %w[fork vfork clone clone3 wait4 waitid getpid gettid].freeze
 # The calls whose lines are compared: those hijack decodes as strace does.
-# Not yet: fork (strace shows the clone(...) glibc makes), getcwd(NULL, 0)
+# Not yet: getcwd(NULL, 0)
 # (the buffer glibc allocates), the other structures strace decodes that
 # hijack shows as addresses; and the
 # vDSO's clock calls strace cannot see; poll, whose count follows the run's
@@ -26,7 +26,7 @@ PIDS = %w[fork vfork clone clone3 wait4 waitid getpid gettid].freeze
 COMPARED = %w[openat creat close read write pread64 pwrite64 lseek newfstatat statx unlinkat unlink mkdir mkdirat rmdir
               rename renameat access faccessat2 readlink readlinkat fsync fdatasync ftruncate truncate dup dup2 dup3
               chdir fchdir getdents64 chmod fchmod connect sendto recvfrom shutdown execve exit_group
-              socket socketpair setsockopt getsockopt fcntl pipe2 copy_file_range gettid].freeze
+              socket socketpair setsockopt getsockopt fcntl pipe2 copy_file_range gettid clone].freeze
 
 # strace -f lines (with -o: "PID name(...) = r") or hijack's ("[pid P] ..."),
 # as [pid, name, normalized line, stack]. Addresses, structures and arrays
@@ -54,7 +54,7 @@ def trace_calls(text, pid_prefix)
     end
     name = line[/\A(\w+)\(/, 1] or next
     args = strace_args(line) || []
-    args = args.map { |a| a.match?(/\A(0x\h+|\{.*\}|\[\{.*\}\]|NULL)( \/\*.*\*\/)?\z/) ? "*" : a }
+    args = args.map { |a| a.match?(/\A(0x\h+|\{.*\}|\[\{.*\}\]|NULL)( \/\*.*\*\/)?\z/) ? "*" : a.sub(/\A(\w+=)0x\h+\z/, '\\1*') }
     args[DATA[name]] = "*" if DATA[name] && args[DATA[name]]
     result = line[/\) += (.*)\z/, 1].to_s.sub(/\A0x\h+/, "*").sub(/ <\d+\.\d+>\z/, "")
     result = result.sub(/\A[1-9]\d*/, "*") if PIDS.include?(name)

@@ -3,7 +3,8 @@
 //! build.rs (`$OUT_DIR/entries.rs`), each ending in a jump to the real
 //! function when nothing is hooked, to the dispatch when something is, or to
 //! the lookup of the real function the first time; the allocator's, usable
-//! before that lookup ([`memory`]); the ends of a process ([`exit`]); the
+//! before that lookup ([`memory`]); the ends of a process ([`exit`]); new
+//! ones ([`forks`]); the
 //! preload library's start-up ([`preload`]).
 
 /// One interposed entry point: a module named after the call, with
@@ -105,6 +106,7 @@ macro_rules! entry {
 }
 
 pub mod exit;
+pub mod forks;
 pub mod memory;
 pub mod preload;
 
@@ -112,7 +114,7 @@ pub mod preload;
 #[cfg(feature = "preload")]
 #[allow(clippy::missing_safety_doc, unused_variables, non_snake_case)]
 mod generated {
-    use crate::entry::exit;
+    use crate::entry::{exit, forks};
     use crate::features::{follow, listing};
     use crate::platform::fds::calls as fds;
     use crate::platform::real;

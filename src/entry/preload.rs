@@ -8,7 +8,7 @@
 
 #![cfg_attr(not(feature = "preload"), allow(dead_code))]
 
-use crate::{features::filter, features::follow, platform::guard, platform::log, ruby::mrb, ruby::script, features::shared, platform::sys, ruby::vm};
+use crate::{features::follow, platform::guard, platform::log, platform::sys, ruby::mrb, ruby::script, ruby::vm};
 use std::ffi::OsString;
 
 /// Reads and compiles the scripts named by the environment.
@@ -46,29 +46,6 @@ unsafe fn compile_program(
 
 extern "C" fn at_exit() {
     crate::entry::exit::at_exit();
-}
-
-// Around fork: no lock of hijack's may be inherited held by a thread the
-// child does not have.
-extern "C" fn fork_prepare() {
-    filter::lock_for_fork().raw_lock();
-    shared::fork_lock();
-    crate::features::listing::fork_lock();
-}
-
-extern "C" fn fork_parent() {
-    // SAFETY: taken by fork_prepare on this thread.
-    unsafe {
-        crate::features::listing::fork_unlock();
-        shared::fork_unlock();
-        filter::lock_for_fork().raw_unlock();
-    }
-}
-
-extern "C" fn fork_child() {
-    fork_parent();
-    crate::features::trace::forked();
-    crate::features::summary::forked();
 }
 
 /// The path this library was loaded from.
@@ -122,7 +99,7 @@ unsafe fn init() {
             }
             if adopted {
                 libc::atexit(at_exit);
-                libc::pthread_atfork(Some(fork_prepare), Some(fork_parent), Some(fork_child));
+                crate::entry::forks::register();
             }
         }
         Err(msg) => vm::give_up(&msg),

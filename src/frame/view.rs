@@ -108,6 +108,12 @@ impl Frame<'_> {
             Src::Environ => SysArg::Word(super::word::of(environ())),
             Src::Secs(j) => SysArg::Timespec(self.args[j as usize] as i64, 0),
             Src::Pages(j) => SysArg::Word(self.args[j as usize] / 4096),
+            Src::TidAddress => SysArg::Word(crate::platform::sys::tid_address()),
+            Src::CloneStack(j) => SysArg::Word(match self.args[j as usize] {
+                0 => 0,
+                sp if cfg!(target_pointer_width = "64") => (sp & !15) - 16,
+                sp => (sp & !15) - 28,
+            }),
             Src::Timeval(j) => match self.args[j as usize] {
                 0 => SysArg::Word(0),
                 p => {

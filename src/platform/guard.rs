@@ -57,9 +57,11 @@ pub fn current_vm() -> *mut c_void {
     THREAD.try_with(|t| t.vm.get()).unwrap_or(std::ptr::null_mut())
 }
 
-/// Leaves hijack's own code for good on this thread: the process ends here
-/// (`_exit` made from a hook chain), and its exit work must run.
-pub fn leave_for_exit() {
+/// Leaves hijack's own code for good on this thread, which never returns
+/// into the hook chain it is in: the process ends here (`_exit` made from a
+/// hook chain), and its exit work must run; or this is the copied child of a
+/// clone(), whose code from now on is the program's function.
+pub fn leave_for_good() {
     let _ = THREAD.try_with(|t| t.active.set(false));
 }
 

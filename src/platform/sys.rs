@@ -10,6 +10,14 @@ mod imp {
         // SAFETY: gettid has no preconditions.
         unsafe { libc::syscall(libc::SYS_gettid) as i64 }
     }
+    /// The address the kernel clears when this thread ends (set by
+    /// set_tid_address or clone's CLONE_CHILD_CLEARTID): 0 when unknown.
+    pub fn tid_address() -> u64 {
+        let mut p: usize = 0;
+        // SAFETY: PR_GET_TID_ADDRESS writes one pointer to `p`.
+        let r = unsafe { libc::syscall(libc::SYS_prctl, libc::PR_GET_TID_ADDRESS, &mut p as *mut usize) };
+        if r == 0 { p as u64 } else { 0 }
+    }
     /// True in a set-uid or otherwise secure-execution process.
     pub fn secure_execution() -> bool {
         // SAFETY: getauxval has no preconditions.
@@ -42,6 +50,10 @@ mod imp {
         unsafe { libc::pthread_threadid_np(0 as libc::pthread_t, &mut id) };
         id as i64
     }
+    /// (macOS traces show functions, never Linux's clone)
+    pub fn tid_address() -> u64 {
+        0
+    }
     pub fn secure_execution() -> bool {
         // SAFETY: issetugid has no preconditions.
         unsafe { libc::issetugid() != 0 }
@@ -62,7 +74,7 @@ mod imp {
     pub const PLATFORM: &str = "darwin";
 }
 
-pub use imp::{fd_path, secure_execution, tid, LIBRARY_NAME, PLATFORM, PRELOAD_VAR};
+pub use imp::{fd_path, secure_execution, tid, tid_address, LIBRARY_NAME, PLATFORM, PRELOAD_VAR};
 
 /// The path the kernel will use for `path`: the symlinks of its longest
 /// existing ancestor (itself included) resolved, the rest appended.

@@ -150,6 +150,12 @@ pub enum Decode {
     Prot,
     /// mmap's flags: MAP_PRIVATE|MAP_ANONYMOUS
     MmapFlags,
+    /// clone's flags and the exit signal in their low byte
+    /// (CLONE_VM|CLONE_VFORK|SIGCHLD); its presence lays the call out as
+    /// strace does: child_stack=, flags=, parent_tid=, tls=, child_tidptr=
+    CloneFlags,
+    /// a signal number: SIGTERM
+    Signal,
     /// poll's descriptors: [{fd=3, events=POLLIN}], and after a result > 0
     /// the returned events
     PollFds,
@@ -238,6 +244,12 @@ pub enum Src {
     Timeval(u8),
     /// Argument i, an offset in bytes, in 4 KiB pages (mmap2's offset).
     Pages(u8),
+    /// The calling thread's clear-on-exit tid address (fork's child_tidptr).
+    TidAddress,
+    /// The stack pointer glibc's clone() gives the kernel for stack argument
+    /// i: aligned down to 16 bytes, less the room it keeps for its own words
+    /// (16 on x86_64, 28 on i386).
+    CloneStack(u8),
 }
 
 /// The system call's result, from the function's.

@@ -162,6 +162,8 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
         Decode::Prot if value == 0 => return out.extend_from_slice(b"PROT_NONE"),
         Decode::Prot => return bits(value, symbols::PROT, out),
         Decode::MmapFlags => return symbols::mmap_flags(value, out),
+        Decode::CloneFlags => return symbols::clone_flags(value, out),
+        Decode::Signal => return symbols::signal(value, out),
         Decode::FdPair if word == 0 => return out.extend_from_slice(b"NULL"),
         Decode::FdPair if !f.proceeded || f.failed_by_result() => return hex(word, out),
         Decode::FdPair => {
@@ -306,6 +308,36 @@ unsafe fn result_decoration(f: &Frame, result: i64, out: &mut Vec<u8>) -> bool {
     false
 }
 
+/// clone's arguments as strace names them, those its flags use:
+/// `child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD,
+/// child_tidptr=0x7f...`; the parent's tid as written once it returned.
+unsafe fn clone_args(f: &Frame, out: &mut Vec<u8>) {
+    let args = f.sys_args();
+    let word = |name: &str| args.iter().position(|a| a.name == name).map_or(0, |i| word_of(f, i));
+    let address = |w: u64, out: &mut Vec<u8>| if w == 0 { out.extend_from_slice(b"NULL") } else { hex(w, out) };
+    let flags = word("flags") as i64;
+    out.extend_from_slice(b"child_stack=");
+    address(word("stack"), out);
+    out.extend_from_slice(b", flags=");
+    symbols::clone_flags(flags, out);
+    let written = f.proceeded && !f.failed_by_result();
+    if flags & (0x10_0000 | 0x1000) /* CLONE_PARENT_SETTID|CLONE_PIDFD */ != 0 {
+        out.extend_from_slice(b", parent_tid=");
+        match word("parent_tid") {
+            p if p != 0 && written => push(out, format_args!("[{}]", *p.ptr::<libc::c_int>())),
+            p => address(p, out),
+        }
+    }
+    if flags & 0x8_0000 /* CLONE_SETTLS */ != 0 {
+        out.extend_from_slice(b", tls=");
+        address(word("tls"), out);
+    }
+    if flags & (0x100_0000 | 0x20_0000) /* CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID */ != 0 {
+        out.extend_from_slice(b", child_tidptr=");
+        address(word("child_tid"), out);
+    }
+}
+
 /// How fcntl's argument reads under the call's command.
 fn fcntl_arg(f: &Frame) -> symbols::FcntlArg {
     match f.sys_args().iter().position(|a| a.decode == Decode::Fcntl) {
@@ -403,11 +435,15 @@ pub unsafe fn strace(f: &Frame, strsize: usize, timed: bool, phase: Phase, out: 
     if args.last().is_some_and(|a| a.decode == Decode::FcntlArg) && fcntl_arg(f) == symbols::FcntlArg::None {
         shown -= 1;
     }
-    for i in 0..shown {
-        if i > 0 {
-            out.extend_from_slice(b", ");
+    if args.iter().any(|a| a.decode == Decode::CloneFlags) {
+        clone_args(f, out);
+    } else {
+        for i in 0..shown {
+            if i > 0 {
+                out.extend_from_slice(b", ");
+            }
+            strace_arg(f, i, strsize, out);
         }
-        strace_arg(f, i, strsize, out);
     }
     if phase == Phase::Entering && info.ends {
         // (the process ends in it: strace's `exit_group(0) = ?`)

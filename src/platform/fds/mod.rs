@@ -137,16 +137,18 @@ fn pid() -> i32 {
     unsafe { libc::getpid() }
 }
 
-extern "C" fn fork_prepare() {
+// Around fork (pthread_atfork), and around a clone() that copies the
+// process (src/entry/forks.rs: glibc's clone runs no atfork handler).
+pub extern "C" fn fork_prepare() {
     TABLE.raw_lock();
 }
 
-extern "C" fn fork_parent() {
+pub extern "C" fn fork_parent() {
     // SAFETY: taken by fork_prepare on this thread.
     unsafe { TABLE.raw_unlock() };
 }
 
-extern "C" fn fork_child() {
+pub extern "C" fn fork_child() {
     OWNER.store(pid(), Ordering::Relaxed);
     fork_parent();
 }

@@ -4,6 +4,9 @@
 
 pub type Names = &'static [(&'static str, i64)];
 
+mod process;
+pub use process::*;
+
 /// open's flags besides the access mode (O_RDONLY, O_WRONLY, O_RDWR: the
 /// low two bits). O_SYNC and O_TMPFILE contain O_DSYNC's and O_DIRECTORY's
 /// bits: they come first. In strace's order, which is not the bits'.

@@ -1,0 +1,93 @@
+//! New processes: hijack's work around fork (registered with
+//! pthread_atfork once the scripts ran), and around glibc's `clone()`, which
+//! runs no atfork handler: a clone that copies the process (no CLONE_VM) gets
+//! the same work as a fork, its child before the function it was given runs.
+//! A clone sharing the memory (a thread, posix_spawn's vfork-like child)
+//! shares hijack's state too, and passes through unchanged. A copied child
+//! ends when its function returns, which glibc follows by the exit system
+//! call: hijack's exit work (Hijack.at_exit, --summary) runs first.
+
+use crate::features::{filter, listing, shared, summary, trace};
+use crate::platform::fds;
+
+// No lock of hijack's may be inherited held by a thread the child does not
+// have.
+extern "C" fn prepare() {
+    filter::lock_for_fork().raw_lock();
+    shared::fork_lock();
+    listing::fork_lock();
+}
+
+extern "C" fn parent() {
+    // SAFETY: taken by prepare on this thread.
+    unsafe {
+        listing::fork_unlock();
+        shared::fork_unlock();
+        filter::lock_for_fork().raw_unlock();
+    }
+}
+
+extern "C" fn child() {
+    parent();
+    trace::forked();
+    summary::forked();
+}
+
+/// Registers the work around fork (once, from the constructor).
+pub fn register() {
+    // SAFETY: registering plain functions.
+    unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
+}
+
+const CLONE_VM: libc::c_int = 0x100;
+
+type CloneFn = unsafe extern "C" fn(*mut libc::c_void) -> libc::c_int;
+
+/// The function and argument a copying clone was given, for its child.
+struct Start {
+    func: CloneFn,
+    arg: *mut libc::c_void,
+}
+
+/// The child's first code: hijack's fork work, then the program's function.
+unsafe extern "C" fn start(start: *mut libc::c_void) -> libc::c_int {
+    // (the child's copy of the parent's frame, which holds it)
+    let Start { func, arg } = std::ptr::read(start as *const Start);
+    // (made from the dispatch: the parent's thread was inside hijack's code)
+    crate::platform::guard::leave_for_good();
+    fds::fork_child();
+    child();
+    let status = func(arg);
+    // (the child ends when its function returns: glibc makes the exit
+    // system call, which no exit handler sees)
+    crate::entry::exit::at_exit();
+    status
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn clone(
+    real: unsafe extern "C" fn(*mut libc::c_void, *mut libc::c_void, libc::c_int, *mut libc::c_void, ...) -> libc::c_int,
+    func: *mut libc::c_void,
+    stack: *mut libc::c_void,
+    flags: libc::c_int,
+    arg: *mut libc::c_void,
+    parent_tid: libc::c_long,
+    tls: libc::c_long,
+    child_tid: libc::c_long,
+) -> libc::c_int {
+    if flags & CLONE_VM != 0 || func.is_null() {
+        return real(func, stack, flags, arg, parent_tid, tls, child_tid);
+    }
+    // SAFETY: a function pointer the program passed.
+    let func: CloneFn = std::mem::transmute(func);
+    let mut data = Start { func, arg };
+    fds::fork_prepare();
+    prepare();
+    let r = real(start as *mut libc::c_void, stack, flags, &mut data as *mut Start as *mut libc::c_void, parent_tid, tls, child_tid);
+    let err = crate::platform::sys::errno();
+    parent();
+    fds::fork_parent();
+    crate::platform::sys::set_errno(err);
+    r
+}
