@@ -223,6 +223,8 @@ const DECODER_NAMES: &[(&str, &str)] = &[
     ("mmap_flags", "MmapFlags"),
     ("clone_flags", "CloneFlags"),
     ("signal", "Signal"),
+    ("stat", "Stat"),
+    ("statx", "Statx"),
 ];
 
 /// The decoder of an argument: the row's annotation, else by name, else by

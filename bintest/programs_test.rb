@@ -29,9 +29,9 @@ COMPARED = %w[openat creat close read write pread64 pwrite64 lseek newfstatat st
               socket socketpair setsockopt getsockopt fcntl pipe2 copy_file_range gettid clone].freeze
 
 # strace -f lines (with -o: "PID name(...) = r") or hijack's ("[pid P] ..."),
-# as [pid, name, normalized line, stack]. Addresses, structures and arrays
-# compare by position only (hijack shows some as addresses), so does the
-# size of an environment (hijack's variables are in it); interrupted and
+# as [pid, name, normalized line, stack]. Addresses, structures (but files'
+# metadata, which both abbreviate alike) and arrays compare by position only
+# (hijack shows some as addresses), so does the size of an environment (hijack's variables are in it); interrupted and
 # resumed lines are joined. strace -k's stack lines (" > lib(symbol+off)")
 # go with the call before them.
 def trace_calls(text, pid_prefix)
@@ -54,7 +54,11 @@ def trace_calls(text, pid_prefix)
     end
     name = line[/\A(\w+)\(/, 1] or next
     args = strace_args(line) || []
-    args = args.map { |a| a.match?(/\A(0x\h+|\{.*\}|\[\{.*\}\]|NULL)( \/\*.*\*\/)?\z/) ? "*" : a.sub(/\A(\w+=)0x\h+\z/, '\\1*') }
+    # (files' metadata compares as decoded: strace's abbreviation, the mode and size)
+    args = args.map do |a|
+      next a if a.start_with?("{st_mode=", "{stx_mask=")
+      a.match?(/\A(0x\h+|\{.*\}|\[\{.*\}\]|NULL)( \/\*.*\*\/)?\z/) ? "*" : a.sub(/\A(\w+=)0x\h+\z/, '\\1*')
+    end
     args[DATA[name]] = "*" if DATA[name] && args[DATA[name]]
     result = line[/\) += (.*)\z/, 1].to_s.sub(/\A0x\h+/, "*").sub(/ <\d+\.\d+>\z/, "")
     result = result.sub(/\A[1-9]\d*/, "*") if PIDS.include?(name)
@@ -112,11 +116,12 @@ end
 def compare_program(label, command, dir)
   visible = hijack("list")[0].lines.map { |l| l.split.first }
   functions = hijack("list", "--functions")[0].lines.map { |l| l.split.first }
-  # (each run from the same state, with the same standard input)
+  # (each run from the same state, with the same standard input, and
+  # standard error a file in both)
   command = "cd '#{dir}' && #{command}"
   fresh = -> { %w[out g db].each { |f| File.delete("#{dir}/#{f}") if File.exist?("#{dir}/#{f}") } }
   fresh.call
-  system("strace", "-f", "-k", "-qq", "-o", "#{dir}/strace.txt", "sh", "-c", command, in: File::NULL, out: File::NULL, err: File::NULL)
+  system("strace", "-f", "-k", "-qq", "-o", "#{dir}/strace.txt", "sh", "-c", command, in: File::NULL, out: File::NULL, err: "#{dir}/err-bare")
   fresh.call
   ok = system(exe, "run", "--trace", "all", "-o", "#{dir}/hijack.txt", "--", "sh", "-c", command,
               in: File::NULL, out: File::NULL, err: "#{dir}/err")

@@ -112,7 +112,7 @@ pub mod preload;
 
 /// The generated entry points.
 #[cfg(feature = "preload")]
-#[allow(clippy::missing_safety_doc, unused_variables, non_snake_case)]
+#[allow(clippy::missing_safety_doc, unused_variables, unused_imports, non_snake_case)]
 mod generated {
     use crate::entry::{exit, forks};
     use crate::features::{follow, listing};

@@ -84,6 +84,22 @@ impl Frame<'_> {
         }
     }
 
+    /// The C type of the function's argument that is the system call's
+    /// argument `i` (None: a value of the view's own, such as fstat's "").
+    pub fn sys_arg_ctype(&self, i: usize) -> Option<&'static str> {
+        let info = self.info();
+        if info.by_number && self.made().is_some() {
+            return None;
+        }
+        if info.sys.is_none() {
+            return info.args.get(i).map(|a| a.ctype);
+        }
+        match info.view.get(i)? {
+            Src::Arg(j) => info.args.get(*j as usize).map(|a| a.ctype),
+            _ => None,
+        }
+    }
+
     /// The system call's argument `i`.
     ///
     /// # Safety

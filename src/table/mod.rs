@@ -156,6 +156,12 @@ pub enum Decode {
     CloneFlags,
     /// a signal number: SIGTERM
     Signal,
+    /// the struct stat a call filled, abbreviated (`{st_mode=S_IFREG|0644,
+    /// st_size=7, ...}`), when the function's buffer is one (not on i386,
+    /// where glibc's statx fills its own)
+    Stat,
+    /// the struct statx a call filled, abbreviated
+    Statx,
     /// poll's descriptors: [{fd=3, events=POLLIN}], and after a result > 0
     /// the returned events
     PollFds,

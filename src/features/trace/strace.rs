@@ -136,10 +136,15 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
             return quote(bytes, Some(strsize), out);
         }
         // (Linux's encoding of a device number)
-        Decode::Dev => {
-            let (major, minor) = ((word >> 8) & 0xfff | (word >> 32) & !0xfff, word & 0xff | (word >> 12) & !0xff);
-            return push(out, format_args!("makedev({major:#x}, {minor:#x})"));
-        }
+        Decode::Dev => return symbols::device(word, out),
+        // a structure the call filled: only a successful call has one, and
+        // only the function's own is read as that structure
+        Decode::Stat | Decode::Statx if word == 0 => return out.extend_from_slice(b"NULL"),
+        Decode::Stat | Decode::Statx if !f.proceeded || f.failed_by_result() => return hex(word, out),
+        Decode::Stat if stat_buffer(f, i, &["struct stat *", "struct stat64 *"]) => return symbols::stat(&*word.ptr::<libc::stat>(), out),
+        #[cfg(target_os = "linux")]
+        Decode::Statx if stat_buffer(f, i, &["struct statx *"]) => return symbols::statx(&*word.ptr::<libc::statx>(), out),
+        Decode::Stat | Decode::Statx => return hex(word, out),
         Decode::Protocol => {
             let domain = word_of(f, 0) as i64;
             if domain == libc::AF_INET as i64 || domain == libc::AF_INET6 as i64 {
@@ -236,6 +241,12 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
         Kind::Pointer => hex(word, out),
         _ => push(out, value),
     }
+}
+
+/// Whether the system call's argument `i` is the function's own buffer of
+/// one of `types` (on 64-bit Linux a struct stat64 is the kernel's stat).
+fn stat_buffer(f: &Frame, i: usize, types: &[&str]) -> bool {
+    cfg!(all(target_os = "linux", target_pointer_width = "64")) && f.sys_arg_ctype(i).is_some_and(|t| types.contains(&t))
 }
 
 /// Whether a socket option's level and name are ones strace decodes (as an

@@ -5,7 +5,9 @@
 pub type Names = &'static [(&'static str, i64)];
 
 mod process;
+mod stat;
 pub use process::*;
+pub use stat::*;
 
 /// open's flags besides the access mode (O_RDONLY, O_WRONLY, O_RDWR: the
 /// low two bits). O_SYNC and O_TMPFILE contain O_DSYNC's and O_DIRECTORY's
