@@ -335,8 +335,9 @@ fn parse_table(text: &str) -> Vec<Call> {
             "NULL" => "Null",
             "code" => "Code",
             "eai" => "Eai",
+            "herr" => "Herr",
             "none" => "None",
-            other => fail(line, &format!("unknown error convention `{other}` (-1, NULL, code, eai or none)")),
+            other => fail(line, &format!("unknown error convention `{other}` (-1, NULL, code, eai, herr or none)")),
         };
         let groups = column("groups").split(',').map(str::to_string).collect();
         let (prototype, notes) = match rest.split_once(';') {

@@ -148,3 +148,26 @@ assert("a child that clone() copies is hooked from its first call, and runs Hija
     assert_equal ["child read 6\nclone child: 7\nfork child: 3\n", 0], [out, st.exitstatus]
   end
 end
+
+assert("gethostbyname fails as the resolver reports it: h_errno NETDB_INTERNAL and errno, traced with the resolver's code") do
+  src = File.join(ENV.fetch("BUILD_DIR"), "test-programs", "hostbyname.c")
+  FileUtils.mkdir_p(File.dirname(src))
+  File.write(src, <<~C)
+    #include <errno.h>
+    #include <netdb.h>
+    #include <stdio.h>
+    int main(int argc, char **argv) {
+      struct hostent *h = gethostbyname(argv[1]);
+      printf("%s h_errno=%d errno=%d\\n", h ? "found" : "NULL", h ? 0 : h_errno, h ? 0 : errno);
+      return 0;
+    }
+  C
+  prog = program("hostbyname", src: src)
+  out, _err, st = hijack("run", "--fail", "gethostbyname:EIO", "--", prog, "localhost")
+  assert_equal ["NULL h_errno=-1 errno=#{Errno::EIO::Errno}\n", 0], [out, st.exitstatus]
+  in_tmpdir do |dir|
+    out, _err, _st = hijack("run", "--trace", "gethostbyname", "-o", "#{dir}/t", "--", prog, "nonexistent.invalid")
+    assert_equal "NULL h_errno=1 errno=0\n", out
+    assert_match "*gethostbyname(\"nonexistent.invalid\")* = NULL HOST_NOT_FOUND (Unknown host)\n", File.read("#{dir}/t")
+  end
+end

@@ -171,7 +171,7 @@ impl<'a> Frame<'a> {
     pub fn failed_by_result(&self) -> bool {
         match self.info().errors {
             Errors::MinusOne => self.result == -1,
-            Errors::Null => self.result == 0,
+            Errors::Null | Errors::Herr => self.result == 0,
             Errors::Code | Errors::Eai => self.result != 0,
             Errors::None => false,
         }
@@ -184,6 +184,9 @@ impl<'a> Frame<'a> {
             Errors::Code => self.result as i32,
             // (an EAI_* code other than EAI_SYSTEM has no error number)
             Errors::Eai if self.result != libc::EAI_SYSTEM as i64 => 0,
+            // (nor an h_errno other than NETDB_INTERNAL: read as the call
+            // left it, on this thread)
+            Errors::Herr if sys::h_errno() != sys::NETDB_INTERNAL => 0,
             _ => self.errno,
         }
     }
@@ -216,6 +219,10 @@ impl<'a> Frame<'a> {
         // (a function returning its error number leaves errno alone)
         if self.info().errors != Errors::Code {
             self.errno = errno;
+        }
+        // (gethostbyname's callers read h_errno: NETDB_INTERNAL says "see errno")
+        if self.info().errors == Errors::Herr {
+            sys::set_h_errno(sys::NETDB_INTERNAL);
         }
         self.failed = true;
         self.injected = true;

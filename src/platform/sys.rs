@@ -115,6 +115,35 @@ pub fn set_errno(e: i32) {
     unsafe { *imp::errno_location() = e }
 }
 
+/// h_errno's "see errno" (glibc's and macOS's netdb.h).
+pub const NETDB_INTERNAL: i32 = -1;
+
+extern "C" {
+    #[cfg(target_os = "linux")]
+    fn __h_errno_location() -> *mut libc::c_int;
+    #[cfg(target_os = "macos")]
+    static mut h_errno: libc::c_int;
+}
+
+fn h_errno_location() -> *mut libc::c_int {
+    // SAFETY: glibc's is valid for the calling thread; macOS's is a global.
+    #[cfg(target_os = "linux")]
+    return unsafe { __h_errno_location() };
+    #[cfg(target_os = "macos")]
+    return unsafe { std::ptr::addr_of_mut!(h_errno) };
+}
+
+/// The resolver's error of this thread's last gethostbyname.
+pub fn h_errno() -> i32 {
+    // SAFETY: the location is valid for this thread.
+    unsafe { *h_errno_location() }
+}
+
+pub fn set_h_errno(e: i32) {
+    // SAFETY: the location is valid for this thread.
+    unsafe { *h_errno_location() = e }
+}
+
 pub fn pid() -> i64 {
     // SAFETY: getpid has no preconditions.
     unsafe { libc::getpid() as i64 }

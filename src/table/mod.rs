@@ -16,6 +16,9 @@ pub enum Errors {
     /// An `EAI_*` code (getaddrinfo); an error number is `EAI_SYSTEM` with
     /// errno set.
     Eai,
+    /// A null pointer, with h_errno set (gethostbyname); an error number is
+    /// h_errno `NETDB_INTERNAL` with errno set.
+    Herr,
     /// The function cannot fail (sleep).
     None,
 }
@@ -390,7 +393,7 @@ impl CallInfo {
     pub fn error_result(&self, errno: i32) -> Option<i64> {
         match self.errors {
             Errors::MinusOne => Some(-1),
-            Errors::Null => Some(0),
+            Errors::Null | Errors::Herr => Some(0),
             Errors::Code => Some(errno as i64),
             Errors::Eai => Some(libc::EAI_SYSTEM as i64),
             Errors::None => None,

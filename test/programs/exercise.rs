@@ -159,8 +159,8 @@ static struct timespec ex_ts = {0, 1500000};
 static char *const ex_argv[] = {"hijack-exercise", "argv", NULL};
 static char *const ex_envp[] = {"HIJACK_EXERCISE=1", NULL};
 
-enum ex_convention { EX_MINUS_ONE, EX_NULL, EX_CODE, EX_EAI, EX_NONE };
-static const char *const ex_names[] = {"-1", "NULL", "code", "eai", "none"};
+enum ex_convention { EX_MINUS_ONE, EX_NULL, EX_CODE, EX_EAI, EX_HERR, EX_NONE };
+static const char *const ex_names[] = {"-1", "NULL", "code", "eai", "herr", "none"};
 
 struct ex_call {
     const char *name;
@@ -227,6 +227,7 @@ struct ex_call {
             "Null" => "EX_NULL",
             "Code" => "EX_CODE",
             "Eai" => "EX_EAI",
+            "Herr" => "EX_HERR",
             _ => "EX_NONE",
         };
         let ends = c.via.as_deref() == Some("exit");
@@ -281,6 +282,7 @@ static const char *ex_wrong(const struct ex_call *c, long ret, int err) {
     case EX_NULL: return ret == 0 && err == EIO ? NULL : "NULL and errno EIO";
     case EX_CODE: return ret == EIO && err == 0 ? NULL : "EIO returned, errno untouched";
     case EX_EAI: return ret == EAI_SYSTEM && err == EIO ? NULL : "EAI_SYSTEM and errno EIO";
+    case EX_HERR: return ret == 0 && err == EIO && h_errno == NETDB_INTERNAL ? NULL : "NULL, h_errno NETDB_INTERNAL and errno EIO";
     default: return NULL;
     }
 }

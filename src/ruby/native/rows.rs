@@ -42,6 +42,7 @@ unsafe fn table_row(mrb: *mut State, c: &table::CallInfo) -> Value {
         Errors::Null => "null",
         Errors::Code => "code",
         Errors::Eai => "eai",
+        Errors::Herr => "herr",
         Errors::None => "none",
     };
     let buffer = match c.buffer {
