@@ -106,7 +106,7 @@ pub fn parse(text: &str) -> Vec<Syscall> {
 fn source(expr: &str, row: &Call, line: &str) -> String {
     let arg = |name: &str| row.args.iter().position(|a| a.name == name);
     let inner = |f: &str| expr.strip_prefix(f).and_then(|r| r.strip_prefix('(')).and_then(|r| r.strip_suffix(')'));
-    for (f, variant) in [("fileno", "Fileno"), ("stdio", "Stdio"), ("secs", "Secs"), ("usecs", "Usecs"), ("timeval", "Timeval"), ("pages", "Pages"), ("clonestack", "CloneStack")] {
+    for (f, variant) in [("fileno", "Fileno"), ("stdio", "Stdio"), ("secs", "Secs"), ("usecs", "Usecs"), ("timeval", "Timeval"), ("pages", "Pages"), ("clonestack", "CloneStack"), ("allocated", "Allocated"), ("allocsize", "AllocSize")] {
         if let Some(a) = inner(f) {
             let i = arg(a).unwrap_or_else(|| panic!("{line}: {}: `{f}({a})`: no argument `{a}`", row.name));
             return format!("Src::{variant}({i})");

@@ -125,6 +125,14 @@ impl Frame<'_> {
             Src::Secs(j) => SysArg::Timespec(self.args[j as usize] as i64, 0),
             Src::Pages(j) => SysArg::Word(self.args[j as usize] / 4096),
             Src::TidAddress => SysArg::Word(crate::platform::sys::tid_address()),
+            Src::Allocated(j) => SysArg::Word(match self.args[j as usize] {
+                0 => self.result as u64,
+                p => p,
+            }),
+            Src::AllocSize(j) => SysArg::Word(match self.args[j as usize] {
+                0 => 4096,
+                n => n,
+            }),
             Src::CloneStack(j) => SysArg::Word(match self.args[j as usize] {
                 0 => 0,
                 sp if cfg!(target_pointer_width = "64") => (sp & !15) - 16,

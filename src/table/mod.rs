@@ -259,6 +259,12 @@ pub enum Src {
     /// i: aligned down to 16 bytes, less the room it keeps for its own words
     /// (16 on x86_64, 28 on i386).
     CloneStack(u8),
+    /// Argument i, or when it is NULL the buffer the function allocated in
+    /// its place, its result (getcwd(NULL, 0)'s).
+    Allocated(u8),
+    /// Argument i, a size, or when it is 0 the size glibc allocates in its
+    /// place (getcwd's: a page).
+    AllocSize(u8),
 }
 
 /// The system call's result, from the function's.
