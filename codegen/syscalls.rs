@@ -213,7 +213,8 @@ pub fn arg_list(c: &Call) -> String {
 pub fn generate(syscalls: &[Syscall]) -> String {
     let mut s = String::new();
     let n = syscalls.len();
-    writeln!(s, "pub static SYSCALLS: [SysInfo; {n}] = [").unwrap();
+    writeln!(s, "pub const SYSCALL_COUNT: usize = {n};").unwrap();
+    writeln!(s, "pub static SYSCALLS: [SysInfo; SYSCALL_COUNT] = [").unwrap();
     for sc in syscalls {
         let nr = |n: Option<u32>| n.map_or(-1, |v| v as i32);
         let classes: Vec<String> = sc

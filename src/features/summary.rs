@@ -4,11 +4,25 @@
 use crate::features::trace::ids;
 use crate::features::tracefile;
 use crate::frame::Frame;
-use crate::table::{BufDir, CALL_COUNT};
+use crate::table::{BufDir, CALLS, CALL_COUNT, SYSCALLS, SYSCALL_COUNT};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// count, errors, ns, bytes read, bytes written.
-static COUNTS: [[AtomicU64; 5]; CALL_COUNT] = [const { [const { AtomicU64::new(0) }; 5] }; CALL_COUNT];
+/// count, errors, ns, bytes read, bytes written: per system call made (all
+/// the functions making openat count as openat; syscall() as the call it
+/// numbers), then per function that makes no one call (getaddrinfo).
+static COUNTS: [[AtomicU64; 5]; SLOTS] = [const { [const { AtomicU64::new(0) }; 5] }; SLOTS];
+const SLOTS: usize = SYSCALL_COUNT + CALL_COUNT;
+
+fn slot(frame: &Frame) -> usize {
+    frame.made().unwrap_or(SYSCALL_COUNT + frame.id)
+}
+
+fn slot_name(slot: usize) -> &'static str {
+    match slot.checked_sub(SYSCALL_COUNT) {
+        None => SYSCALLS[slot].name,
+        Some(id) => CALLS[id].name,
+    }
+}
 
 /// Where this process's totals go (`hijack run --summary`'s file).
 static SUMMARY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
@@ -38,7 +52,7 @@ pub fn flush_counts() {
 /// when it is entered (then the totals are written: a failed exec adds its
 /// error when it is over).
 pub fn count(frame: &Frame, entering: bool) {
-    let c = &COUNTS[frame.id];
+    let c = &COUNTS[slot(frame)];
     let resumed = frame.info().exec && frame.proceeded && !entering;
     if !resumed {
         c[0].fetch_add(1, Ordering::Relaxed);
@@ -67,7 +81,7 @@ pub fn counts() -> Vec<(&'static str, [u64; 5])> {
         .iter()
         .enumerate()
         .filter(|(_, c)| c[0].load(Ordering::Relaxed) > 0)
-        .map(|(id, c)| (crate::table::names::traced_name(id), std::array::from_fn(|k| c[k].load(Ordering::Relaxed))))
+        .map(|(slot, c)| (slot_name(slot), std::array::from_fn(|k| c[k].load(Ordering::Relaxed))))
         .collect()
 }
 
@@ -96,5 +110,10 @@ mod tests {
         count(&f, false);
         let (_, c) = counts().into_iter().find(|(n, _)| *n == "pread64").unwrap();
         assert_eq!((c[0], c[1], c[3], c[4]), (2, 0, 10, 0));
+        // syscall() counts as the call it numbers
+        let mut f = Frame::new(id::syscall, &[libc::SYS_getppid as u64, 0, 0, 0, 0, 0, 0], &real, 0);
+        f.proceed();
+        count(&f, false);
+        assert!(counts().iter().any(|(n, c)| *n == "getppid" && c[0] >= 1));
     }
 }

@@ -15,15 +15,6 @@ pub fn call_name(id: usize) -> &'static str {
     }
 }
 
-/// The name its trace lines show: the system call it makes here (statx for
-/// stat on i386), or the function's name.
-pub fn traced_name(id: usize) -> &'static str {
-    match CALLS[id].sys {
-        Some(s) => SYSCALLS[s].name,
-        None => CALLS[id].name,
-    }
-}
-
 /// The calls NAME runs on, in table order; why not, when none.
 pub fn resolve(name: &str) -> Result<Vec<usize>, String> {
     if let Some(f) = name.strip_suffix("()") {
