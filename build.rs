@@ -225,6 +225,12 @@ const DECODER_NAMES: &[(&str, &str)] = &[
     ("signal", "Signal"),
     ("stat", "Stat"),
     ("statx", "Statx"),
+    ("iovec", "Iovec"),
+    ("iovec_out", "IovecOut"),
+    ("wstatus", "Wstatus"),
+    ("wait_options", "WaitOptions"),
+    ("hex_buf", "HexBuf"),
+    ("getrandom", "Getrandom"),
 ];
 
 /// The decoder of an argument: the row's annotation, else by name, else by
@@ -554,7 +560,7 @@ fn generate_table(calls: &[Call], sys: &[syscalls::Syscall], target: &Target) ->
             "    CallInfo {{ name: {:?}, prototype: {:?}, errors: Errors::{}, groups: &{:?}, returns: {:?}, \
              returns_pointer: {}, args: &[{}], variadic: {}, buffer: BufDir::{}, follow: Follow::{}, exec: {}, ends: {}, real: {:?}, \
              access: Access::{}, sys: {made_id}, family: {family_id}, view: &[{view}], sys_result: SysResult::{result}, like: {:?}, \
-             stream_arg: {stream}, forks: {}, by_number: {} }},",
+             stream_arg: {stream}, socklen_arg: {socklen}, forks: {}, by_number: {} }},",
             c.name,
             c_prototype(c),
             c.errors,
@@ -572,6 +578,10 @@ fn generate_table(calls: &[Call], sys: &[syscalls::Syscall], target: &Target) ->
             c.like.as_deref().unwrap_or(""),
             c.forks,
             c.sys.as_deref() == Some("number"),
+            socklen = match c.args.iter().position(|a| a.ctype == "socklen_t *") {
+                Some(i) => format!("Some({i})"),
+                None => "None".to_string(),
+            },
             stream = match view.find("Src::Fileno(") {
                 Some(p) => format!("Some({})", &view[p + 12..p + 12 + view[p + 12..].find(')').unwrap()]),
                 None => "None".to_string(),

@@ -125,3 +125,11 @@ assert("--help: every e.g. flag of hijack run is accepted as printed") do
     assert_equal [0, ""], [st.exitstatus, without_loader_noise(err).lines.reject { |l| l.include?("seed") }.join], "#{flag}: #{err}"
   end
 end
+
+assert("README: the size of the call table is the one hijack list shows") do
+  native_programs_only("the x86_64 table")
+  text = File.read(File.join(ROOT, "README.md"))
+  functions, syscalls = text.match(/The call table has (\d+) functions on Linux .*?, under (\d+) names in `hijack list`/m).captures.map(&:to_i)
+  assert_equal functions, hijack("list", "--functions")[0].lines.size
+  assert_equal syscalls, hijack("list")[0].lines.size
+end

@@ -25,7 +25,7 @@ PIDS = %w[fork vfork clone clone3 wait4 waitid getpid gettid].freeze
 COMPARED = %w[openat creat close read write pread64 pwrite64 lseek newfstatat statx unlinkat unlink mkdir mkdirat rmdir
               rename renameat access faccessat2 readlink readlinkat fsync fdatasync ftruncate truncate dup dup2 dup3
               chdir fchdir getdents64 chmod fchmod connect sendto recvfrom shutdown execve exit_group
-              socket socketpair setsockopt getsockopt fcntl pipe2 copy_file_range gettid clone getcwd].freeze
+              socket socketpair setsockopt getsockopt fcntl pipe2 copy_file_range gettid clone getcwd wait4 readv writev getsockname getpeername accept accept4 mmap munmap mprotect].freeze
 
 # strace -f lines (with -o: "PID name(...) = r") or hijack's ("[pid P] ..."),
 # as [pid, name, normalized line, stack]. Addresses, structures (but files'
@@ -151,6 +151,7 @@ def compare_program(label, command, dir)
   end
   $stderr.puts format("%-26s %5d of the %5d calls made through the table's functions", "", through.size - missed.size,
                       through.size) if ENV["PROGRAMS_DEBUG"]
+  missed.each { |c| $stderr.puts "    missing: #{c[2]}" } if ENV["PROGRAMS_DEBUG"] == "2"
   assert_equal [], missed.select { |_p, n, _l, _s| COMPARED.include?(n) }.map { |c| "#{c[2]}  (#{c[3][0]})" }.first(15),
                "#{label}: calls made through the table's functions missing from hijack's trace"
   assert_true matched.size > 0, "#{label}: no line of hijack's is strace's"

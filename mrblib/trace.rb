@@ -16,7 +16,8 @@ module Hijack
     class << self
       # The functions a list of names means: calls (a system call's name
       # means every function making it), hijack's groups (:all: every call
-      # but the memory family, which only `:memory` or its names bring in),
+      # but the allocator's, malloc and free, which make no one system call:
+      # only `:memory` or their names bring them in),
       # strace's classes (`%file`, `%network`...), and `!NAME` for any of
       # those left out (a list of only those leaves them out of :all).
       def expand(items)
@@ -29,7 +30,7 @@ module Hijack
       def one(item)
         table = Hijack.table
         if item == "all"
-          table.reject { |row| row.groups.include?(:memory) }.map(&:name)
+          table.reject { |row| row.groups.include?(:memory) && !row.makes }.map(&:name)
         elsif GROUPS.include?(item.to_sym)
           table.select { |row| row.groups.include?(item.to_sym) }.map(&:name)
         elsif item.start_with?("%")

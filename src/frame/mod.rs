@@ -80,6 +80,9 @@ pub struct Frame<'a> {
     /// The descriptor of the stream argument, read before the real call
     /// (fclose frees it): its system call's view (close(fd)) needs it after.
     pub stream_fd: i64,
+    /// The length a `socklen_t *` argument gave, read before the real call
+    /// (it fills in another): strace's `[128 => 16]`.
+    pub socklen_in: u32,
 }
 
 impl<'a> Frame<'a> {
@@ -109,6 +112,11 @@ impl<'a> Frame<'a> {
                 // SAFETY: the caller's stream, before the call frees it.
                 Some(j) => unsafe { view::fileno(words[j as usize]) },
                 None => -1,
+            },
+            socklen_in: match CALLS[id].socklen_arg.map(|j| words[j as usize]) {
+                None | Some(0) => 0,
+                // SAFETY: the caller's length, valid during the call.
+                Some(p) => unsafe { *p.ptr::<libc::socklen_t>() },
             },
         }
     }

@@ -165,6 +165,19 @@ pub enum Decode {
     Stat,
     /// the struct statx a call filled, abbreviated
     Statx,
+    /// an iovec array being written: `[{iov_base="hi", iov_len=2}]` (its
+    /// length the next argument)
+    Iovec,
+    /// an iovec array a call filled: as many bytes as it read
+    IovecOut,
+    /// a child's status wait4 wrote: `[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]`
+    Wstatus,
+    /// waitpid's options: WNOHANG|__WALL
+    WaitOptions,
+    /// bytes always quoted in hex, as strace quotes getrandom's
+    HexBuf,
+    /// getrandom's flags: GRND_NONBLOCK
+    Getrandom,
     /// poll's descriptors: [{fd=3, events=POLLIN}], and after a result > 0
     /// the returned events
     PollFds,
@@ -218,6 +231,9 @@ pub struct CallInfo {
     pub like: &'static str,
     /// The FILE * argument its view reads the descriptor of (fclose's).
     pub stream_arg: Option<u8>,
+    /// The argument that is a `socklen_t *` both ways (the room given, the
+    /// length filled): its value is read before the call.
+    pub socklen_arg: Option<u8>,
     /// It returns twice (fork): its trace line is the parent's, as strace
     /// shows one call.
     pub forks: bool,

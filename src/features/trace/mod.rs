@@ -6,6 +6,7 @@
 
 pub mod json;
 pub mod strace;
+mod structs;
 
 pub use json::{chrome, json_str, jsonl};
 pub use strace::{quote, strace};

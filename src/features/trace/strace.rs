@@ -2,6 +2,7 @@
 //! flags and constants by name, `-1 ENOENT (...)`, `(INJECTED)`).
 
 use super::*;
+use super::structs;
 
 /// A C string as strace quotes it, cut at `limit` bytes ("..." after).
 pub fn quote(bytes: &[u8], limit: Option<usize>, out: &mut Vec<u8>) {
@@ -27,6 +28,20 @@ pub fn quote(bytes: &[u8], limit: Option<usize>, out: &mut Vec<u8>) {
                 }
             }
         }
+    }
+    out.push(b'"');
+    if cut {
+        out.extend_from_slice(b"...");
+    }
+}
+
+/// Bytes as strace shows those it always quotes in hex (getrandom's).
+fn quote_hex(bytes: &[u8], limit: Option<usize>, out: &mut Vec<u8>) {
+    let cut = limit.is_some_and(|l| bytes.len() > l);
+    let shown = if cut { &bytes[..limit.unwrap()] } else { bytes };
+    out.push(b'"');
+    for b in shown {
+        push(out, format_args!("\\x{b:02x}"));
     }
     out.push(b'"');
     if cut {
@@ -145,6 +160,15 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
         #[cfg(target_os = "linux")]
         Decode::Statx if stat_buffer(f, i, &["struct statx *"]) => return symbols::statx(&*word.ptr::<libc::statx>(), out),
         Decode::Stat | Decode::Statx => return hex(word, out),
+        Decode::Iovec | Decode::IovecOut if word == 0 => return out.extend_from_slice(b"NULL"),
+        Decode::Iovec => return structs::iovec(word, word_of(f, i + 1) as usize, None, strsize, out),
+        Decode::IovecOut if !f.proceeded || f.failed_by_result() => return hex(word, out),
+        Decode::IovecOut => return structs::iovec(word, word_of(f, i + 1) as usize, Some(f.result as u64), strsize, out),
+        Decode::Wstatus if word == 0 => return out.extend_from_slice(b"NULL"),
+        // (a status is there once a child was reaped: a result above 0)
+        Decode::Wstatus if !f.proceeded || f.result <= 0 => return hex(word, out),
+        Decode::Wstatus => return structs::wait_status(*word.ptr::<libc::c_int>(), out),
+        Decode::WaitOptions => return bits(value, symbols::WAIT, out),
         Decode::Protocol => {
             let domain = word_of(f, 0) as i64;
             if domain == libc::AF_INET as i64 || domain == libc::AF_INET6 as i64 {
@@ -178,7 +202,18 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
         Decode::PollFds if word == 0 => return out.extend_from_slice(b"NULL"),
         Decode::PollFds => return poll_fds(word, word_of(f, i + 1) as usize, false, out),
         Decode::Socklen if word == 0 => return out.extend_from_slice(b"NULL"),
-        Decode::Socklen => return push(out, format_args!("[{}]", *word.ptr::<libc::socklen_t>())),
+        Decode::Socklen => {
+            let now = *word.ptr::<libc::socklen_t>();
+            return match f.info().socklen_arg {
+                Some(_) if f.proceeded && !f.failed_by_result() && now != f.socklen_in => {
+                    push(out, format_args!("[{} => {now}]", f.socklen_in))
+                }
+                _ => push(out, format_args!("[{now}]")),
+            };
+        }
+        Decode::HexBuf if f.failed_by_result() => return hex(word, out),
+        Decode::HexBuf => return quote_hex(f.data().unwrap_or(&[]), Some(strsize), out),
+        Decode::Getrandom => return bits(value, symbols::GRND, out),
         // an address the call fills: only a successful call has one
         Decode::SockaddrOut if word == 0 => return out.extend_from_slice(b"NULL"),
         Decode::SockaddrOut if !f.proceeded || f.failed_by_result() => return hex(word, out),

@@ -31,6 +31,21 @@ pub const CLONE: Names = &[
     ("CLONE_IO", 0x8000_0000),
 ];
 
+/// getrandom's flags.
+pub const GRND: Names = &[("GRND_NONBLOCK", 1), ("GRND_RANDOM", 2), ("GRND_INSECURE", 4)];
+
+/// wait4's and waitid's options.
+pub const WAIT: Names = &[
+    ("WNOHANG", 1),
+    ("WSTOPPED", 2),
+    ("WEXITED", 4),
+    ("WCONTINUED", 8),
+    ("WNOWAIT", 0x100_0000),
+    ("__WNOTHREAD", 0x2000_0000),
+    ("__WALL", 0x4000_0000),
+    ("__WCLONE", 0x8000_0000),
+];
+
 /// The signals, by number on this platform.
 pub const SIGNALS: Names = &[
     ("SIGHUP", libc::SIGHUP as i64),
