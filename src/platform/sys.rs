@@ -122,15 +122,17 @@ extern "C" {
     #[cfg(target_os = "linux")]
     fn __h_errno_location() -> *mut libc::c_int;
     #[cfg(target_os = "macos")]
-    static mut h_errno: libc::c_int;
+    #[link_name = "h_errno"]
+    static mut H_ERRNO: libc::c_int;
 }
 
 fn h_errno_location() -> *mut libc::c_int {
-    // SAFETY: glibc's is valid for the calling thread; macOS's is a global.
+    // SAFETY: glibc's is valid for the calling thread.
     #[cfg(target_os = "linux")]
     return unsafe { __h_errno_location() };
+    // (macOS's is a global)
     #[cfg(target_os = "macos")]
-    return unsafe { std::ptr::addr_of_mut!(h_errno) };
+    return std::ptr::addr_of_mut!(H_ERRNO);
 }
 
 /// The resolver's error of this thread's last gethostbyname.

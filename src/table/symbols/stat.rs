@@ -1,6 +1,7 @@
 //! Files' metadata as strace abbreviates it: the mode, the size (a device's
 //! number), statx's mask and attributes.
 
+#[cfg_attr(not(target_os = "linux"), allow(unused_imports))]
 use super::{bits, Names};
 
 /// A mode's file type (its S_IFMT bits).
