@@ -16,6 +16,7 @@ pub struct Syscall {
     pub access: &'static str,
     pub manual: Vec<String>,
     pub timeout: bool,
+    pub prototype: String,
 }
 
 /// strace's classes, as table::class bits.
@@ -97,7 +98,7 @@ pub fn parse(text: &str) -> Vec<Syscall> {
         if out.iter().any(|s| s.name == name) {
             fail(line, &format!("`{name}` is described twice"));
         }
-        out.push(Syscall { name, nr64, nr32, classes, ret, args, mode_tail, decode, access, manual, timeout });
+        out.push(Syscall { name, nr64, nr32, classes, ret, args, mode_tail, decode, access, manual, timeout, prototype: proto.to_string() });
     }
     out
 }
@@ -203,6 +204,27 @@ fn arg_infos(args: &[Decl], decode: &[(String, &'static str)]) -> String {
         })
         .collect();
     list.join(", ")
+}
+
+/// The arguments of a system call's row.
+pub fn sys_arg_list(sc: &Syscall) -> String {
+    arg_infos(&sc.args, &sc.decode)
+}
+
+/// hijack's group of a system call's raw row, from its strace classes.
+pub fn group_of(sc: &Syscall) -> &'static str {
+    let has = |c: &str| sc.classes.iter().any(|k| k == c);
+    if has("memory") {
+        "memory"
+    } else if has("network") {
+        "net"
+    } else if has("clock") {
+        "time"
+    } else if has("file") || has("desc") {
+        "file"
+    } else {
+        "process"
+    }
 }
 
 pub fn arg_list(c: &Call) -> String {

@@ -9,7 +9,7 @@ module Hijack
   # `syscall` the name it goes by (call.name: :openat for open64), `makes`
   # the system call it makes here (nil: none), `sys_args` that call's
   # arguments, `like` the function it is a variant of
-  Row = Struct.new(:name, :args, :errors, :groups, :prototype, :buffer, :access, :syscall, :makes, :sys_args, :like)
+  Row = Struct.new(:name, :args, :errors, :groups, :prototype, :buffer, :access, :syscall, :makes, :sys_args, :like, :raw, :inner)
   # one argument of a call: its name, kind (:path, :fd, :buf, ...), C type
   Arg = Struct.new(:name, :kind, :ctype)
   # one argument of the system call a function makes: its name, kind, and

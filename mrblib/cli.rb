@@ -64,7 +64,8 @@ module Hijack
       functions = args.delete("--functions")
       bad = args.find { |a| a.start_with?("-") }
       return usage_error("list: unknown option #{bad}") if bad
-      rows = Hijack.table
+      # (the functions: the raw rows of --all-syscalls are every system call)
+      rows = Hijack.table.reject(&:raw)
       unless args.empty?
         begin
           chosen = Hijack::Trace.expand(args)

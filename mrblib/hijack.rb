@@ -105,6 +105,7 @@ module Hijack
       raise ArgumentError, "#{what} needs a block" unless block
       raise ArgumentError, "#{what} needs the names of the calls to hook" if names.empty?
       calls = names.flatten.flat_map { |n| __calls_named(n) }.uniq
+      __say_raw_only(names, calls)
       spec = __filter_spec(filters)
       hook = Hook.new(kind, calls, filters, block)
       calls.each do |c|
@@ -113,6 +114,19 @@ module Hijack
         (@hooks[c] ||= []) << hook
       end
       hook
+    end
+
+    # Says once, per name, that a hook on a system call no function of the
+    # table makes sees it only through syscall() (without --all-syscalls).
+    def __say_raw_only(names, calls)
+      return if Hijack.__getenv("HIJACK_ALL_SYSCALLS") == "1"
+      return unless calls.all? { |c| row(c).raw }
+      (@said_raw ||= {})
+      names.flatten.each do |n|
+        next if @said_raw[n]
+        @said_raw[n] = true
+        Hijack.log "hijack: #{n} is made by no C library function of hijack's table: this hook sees it made through syscall() only (`hijack run --all-syscalls` sees it made any way)"
+      end
     end
 
     # A hook whose action is native (:trace with a tracer id, :count): it

@@ -42,6 +42,10 @@ module Hijack
         --no-follow         hook COMMAND only: programs it runs with an
                             environment of their own (env -i) are not hooked
         --control           every process listens for `hijack ctl` (see `hijack help ctl`)
+        --all-syscalls      every system call the programs make reaches the hooks, not
+                            only the C library's functions (stdio's reads and writes,
+                            raw `syscall` instructions): Linux x86_64, Syscall User
+                            Dispatch; the names of `man 2` hook them
         -q, --quiet         no notes from the runner (the seed it drew for fault flags)
         --strict            refuse (exit 126) a command hijack cannot hook (statically
                             linked, or for a loader this build does not support)

@@ -9,6 +9,12 @@ module Hijack
     def self.parse_run(args)
       args = args.dup
       opts = RunOptions.new([], [], [], true, [], {}, {}, { format: :strace, to: "-", time: false, strsize: 32 })
+      # (first: the names --trace and the fault flags mean depend on it)
+      if args.take_while { |a| a != "--" }.include?("--all-syscalls")
+        raise ArgumentError, "--all-syscalls: #{Hijack.__sud_unsupported}" if Hijack.__sud_unsupported
+        Hijack.__setenv("HIJACK_ALL_SYSCALLS", "1")
+        opts.env["HIJACK_ALL_SYSCALLS"] = "1"
+      end
       until args.empty?
         arg = args.shift
         if arg == "--"
@@ -25,6 +31,8 @@ module Hijack
           opts.env["HIJACK_CONTROL"] = "1"
         elsif arg == "--no-follow"
           opts.follow = false
+        elsif arg == "--all-syscalls"
+          # (read above)
         elsif arg == "--quiet" || arg == "-q"
           opts.quiet = true
         elsif arg == "--strict"

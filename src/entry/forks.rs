@@ -29,8 +29,27 @@ extern "C" fn parent() {
 
 extern "C" fn child() {
     parent();
+    // (the kernel turned system-call dispatch off in the child)
+    crate::platform::sud::enable_thread();
     trace::forked();
     summary::forked();
+}
+
+/// Around a system call that copies the process without the C library's
+/// fork (a raw fork or clone caught by --all-syscalls): fork's work.
+pub fn prepare_copy() {
+    fds::fork_prepare();
+    prepare();
+}
+
+pub fn parent_of_copy() {
+    parent();
+    fds::fork_parent();
+}
+
+pub fn child_of_copy() {
+    fds::fork_child();
+    child();
 }
 
 /// Registers the work around fork (once, from the constructor).
@@ -55,8 +74,7 @@ unsafe extern "C" fn start(start: *mut libc::c_void) -> libc::c_int {
     let Start { func, arg } = std::ptr::read(start as *const Start);
     // (made from the dispatch: the parent's thread was inside hijack's code)
     crate::platform::guard::leave_for_good();
-    fds::fork_child();
-    child();
+    child_of_copy();
     let status = func(arg);
     // (the child ends when its function returns: glibc makes the exit
     // system call, which no exit handler sees)
@@ -82,12 +100,10 @@ pub unsafe fn clone(
     // SAFETY: a function pointer the program passed.
     let func: CloneFn = std::mem::transmute(func);
     let mut data = Start { func, arg };
-    fds::fork_prepare();
-    prepare();
+    prepare_copy();
     let r = real(start as *mut libc::c_void, stack, flags, &mut data as *mut Start as *mut libc::c_void, parent_tid, tls, child_tid);
     let err = crate::platform::sys::errno();
-    parent();
-    fds::fork_parent();
+    parent_of_copy();
     crate::platform::sys::set_errno(err);
     r
 }

@@ -21,6 +21,24 @@
 /// expressions use (the real function, `w`, `r`, the arguments) are the
 /// line's own, bound by the template (macro hygiene keeps its other names
 /// apart).
+/// The real function called straight (nothing hooked): under
+/// --all-syscalls with the thread's selector at ALLOW meanwhile, so that the
+/// system call it makes does not come back through SIGSYS (but for a
+/// function whose own system calls are caught: `inner`).
+#[cfg(feature = "preload")]
+macro_rules! direct {
+    ($name:ident, $direct:expr) => {
+        if !crate::platform::sud::on() || crate::table::CALLS[id::$name].inner {
+            $direct
+        } else {
+            let old = crate::platform::sud::swap(crate::platform::sud::ALLOW);
+            let r = $direct;
+            crate::platform::sud::swap(old);
+            r
+        }
+    };
+}
+
 #[cfg(feature = "preload")]
 macro_rules! entry {
     ($name:ident = $symbol:literal, $real:ident: $real_ty:ty, ($($a:ident: $t:ty),*) -> $ret:ty,
@@ -38,7 +56,7 @@ macro_rules! entry {
                     return resolve($($a),*);
                 };
                 if $skip {
-                    return $direct;
+                    return direct!($name, $direct);
                 }
                 hooked($real, $($a),*)
             }
@@ -77,7 +95,7 @@ macro_rules! entry {
                     return $early;
                 };
                 if $skip {
-                    return $direct;
+                    return direct!($name, $direct);
                 }
                 hooked($real, $($a),*)
             }
@@ -91,7 +109,7 @@ macro_rules! entry {
         unsafe extern "C" fn hooked($real: $real_ty, $($a: $t),*) -> $ret {
             let args = [$($word),*];
             let Some(started) = dispatch::start(id::$name, &args) else {
-                return $direct;
+                return direct!($name, $direct);
             };
             let proceed = |$w: &[u64]| $proceed;
             let mut d = dispatch::Dispatch::new(started, id::$name, &args, &proceed);
@@ -108,13 +126,19 @@ macro_rules! entry {
 pub mod exit;
 pub mod forks;
 pub mod memory;
+#[cfg(all(feature = "preload", target_os = "linux"))]
+pub mod numbered;
 pub mod preload;
+#[cfg(all(feature = "preload", target_os = "linux", target_arch = "x86_64"))]
+pub mod raw;
 
 /// The generated entry points.
 #[cfg(feature = "preload")]
 #[allow(clippy::missing_safety_doc, unused_variables, unused_imports, non_snake_case)]
 mod generated {
     use crate::entry::{exit, forks};
+    #[cfg(target_os = "linux")]
+    use crate::entry::numbered;
     use crate::features::{follow, listing};
     use crate::platform::fds::calls as fds;
     use crate::platform::real;

@@ -97,12 +97,28 @@ unsafe fn init() {
             if adopted && control {
                 crate::features::control::start(crate::ruby::vm::control_loader);
             }
+            if adopted && crate::platform::sud::requested() {
+                start_dispatch(&guard);
+            }
             if adopted {
                 libc::atexit(at_exit);
                 crate::entry::forks::register();
             }
         }
         Err(msg) => vm::give_up(&msg),
+    }
+}
+
+/// --all-syscalls: Syscall User Dispatch on, for this thread (the program's
+/// code runs with the selector at BLOCK once the constructor's guard drops);
+/// where it cannot be, said once on the log and off for the children.
+fn start_dispatch(guard: &guard::Guard) {
+    match crate::platform::sud::start() {
+        Ok(()) => guard.thread().set_program_selector(crate::platform::sud::BLOCK),
+        Err(msg) => {
+            log::line(&format!("hijack: --all-syscalls: {msg}; hijack sees the C library's functions only"));
+            std::env::set_var(crate::platform::sud::VAR, "0");
+        }
     }
 }
 

@@ -150,6 +150,11 @@ impl<'a> Frame<'a> {
         // SAFETY: the step is the dispatch's, for this call, on this thread.
         let instead = self.before_real.and_then(|step| unsafe { step(self) });
         self.elapsed = sys::stamp::now();
+        // (--all-syscalls: the system calls a function makes inside are the
+        // program's, caught as they are made)
+        if self.info().inner && crate::platform::sud::on() {
+            crate::platform::guard::suspend();
+        }
         // The real function sees the caller's errno: one that succeeds
         // without touching errno (most do) leaves it as the caller had it.
         sys::set_errno(self.entry_errno);
@@ -159,6 +164,9 @@ impl<'a> Frame<'a> {
     /// Records what the real call returned (and left in errno).
     pub fn end_real(&mut self, result: i64) -> i64 {
         self.errno = sys::errno();
+        if self.info().inner && crate::platform::sud::on() {
+            crate::platform::guard::resume();
+        }
         self.elapsed = sys::stamp::now().saturating_sub(self.elapsed);
         self.result = result;
         if let (Some(count), true) = (self.replaced_count, self.result >= 0) {

@@ -78,7 +78,7 @@ impl Frame<'_> {
     /// How many arguments the system call has.
     pub fn sys_nargs(&self) -> usize {
         match self.made() {
-            Some(s) if self.info().by_number => SYSCALLS[s].args.len(),
+            Some(s) if self.info().by_number || self.info().raw => SYSCALLS[s].args.len(),
             Some(_) => self.info().view.len(),
             None => self.nargs,
         }
@@ -91,7 +91,7 @@ impl Frame<'_> {
         if info.by_number && self.made().is_some() {
             return None;
         }
-        if info.sys.is_none() {
+        if info.sys.is_none() || info.raw {
             return info.args.get(i).map(|a| a.ctype);
         }
         match info.view.get(i)? {
@@ -110,7 +110,7 @@ impl Frame<'_> {
         if info.by_number && self.made().is_some() {
             return SysArg::Word(self.args[i + 1]);
         }
-        if info.sys.is_none() {
+        if info.sys.is_none() || info.raw {
             return SysArg::Word(self.args[i]);
         }
         match info.view[i] {
@@ -184,6 +184,7 @@ pub fn sys_arg_index(id: usize, i: usize) -> Option<usize> {
     let info = &CALLS[id];
     match info.sys {
         None => (i < info.args.len()).then_some(i),
+        Some(_) if info.raw => (i < info.args.len()).then_some(i),
         Some(_) => match info.view.get(i) {
             Some(Src::Arg(j)) => Some(*j as usize),
             _ => None,

@@ -6,12 +6,16 @@
 //! what makes a call from a signal handler that interrupts a hook go
 //! straight through.
 
+use super::sud;
 use std::cell::Cell;
 use std::ffi::c_void;
 
 /// One thread's state.
 pub struct Thread {
     active: Cell<bool>,
+    /// The system-call selector as the program had it (--all-syscalls:
+    /// ALLOW while hijack's own code runs).
+    selector: Cell<u8>,
     /// The thread's VM (a `Box<vm::Vm>`; null: none yet).
     pub vm: Cell<*mut c_void>,
     /// Making the thread's VM failed: it is not tried again.
@@ -22,7 +26,7 @@ thread_local! {
     // const-initialised and without destructor: no allocation, usable until
     // the thread's very end.
     static THREAD: Thread = const {
-        Thread { active: Cell::new(false), vm: Cell::new(std::ptr::null_mut()), vm_failed: Cell::new(false) }
+        Thread { active: Cell::new(false), selector: Cell::new(0), vm: Cell::new(std::ptr::null_mut()), vm_failed: Cell::new(false) }
     };
 }
 
@@ -40,6 +44,9 @@ pub fn enter() -> Option<Guard> {
                 None
             } else {
                 t.active.set(true);
+                if sud::on() {
+                    t.selector.set(sud::swap(sud::ALLOW));
+                }
                 Some(Guard(t as *const Thread))
             }
         })
@@ -62,11 +69,46 @@ pub fn current_vm() -> *mut c_void {
 /// hook chain), and its exit work must run; or this is the copied child of a
 /// clone(), whose code from now on is the program's function.
 pub fn leave_for_good() {
-    let _ = THREAD.try_with(|t| t.active.set(false));
+    let _ = THREAD.try_with(|t| {
+        t.active.set(false);
+        if sud::on() {
+            sud::swap(t.selector.get());
+        }
+    });
+}
+
+/// Steps out of hijack's code for the real call of a function whose own
+/// system calls --all-syscalls catches (they are the program's): the
+/// selector as the program had it, calls hooked again; [`resume`] after.
+pub fn suspend() {
+    let _ = THREAD.try_with(|t| {
+        if t.active.get() {
+            t.active.set(false);
+            sud::swap(t.selector.get());
+        }
+    });
+}
+
+/// Back into hijack's code after [`suspend`].
+pub fn resume() {
+    let _ = THREAD.try_with(|t| {
+        if !t.active.get() {
+            t.active.set(true);
+            sud::swap(sud::ALLOW);
+        }
+    });
 }
 
 pub fn active() -> bool {
     THREAD.try_with(|t| t.active.get()).unwrap_or(true)
+}
+
+impl Thread {
+    /// The selector the program's code runs with once hijack's code ends
+    /// (--all-syscalls just turned on: BLOCK).
+    pub fn set_program_selector(&self, v: u8) {
+        self.selector.set(v);
+    }
 }
 
 impl Guard {
@@ -80,7 +122,11 @@ impl Guard {
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        self.thread().active.set(false);
+        let t = self.thread();
+        t.active.set(false);
+        if sud::on() {
+            sud::swap(t.selector.get());
+        }
     }
 }
 

@@ -27,6 +27,28 @@ unsafe impl<T: Send> Sync for SpinLock<T> {}
 
 pub struct SpinGuard<'a, T> {
     lock: &'a SpinLock<T>,
+    _allow: Allow,
+}
+
+/// While one of hijack's locks is held, the thread's system calls are
+/// hijack's own (--all-syscalls: the selector at ALLOW), so that none goes
+/// to a hook that would want the lock again.
+struct Allow(Option<u8>);
+
+impl Allow {
+    #[inline]
+    fn new() -> Allow {
+        Allow(super::sud::on().then(|| super::sud::swap(super::sud::ALLOW)))
+    }
+}
+
+impl Drop for Allow {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(v) = self.0 {
+            super::sud::swap(v);
+        }
+    }
 }
 
 impl<T> SpinLock<T> {
@@ -35,11 +57,12 @@ impl<T> SpinLock<T> {
     }
 
     pub fn lock(&self) -> SpinGuard<'_, T> {
+        let allow = Allow::new();
         let mut spins = 0u32;
         while self.held.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
             backoff(&mut spins);
         }
-        SpinGuard { lock: self }
+        SpinGuard { lock: self, _allow: allow }
     }
 
     /// Takes the lock without a guard (pthread_atfork's prepare handler).
@@ -91,10 +114,12 @@ unsafe impl<T: Send + Sync> Sync for RwSpinLock<T> {}
 
 pub struct ReadGuard<'a, T> {
     lock: &'a RwSpinLock<T>,
+    _allow: Allow,
 }
 
 pub struct WriteGuard<'a, T> {
     lock: &'a RwSpinLock<T>,
+    _allow: Allow,
 }
 
 
@@ -104,25 +129,27 @@ impl<T> RwSpinLock<T> {
     }
 
     pub fn read(&self) -> ReadGuard<'_, T> {
+        let allow = Allow::new();
         let mut spins = 0;
         loop {
             let s = self.state.load(Ordering::Relaxed);
             if s & (WRITER | WAITING) == 0
                 && self.state.compare_exchange_weak(s, s + 1, Ordering::Acquire, Ordering::Relaxed).is_ok()
             {
-                return ReadGuard { lock: self };
+                return ReadGuard { lock: self, _allow: allow };
             }
             backoff(&mut spins);
         }
     }
 
     pub fn write(&self) -> WriteGuard<'_, T> {
+        let allow = Allow::new();
         let mut spins = 0;
         loop {
             let s = self.state.load(Ordering::Relaxed);
             if s & !WAITING == 0 {
                 if self.state.compare_exchange_weak(s, WRITER, Ordering::Acquire, Ordering::Relaxed).is_ok() {
-                    return WriteGuard { lock: self };
+                    return WriteGuard { lock: self, _allow: allow };
                 }
             } else if s & WAITING == 0 {
                 self.state.fetch_or(WAITING, Ordering::Relaxed);

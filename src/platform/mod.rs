@@ -12,4 +12,5 @@ pub mod math;
 pub mod real;
 pub mod regex;
 pub mod sockaddr;
+pub mod sud;
 pub mod sys;

@@ -240,6 +240,14 @@ pub struct CallInfo {
     /// The system call it makes is the one its first argument numbers
     /// (syscall()).
     pub by_number: bool,
+    /// A system call's raw row (SYS_NAME: --all-syscalls catches it made by
+    /// no function of the table): its arguments are the call's own.
+    pub raw: bool,
+    /// Its real function makes system calls of its own (stdio, directory
+    /// streams, the resolver, PATH searches, the shell): under
+    /// --all-syscalls those are caught as they are made, and the function
+    /// is hooked and traced by its own name only.
+    pub inner: bool,
 }
 
 /// One argument of the system call a function makes, from the function's
@@ -438,6 +446,15 @@ pub fn find(name: &str) -> Option<usize> {
     CALLS.iter().position(|c| c.name == name)
 }
 
+/// The raw row (SYS_NAME) of system call number `nr` on this target.
+#[inline]
+pub fn raw_row(nr: i64) -> Option<usize> {
+    match RAW_BY_NR.get(usize::try_from(nr).ok()?) {
+        Some(&id) if id != u16::MAX => Some(id as usize),
+        _ => None,
+    }
+}
+
 /// The system call numbered `nr` on this target.
 pub fn by_number(nr: i64) -> Option<usize> {
     SYSCALLS.iter().position(|s| s.nr().is_some_and(|n| n as i64 == nr))
@@ -547,7 +564,7 @@ mod tests {
 
     #[test]
     fn every_function_names_the_system_call_it_makes() {
-        for c in CALLS.iter() {
+        for c in CALLS[..FUNCTION_COUNT].iter() {
             if let Some(s) = c.sys {
                 assert_eq!(c.view.len(), SYSCALLS[s].args.len(), "{}", c.name);
             }
@@ -563,6 +580,12 @@ mod tests {
         assert_eq!(CALLS[id::open].view[0], Src::Const(libc::AT_FDCWD as i64));
         assert_eq!(SYSCALLS[sysid::openat].manual, ["open"]);
         assert_eq!(SYSCALLS[sysid::openat].classes, class::DESC | class::FILE);
+        // after the functions, a raw row per system call of this ABI
+        for c in CALLS[FUNCTION_COUNT..].iter() {
+            let s = c.sys.unwrap();
+            assert!(c.raw && c.name == format!("SYS_{}", SYSCALLS[s].name) && c.args.len() == SYSCALLS[s].args.len());
+            assert_eq!(raw_row(SYSCALLS[s].nr().unwrap() as i64).map(|i| CALLS[i].name), Some(c.name));
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! __open_2, fopen...); a function's name means it and its variants too;
 //! `NAME()` means exactly the function NAME.
 
-use super::{class, find, find_sys, CALLS, SYSCALLS};
+use super::{class, find, find_sys, CALLS, FUNCTION_COUNT, SYSCALLS};
 
 /// The name a call goes by: the system call it is named by (openat for
 /// open64), or the function's own name when it makes no one call.
@@ -21,10 +21,15 @@ pub fn resolve(name: &str) -> Result<Vec<usize>, String> {
         return find(f).map(|i| vec![i]).ok_or_else(|| format!("no function {f}() in hijack's table (`hijack list --functions` shows them)"));
     }
     let named = |s: Option<usize>| s.is_some_and(|s| SYSCALLS[s].name == name || SYSCALLS[s].manual.contains(&name));
+    // (under --all-syscalls the system calls a function makes inside are
+    // caught themselves: it answers to its own name only)
+    let all = crate::platform::sud::requested();
+    // (a name means the raw row too: syscall(NUMBER) is made through it, and
+    // --all-syscalls catches the call made any other way)
     let ids: Vec<usize> = (0..CALLS.len())
         .filter(|&i| {
             let c = &CALLS[i];
-            c.name == name || c.like == name || named(c.sys) || named(c.family)
+            c.name == name || c.like == name || !(all && c.inner) && (named(c.sys) || named(c.family))
         })
         .collect();
     if !ids.is_empty() {
@@ -32,8 +37,8 @@ pub fn resolve(name: &str) -> Result<Vec<usize>, String> {
     }
     Err(match find_sys(name) {
         Some(_) => format!(
-            "{name} is a system call that no C library function of hijack's table makes on this platform \
-             (`hijack list` shows the calls hijack sees)"
+            "{name} is not a system call of this platform, nor made by a C library function of \
+             hijack's table here (`hijack list` shows the calls hijack sees)"
         ),
         None => format!("unknown call {name} (`hijack list` shows the calls hijack can hook)"),
     })
@@ -46,7 +51,21 @@ pub fn of_class(name: &str) -> Result<Vec<usize>, String> {
         let known: Vec<String> = class::NAMES.iter().map(|(n, _)| format!("%{n}")).collect();
         format!("unknown class %{name} (strace's: {})", known.join(" "))
     })?;
-    Ok((0..CALLS.len()).filter(|&i| CALLS[i].family.or(CALLS[i].sys).is_some_and(|s| SYSCALLS[s].classes & bit != 0)).collect())
+    let all = crate::platform::sud::requested();
+    Ok((0..rows())
+        .filter(|&i| !(all && CALLS[i].inner))
+        .filter(|&i| CALLS[i].family.or(CALLS[i].sys).is_some_and(|s| SYSCALLS[s].classes & bit != 0))
+        .collect())
+}
+
+/// The rows names mean: the functions', and under --all-syscalls the
+/// system calls' raw rows (SYS_NAME) too.
+pub fn rows() -> usize {
+    if crate::platform::sud::requested() {
+        CALLS.len()
+    } else {
+        FUNCTION_COUNT
+    }
 }
 
 #[cfg(test)]
@@ -64,11 +83,13 @@ mod tests {
         for f in ["open", "openat", "fopen"] {
             assert!(openat.contains(&f), "{openat:?}");
         }
-        // the manual's name means the same family
-        assert_eq!(resolve("open").unwrap(), resolve("openat").unwrap());
+        // the manual's name means the same family (and open(2) itself)
+        let open = resolve("open").unwrap();
+        assert!(resolve("openat").unwrap().iter().all(|i| open.contains(i)));
         assert!(names(resolve("newfstatat").unwrap()).contains(&"stat"));
         assert!(names(resolve("stat").unwrap()).contains(&"fstatat"));
-        assert_eq!(names(resolve("sendto").unwrap()), ["send", "sendto"]);
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        assert_eq!(names(resolve("sendto").unwrap()), ["send", "sendto", "SYS_sendto"]);
         assert_eq!(call_name(id::open), "openat");
         assert_eq!(call_name(id::getaddrinfo), "getaddrinfo");
     }
@@ -84,7 +105,13 @@ mod tests {
     #[test]
     fn unknown_names_and_calls_nothing_makes_say_so() {
         assert!(resolve("nosuchcall").unwrap_err().starts_with("unknown call nosuchcall"));
-        assert!(resolve("io_uring_enter").unwrap_err().contains("no C library function"));
+        // a call no function makes: its raw row (syscall(NR), --all-syscalls)
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        {
+            assert_eq!(names(resolve("io_uring_enter").unwrap()), ["SYS_io_uring_enter"]);
+            assert_eq!(crate::table::raw_row(257).map(|i| CALLS[i].name), Some("SYS_openat"));
+            assert!(resolve("_llseek").unwrap_err().contains("not a system call of this platform"));
+        }
     }
 
     #[test]

@@ -393,22 +393,16 @@ fn fcntl_arg(f: &Frame) -> symbols::FcntlArg {
     }
 }
 
-extern "C" {
-    fn hstrerror(code: libc::c_int) -> *const libc::c_char;
-}
-
 fn strace_result(f: &Frame, out: &mut Vec<u8>) {
     let info = f.info();
     if f.failed_by_result() && info.errors == Errors::Eai && f.error_code() == 0 {
         // getaddrinfo's own codes: `= -2 (Name or service not known)`
-        // SAFETY: gai_strerror returns a valid string.
-        let text = unsafe { std::ffi::CStr::from_ptr(libc::gai_strerror(f.result as i32)) }.to_string_lossy();
+        let text = crate::platform::errnames::eai_message(f.result as i32);
         push(out, format_args!("{} ({text})", f.result));
     } else if f.failed_by_result() && info.errors == Errors::Herr && f.error_code() == 0 {
         // the resolver's codes: `= NULL HOST_NOT_FOUND (Unknown host)`
         let code = crate::platform::sys::h_errno();
-        // SAFETY: hstrerror returns a valid string.
-        let text = unsafe { std::ffi::CStr::from_ptr(hstrerror(code)) }.to_string_lossy();
+        let text = crate::platform::errnames::herr_message(code);
         let name = match code {
             1 => "HOST_NOT_FOUND".to_string(),
             2 => "TRY_AGAIN".to_string(),
@@ -419,8 +413,8 @@ fn strace_result(f: &Frame, out: &mut Vec<u8>) {
         push(out, format_args!("NULL {name} ({text})"));
     } else if f.failed_by_result() {
         let err = f.error_code();
-        // SAFETY: strerror returns a valid string.
-        let text = unsafe { std::ffi::CStr::from_ptr(libc::strerror(err)) }.to_string_lossy();
+        // (not strerror's: see platform::errnames)
+        let text = crate::platform::errnames::message(err);
         if info.returns_pointer && info.sys_result == SysResult::Same {
             out.extend_from_slice(b"NULL");
         } else if info.errors == Errors::Eai {

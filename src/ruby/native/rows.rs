@@ -12,7 +12,7 @@ unsafe extern "C" fn m_check_name(mrb: *mut State, _self: Value) -> Value {
 /// Hijack.__table: every call's row (see `table_row`).
 unsafe extern "C" fn m_table(mrb: *mut State, _self: Value) -> Value {
     let all = mrb::ary_new(mrb, CALLS.len());
-    for c in CALLS.iter() {
+    for c in CALLS[..names::rows()].iter() {
         mrb::ary_push(mrb, all, table_row(mrb, c));
     }
     all
@@ -77,6 +77,8 @@ unsafe fn table_row(mrb: *mut State, c: &table::CallInfo) -> Value {
         c.sys.map_or_else(|| mrb::nil(), |s| mrb::symbol(mrb, table::SYSCALLS[s].name)),
         sys_args,
         if c.like.is_empty() { mrb::nil() } else { mrb::symbol(mrb, c.like) },
+        mrb::boolean(c.raw),
+        mrb::boolean(c.inner),
     ];
     mrb::funcall(mrb, row_class, "new", &row)
 }
@@ -116,6 +118,19 @@ unsafe fn symbols_or_raise(mrb: *mut State, result: Result<Vec<usize>, String>) 
     mrb::or_raise(mrb, argument_error(mrb), outcome)
 }
 
+/// Hijack.__sud_unsupported: why --all-syscalls cannot be had here, or nil.
+unsafe extern "C" fn m_sud_unsupported(mrb: *mut State, _self: Value) -> Value {
+    if crate::platform::sud::SUPPORTED {
+        return mrb::nil();
+    }
+    let why = if cfg!(target_os = "macos") {
+        "macOS has no Syscall User Dispatch: hijack sees libSystem's functions there"
+    } else {
+        "this build is not for x86_64: Syscall User Dispatch is used on Linux x86_64 only"
+    };
+    mrb::str(mrb, why.as_bytes())
+}
+
 pub(super) unsafe fn define(mrb: *mut State, m: *mut mrb::Class) {
     use mrb::{args_req, define_module_function as function, ARGS_NONE};
     function(mrb, m, c"__check_name", m_check_name, args_req(1));
@@ -123,4 +138,5 @@ pub(super) unsafe fn define(mrb: *mut State, m: *mut mrb::Class) {
     function(mrb, m, c"__of_class", m_of_class, args_req(1));
     function(mrb, m, c"__table", m_table, ARGS_NONE);
     function(mrb, m, c"__row", m_row, args_req(1));
+    function(mrb, m, c"__sud_unsupported", m_sud_unsupported, ARGS_NONE);
 }

@@ -1,0 +1,107 @@
+require_relative "helper"
+include HijackBintest
+
+# Complete mode (issue 17): `hijack run --all-syscalls` hands every system
+# call a program makes to the hooks, through Syscall User Dispatch, not only
+# those made through the C library's functions of the table.
+
+def sud_only
+  skip "--all-syscalls is Linux x86_64's" unless target == "host" && RUBY_PLATFORM.include?("x86_64-linux")
+end
+
+def rawcalls
+  program("rawcalls")
+end
+
+assert("--all-syscalls: an openat made by inline assembly is denied by a hook on openat") do
+  sud_only
+  in_tmpdir do |dir|
+    data = write("#{dir}/data", "secret\n")
+    deny = %(Hijack.before(:openat, path: #{data.inspect}) { raise Errno::EACCES })
+    out, _err, st = hijack("run", "-e", deny, "--", rawcalls, "openat", data)
+    assert_equal ["openat: 3\n", 0], [out, st.exitstatus], "without the flag, the raw call is not seen"
+    out, _err, st = hijack("run", "--all-syscalls", "-e", deny, "--", rawcalls, "openat", data)
+    assert_equal ["openat: -#{Errno::EACCES::Errno}\n", 0], [out, st.exitstatus]
+  end
+end
+
+assert("--all-syscalls: the read beneath fgets is traced, once, as strace shows it") do
+  sud_only
+  in_tmpdir do |dir|
+    data = write("#{dir}/data", "one line\n")
+    out, _err, st = hijack("run", "--all-syscalls", "--trace", "openat,read", "-o", "#{dir}/t", "--", rawcalls, "fgets", data)
+    assert_equal ["fgets: one line\n", 0], [out, st.exitstatus]
+    lines = File.readlines("#{dir}/t").map { |l| l.sub(/\A\[pid \d+\] /, "").sub(/ +=/, " =") }
+    opened = lines.grep(/\Aopenat\(AT_FDCWD, "#{Regexp.escape(data)}"/)
+    assert_equal 1, opened.size, lines.join
+    fd = opened[0][/= (\d+)\n/, 1]
+    assert_equal ["read(#{fd}, \"one line\\n\", 4096) = 9\n"], lines.grep(/\Aread\(#{fd}, "one/), lines.join
+  end
+end
+
+assert("--all-syscalls: stdio's buffered fprintf is changed by a hook on write") do
+  sud_only
+  in_tmpdir do |dir|
+    upcase = %(Hijack.before(:write, path: "#{dir}/**") { |c| c.data = c.data.upcase })
+    hijack("run", "-e", upcase, "--", rawcalls, "printf", "#{dir}/plain")
+    assert_equal "hello from printf\n", File.read("#{dir}/plain"), "without the flag, stdio's write is not seen"
+    _out, _err, st = hijack("run", "--all-syscalls", "-e", upcase, "--", rawcalls, "printf", "#{dir}/out")
+    assert_equal 0, st.exitstatus
+    assert_equal "HELLO FROM PRINTF\n", File.read("#{dir}/out")
+  end
+end
+
+assert("--all-syscalls: 8 threads making 10,000 raw getppid each are counted exactly") do
+  sud_only
+  code = %(Hijack.after(:getppid) { Hijack::Shared.incr(:n) }\nHijack.at_exit { Hijack.log "n=\#{Hijack::Shared[:n]}" })
+  out, err, st = hijack("run", "--all-syscalls", "-e", code, "--", rawcalls, "threads", "10000")
+  assert_equal ["threads done\n", 0], [out, st.exitstatus]
+  assert_equal "n=80000\n", err
+end
+
+assert("--all-syscalls: fork, vfork + exec, posix_spawn and system children are all covered, as strace counts them") do
+  sud_only
+  in_tmpdir do |dir|
+    data = write("#{dir}/data", "x\n")
+    _o, _e, st = Open3.capture3("strace", "-f", "-qq", "-e", "trace=openat", "-o", "#{dir}/strace", rawcalls, "children", data)
+    assert_equal 0, st.exitstatus
+    theirs = File.readlines("#{dir}/strace").grep(/openat\(AT_FDCWD, "#{Regexp.escape(data)}"/).size
+    out, _err, st = hijack("run", "--all-syscalls", "--trace", "openat", "-o", "#{dir}/t", "--", rawcalls, "children", data)
+    assert_equal 0, st.exitstatus
+    assert_equal "x\nx\nx\nchildren done\n", out
+    ours = File.readlines("#{dir}/t").grep(/openat\(AT_FDCWD, "#{Regexp.escape(data)}"/).size
+    assert_equal [4, theirs], [ours, 4]
+  end
+end
+
+assert("--all-syscalls: a program's own SIGSYS handler and a full signal mask neither stop nor break the hooks") do
+  sud_only
+  in_tmpdir do |dir|
+    data = write("#{dir}/data", "x\n")
+    deny = %(Hijack.before(:openat, path: #{data.inspect}) { raise Errno::EPERM })
+    out, _err, st = hijack("run", "--all-syscalls", "-e", deny, "--", rawcalls, "masked", data)
+    assert_equal ["openat: -#{Errno::EPERM::Errno}, SIGINT blocked: 1\n", 0], [out, st.exitstatus]
+  end
+end
+
+assert("--all-syscalls: real programs give the same output as bare, and trace what strace shows after the start") do
+  sud_only
+  native_programs_only("ls, sh, python3, git")
+  in_tmpdir do |dir|
+    write("#{dir}/f", "hello\n" * 100)
+    [%w[ls -la /usr/bin], ["sh", "-c", "cat #{dir}/f | tr a-z A-Z"], [python, "-c", "import json, os; print(len(os.listdir('/')))"],
+     ["gzip", "-c", "#{dir}/f"]].each do |command|
+      bare, _e, bst = Open3.capture3(*command)
+      out, err, st = hijack("run", "--all-syscalls", "--trace", "all", "-o", "#{dir}/t", "--", *command)
+      assert_equal [bare, bst.exitstatus], [out, st.exitstatus], "#{command.join(' ')}: #{err}"
+      assert_true File.size("#{dir}/t") > 0
+    end
+  end
+end
+
+assert("--all-syscalls where it cannot be had is refused, saying why") do
+  skip "this target has it" if target == "host" && RUBY_PLATFORM.include?("x86_64-linux")
+  _out, err, st = hijack("run", "--all-syscalls", "--", "true")
+  assert_equal 2, st.exitstatus
+  assert_include err, "--all-syscalls:"
+end

@@ -1,0 +1,160 @@
+//! The system calls Syscall User Dispatch brings (`--all-syscalls`): src/sud.c's
+//! SIGSYS handler calls [`hijack_sud_call`] with the call's number and
+//! arguments; its raw row (SYS_NAME) goes through the same dispatch, hooks,
+//! filters, faults and traces as a function of the table, and the real call
+//! is made from the allowed range. Some calls are the handler's own
+//! business: clone3 is answered ENOSYS (glibc then makes clone, which hijack
+//! can make as the program would), a clone with a new stack is made with
+//! the program's registers, a copied child turns dispatch on again, the
+//! memory calls pass straight through (they come from inside the allocator,
+//! whose lock is held), SIGSYS stays hijack's.
+
+use crate::platform::{guard, sud, sys};
+use crate::table::{class, CALLS, SYSCALLS};
+use crate::{dispatch, features::follow, frame};
+
+const NR_CLONE: i64 = 56;
+const NR_FORK: i64 = 57;
+const NR_VFORK: i64 = 58;
+const NR_CLONE3: i64 = 435;
+const NR_RT_SIGACTION: i64 = 13;
+const NR_RT_SIGPROCMASK: i64 = 14;
+const NR_EXIT_GROUP: i64 = 231;
+const CLONE_VM: u64 = 0x100;
+const SIGSYS_BIT: u64 = 1 << (libc::SIGSYS - 1);
+
+/// The program's own SIGSYS action (kernel layout), kept instead of set.
+static mut PROGRAM_SIGSYS: [u64; 4] = [0; 4];
+
+/// The raw result of `r`, a frame's result and errno.
+fn raw_result(r: i64, errno: i32, failed: bool) -> i64 {
+    if failed {
+        -(errno.max(1) as i64)
+    } else {
+        r
+    }
+}
+
+/// The call, made for real from the allowed range; the result as a C
+/// function gives it (-1 and errno).
+unsafe fn real(nr: i64, regs: *const i64, w: &[u64]) -> i64 {
+    let mut a = [0u64; 6];
+    a[..w.len().min(6)].copy_from_slice(&w[..w.len().min(6)]);
+    let r = match nr {
+        NR_CLONE if a[1] != 0 && a[0] & CLONE_VM != 0 => sud::clone_as_made(regs, a[1]),
+        NR_CLONE | NR_FORK | NR_VFORK => copied_child(nr, &a),
+        _ => sud::syscall(nr, &a),
+    };
+    if (-4095..0).contains(&r) {
+        sys::set_errno(-r as i32);
+        -1
+    } else {
+        r
+    }
+}
+
+/// A call that copies the process (fork, vfork made as fork, clone without
+/// CLONE_VM): hijack's fork work around it, dispatch on again in the child.
+unsafe fn copied_child(nr: i64, a: &[u64; 6]) -> i64 {
+    super::forks::prepare_copy();
+    let r = match nr {
+        // (the parent's stack is the child's: a vfork child would return
+        // through this handler's frame under the parent's feet)
+        NR_VFORK => sud::syscall(NR_FORK, a),
+        _ => sud::syscall(nr, a),
+    };
+    if r == 0 {
+        sud::enable_thread();
+        super::forks::child_of_copy();
+    } else {
+        super::forks::parent_of_copy();
+    }
+    r
+}
+
+/// The SIGSYS handler's call: system call `nr` with `args` (the saved
+/// registers' values), `uc` the saved context. Returns the raw result.
+///
+/// # Safety
+/// Called by src/sud.c's handler only, with the thread's selector at ALLOW.
+#[no_mangle]
+pub unsafe extern "C" fn hijack_sud_call(nr: i64, args: *mut i64, uc: *mut libc::ucontext_t) -> i64 {
+    let saved_errno = sys::errno();
+    let a: [u64; 6] = std::array::from_fn(|i| *args.add(i) as u64);
+    let result = call(nr, &a, uc);
+    sys::set_errno(saved_errno);
+    result
+}
+
+unsafe fn call(nr: i64, a: &[u64; 6], uc: *mut libc::ucontext_t) -> i64 {
+    let regs = (*uc).uc_mcontext.gregs.as_ptr();
+    match nr {
+        NR_CLONE3 => return -(libc::ENOSYS as i64),
+        NR_RT_SIGACTION if a[0] == libc::SIGSYS as u64 => return program_sigsys(a),
+        NR_RT_SIGPROCMASK => return sigprocmask(a, uc),
+        _ => {}
+    }
+    if nr == NR_EXIT_GROUP && !guard::active() {
+        // (no exit handler of the C library's may have run: hijack's exit
+        // work, once per process)
+        super::exit::at_exit();
+    }
+    let Some(id) = crate::table::raw_row(nr) else {
+        return sud::syscall(nr, a);
+    };
+    let info = &CALLS[id];
+    let memory = info.sys.is_some_and(|s| SYSCALLS[s].classes & class::MEMORY != 0);
+    let following = info.follow.any() && follow::active();
+    // (hijack's own code, or a call no hook wants: straight through)
+    if memory || guard::active() || !frame::hooked(id) && !following {
+        return match nr {
+            NR_CLONE | NR_FORK | NR_VFORK => match real(nr, regs, a) {
+                -1 => -(sys::errno() as i64),
+                r => r,
+            },
+            _ => sud::syscall(nr, a),
+        };
+    }
+    let n = SYSCALLS[info.sys.unwrap()].args.len();
+    let proceed = |w: &[u64]| real(nr, regs, w);
+    let r = dispatch::dispatch(id, &a[..n], &proceed);
+    let failed = r == -1 && sys::errno() != 0;
+    raw_result(r, sys::errno(), failed)
+}
+
+/// rt_sigaction(SIGSYS, ...) by the program: its action is kept, hijack's
+/// handler stays (the old action it reads is its own).
+unsafe fn program_sigsys(a: &[u64; 6]) -> i64 {
+    let (new, old) = (a[1] as *const [u64; 4], a[2] as *mut [u64; 4]);
+    let kept = std::ptr::addr_of_mut!(PROGRAM_SIGSYS);
+    if !old.is_null() {
+        *old = *kept;
+    }
+    if !new.is_null() {
+        *kept = *new;
+    }
+    0
+}
+
+/// rt_sigprocmask, made on the mask the handler's return puts back (the
+/// saved context's: a real call would be undone by rt_sigreturn); SIGSYS
+/// stays unblocked (a blocked SIGSYS that dispatch forces kills the thread).
+unsafe fn sigprocmask(a: &[u64; 6], uc: *mut libc::ucontext_t) -> i64 {
+    let (how, set, old) = (a[0] as i32, a[1] as *const u64, a[2] as *mut u64);
+    let mask = std::ptr::addr_of_mut!((*uc).uc_sigmask) as *mut u64;
+    let now = *mask;
+    if !set.is_null() {
+        let new = match how {
+            libc::SIG_BLOCK => now | *set,
+            libc::SIG_UNBLOCK => now & !*set,
+            libc::SIG_SETMASK => *set,
+            _ => return -(libc::EINVAL as i64),
+        };
+        let unblockable = SIGSYS_BIT | 1 << (libc::SIGKILL - 1) | 1 << (libc::SIGSTOP - 1);
+        *mask = new & !unblockable;
+    }
+    if !old.is_null() {
+        *old = now;
+    }
+    0
+}

@@ -1,0 +1,129 @@
+//! Syscall User Dispatch (`hijack run --all-syscalls`, Linux x86_64): the
+//! system calls a program makes outside the C library's functions of the
+//! table (stdio's, raw `syscall` instructions) reach hijack through SIGSYS.
+//! The machine part is src/sud.c; this is its typed face: whether dispatch
+//! is on, the selector flipped around hijack's own code, the real call made
+//! from the allowed range.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The environment variable that asks for it (set by `hijack run
+/// --all-syscalls`, carried to children like the others).
+pub const VAR: &str = "HIJACK_ALL_SYSCALLS";
+
+static ON: AtomicBool = AtomicBool::new(false);
+
+/// Whether this process was asked to catch every system call (read each
+/// time: the runner sets it while it parses its options).
+pub fn requested() -> bool {
+    std::env::var_os(VAR).is_some_and(|v| v == "1")
+}
+
+/// Whether this platform has Syscall User Dispatch as hijack uses it.
+pub const SUPPORTED: bool = cfg!(all(target_os = "linux", target_arch = "x86_64"));
+
+/// Whether dispatch is on in this process (a predictable branch).
+#[inline(always)]
+pub fn on() -> bool {
+    ON.load(Ordering::Relaxed)
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64", feature = "preload"))]
+mod imp {
+    extern "C" {
+        fn hijack_sud_install() -> i64;
+        fn hijack_sud_enable() -> i64;
+        fn hijack_sud_swap(v: libc::c_char) -> libc::c_char;
+        pub fn hijack_sud_syscall(nr: i64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64, a6: u64) -> i64;
+        pub fn hijack_sud_clone(regs: *const i64, stack: u64) -> i64;
+    }
+    pub fn install() -> i64 {
+        // SAFETY: installs hijack's SIGSYS handler.
+        unsafe { hijack_sud_install() }
+    }
+    pub fn enable() -> i64 {
+        // SAFETY: turns dispatch on for the calling thread.
+        unsafe { hijack_sud_enable() }
+    }
+    pub fn swap(v: u8) -> u8 {
+        // SAFETY: this thread's selector.
+        unsafe { hijack_sud_swap(v as libc::c_char) as u8 }
+    }
+    pub const AVAILABLE: bool = true;
+}
+
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64", feature = "preload")))]
+mod imp {
+    pub fn install() -> i64 {
+        -(libc::ENOSYS as i64)
+    }
+    pub fn enable() -> i64 {
+        -(libc::ENOSYS as i64)
+    }
+    pub fn swap(_v: u8) -> u8 {
+        0
+    }
+    pub const AVAILABLE: bool = false;
+}
+
+pub const ALLOW: u8 = 0;
+pub const BLOCK: u8 = 1;
+
+/// Turns dispatch on for the process (its handler) and this thread; why not.
+pub fn start() -> Result<(), String> {
+    if !imp::AVAILABLE {
+        return Err("--all-syscalls needs Linux on x86_64 (Syscall User Dispatch); this build has only the C library's functions".into());
+    }
+    let r = imp::install();
+    if r != 0 {
+        return Err(format!("cannot install the SIGSYS handler: {}", std::io::Error::from_raw_os_error(-r as i32)));
+    }
+    let r = imp::enable();
+    if r != 0 {
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+        return Err(format!(
+            "the kernel refused Syscall User Dispatch ({}; Linux {}: it needs 5.11 or later, built with it)",
+            std::io::Error::from_raw_os_error(-r as i32),
+            release.trim()
+        ));
+    }
+    ON.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Turns dispatch on for the calling thread (a fork child's: the kernel
+/// turned it off), when it is on in the process.
+pub fn enable_thread() {
+    if on() {
+        // (the selector as it is: this may be inside hijack's own code)
+        let current = imp::swap(ALLOW);
+        imp::enable();
+        imp::swap(current);
+    }
+}
+
+/// Sets this thread's selector to `v`; the value it had.
+#[inline]
+pub fn swap(v: u8) -> u8 {
+    imp::swap(v)
+}
+
+/// The real system call `nr` with `args`, from the allowed range: the
+/// kernel's result (-errno on failure).
+///
+/// # Safety
+/// The arguments are what the program gave the call.
+#[cfg(all(target_os = "linux", target_arch = "x86_64", feature = "preload"))]
+pub unsafe fn syscall(nr: i64, a: &[u64; 6]) -> i64 {
+    imp::hijack_sud_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5])
+}
+
+/// clone with a new stack, made with the program's registers (`regs`, the
+/// saved gregs) so that the child starts where the program's call was.
+///
+/// # Safety
+/// `regs` are the SIGSYS handler's saved registers of a clone call.
+#[cfg(all(target_os = "linux", target_arch = "x86_64", feature = "preload"))]
+pub unsafe fn clone_as_made(regs: *const i64, stack: u64) -> i64 {
+    imp::hijack_sud_clone(regs, stack)
+}

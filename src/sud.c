@@ -1,0 +1,218 @@
+/* Syscall User Dispatch (hijack run --all-syscalls): the machine part, in C
+ * and assembly because it is made of instructions the kernel must find at
+ * known places (Linux x86_64 only; elsewhere this file is empty).
+ *
+ * - The allowed range is the section `hijack_sud`: system calls made from
+ *   it are never dispatched. It holds the one place hijack makes a call on
+ *   the program's behalf (hijack_sud_syscall), the return from hijack's
+ *   SIGSYS handler (hijack_sud_restorer), the program's own signal return
+ *   redone (hijack_sud_sigreturn) and clone with a new stack
+ *   (hijack_sud_clone).
+ * - The selector is one byte per thread (initial-exec TLS): BLOCK while the
+ *   program's code runs, ALLOW while hijack's does (the guard flips it,
+ *   src/platform/sud.rs).
+ * - The SIGSYS handler hands the call to Rust (hijack_sud_call) and puts
+ *   the result in the saved RAX.
+ *
+ * Compiled only into libhijack.so (HIJACK_PRELOAD). */
+#if defined(HIJACK_PRELOAD) && defined(__linux__) && defined(__x86_64__)
+
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <ucontext.h>
+
+#define SUD_ALLOW 0
+#define SUD_BLOCK 1
+#define PR_SET_SYSCALL_USER_DISPATCH 59
+#define PR_SYS_DISPATCH_ON 1
+#define SYS_USER_DISPATCH_CODE 2
+#define HIJACK_SA_RESTORER 0x04000000
+#define HIJACK_SA_NODEFER 0x40000000
+
+__thread volatile char hijack_sud_selector __attribute__((tls_model("initial-exec")));
+/* What the selector is set to when the SIGSYS handler returns. */
+__thread char hijack_sud_after __attribute__((tls_model("initial-exec")));
+
+extern char __start_hijack_sud[], __stop_hijack_sud[];
+
+long hijack_sud_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+void hijack_sud_restorer(void);
+void hijack_sud_sigreturn(long rsp) __attribute__((noreturn));
+long hijack_sud_clone(const long *regs, long stack);
+
+__asm__(
+    ".pushsection hijack_sud,\"ax\",@progbits\n"
+    ".p2align 4\n"
+    /* hijack_sud_syscall(nr, a1..a6): the System V arguments moved to the
+     * kernel's registers; the raw result (-errno on failure). */
+    ".globl hijack_sud_syscall\n"
+    ".hidden hijack_sud_syscall\n"
+    ".type hijack_sud_syscall,@function\n"
+    "hijack_sud_syscall:\n"
+    "  mov %rdi, %rax\n"
+    "  mov %rsi, %rdi\n"
+    "  mov %rdx, %rsi\n"
+    "  mov %rcx, %rdx\n"
+    "  mov %r8, %r10\n"
+    "  mov %r9, %r8\n"
+    "  mov 8(%rsp), %r9\n"
+    "  syscall\n"
+    "  ret\n"
+    /* The SIGSYS handler returns here (sa_restorer): the selector as the
+     * handler left it for the program, then rt_sigreturn, from the range. */
+    ".globl hijack_sud_restorer\n"
+    ".hidden hijack_sud_restorer\n"
+    ".type hijack_sud_restorer,@function\n"
+    "hijack_sud_restorer:\n"
+    "  mov hijack_sud_after@gottpoff(%rip), %rax\n"
+    "  movzbl %fs:(%rax), %ecx\n"
+    "  mov hijack_sud_selector@gottpoff(%rip), %rax\n"
+    "  movb %cl, %fs:(%rax)\n"
+    "  mov $15, %eax\n"
+    "  syscall\n"
+    "  hlt\n"
+    /* hijack_sud_sigreturn(rsp): the program's own rt_sigreturn (from the C
+     * library's restorer, outside the range), made again from here with
+     * its stack: the selector back to BLOCK first. */
+    ".globl hijack_sud_sigreturn\n"
+    ".hidden hijack_sud_sigreturn\n"
+    ".type hijack_sud_sigreturn,@function\n"
+    "hijack_sud_sigreturn:\n"
+    "  mov hijack_sud_selector@gottpoff(%rip), %rax\n"
+    "  movb $1, %fs:(%rax)\n"
+    "  mov %rdi, %rsp\n"
+    "  mov $15, %eax\n"
+    "  syscall\n"
+    "  hlt\n"
+    /* hijack_sud_clone(regs, stack): clone(2) with a new stack, made with
+     * the program's registers (regs: the saved gregs) so that the child
+     * starts where the program's call was, as if it had made it: the return
+     * address goes on the child's stack, which the child pops (its stack
+     * pointer and RSI then as the kernel would leave them). A child with a
+     * TLS of its own, or a vfork-like one, turns dispatch on for itself
+     * first. Returns the parent's result. */
+    ".globl hijack_sud_clone\n"
+    ".hidden hijack_sud_clone\n"
+    ".type hijack_sud_clone,@function\n"
+    "hijack_sud_clone:\n"
+    "  push %rbx\n"
+    "  push %rbp\n"
+    "  push %r12\n"
+    "  push %r13\n"
+    "  push %r14\n"
+    "  push %r15\n"
+    "  mov %rdi, %r11\n"          /* regs */
+    "  mov 16*8(%r11), %rax\n"    /* REG_RIP (gregs index 16) */
+    "  mov %rax, -8(%rsi)\n"      /* the return address, on the new stack */
+    "  lea -8(%rsi), %rsi\n"
+    "  mov 0*8(%r11), %r8\n"      /* REG_R8 */
+    "  mov 1*8(%r11), %r9\n"      /* REG_R9 */
+    "  mov 2*8(%r11), %r10\n"     /* REG_R10 */
+    "  mov 4*8(%r11), %r12\n"
+    "  mov 5*8(%r11), %r13\n"
+    "  mov 6*8(%r11), %r14\n"
+    "  mov 7*8(%r11), %r15\n"
+    "  mov 8*8(%r11), %rdi\n"     /* REG_RDI: the flags */
+    "  mov 10*8(%r11), %rbp\n"
+    "  mov 11*8(%r11), %rbx\n"
+    "  mov 12*8(%r11), %rdx\n"    /* REG_RDX */
+    "  mov $56, %eax\n"
+    "  syscall\n"
+    "  test %rax, %rax\n"
+    "  jz 1f\n"
+    "  pop %r15\n"
+    "  pop %r14\n"
+    "  pop %r13\n"
+    "  pop %r12\n"
+    "  pop %rbp\n"
+    "  pop %rbx\n"
+    "  ret\n"
+    /* The child, on its new stack (RSP: the return address). */
+    "1:\n"
+    "  test $0x84000, %edi\n"     /* CLONE_SETTLS|CLONE_VFORK */
+    "  jz 2f\n"
+    "  push %rdi\n"
+    "  push %rsi\n"
+    "  push %rdx\n"
+    "  push %r10\n"
+    "  push %r8\n"
+    "  push %r9\n"
+    "  mov hijack_sud_selector@gottpoff(%rip), %r8\n"
+    "  add %fs:0, %r8\n"          /* this thread's selector */
+    "  movb $1, (%r8)\n"
+    "  mov $157, %eax\n"          /* prctl */
+    "  mov $59, %edi\n"           /* PR_SET_SYSCALL_USER_DISPATCH */
+    "  mov $1, %esi\n"            /* PR_SYS_DISPATCH_ON */
+    "  lea __start_hijack_sud(%rip), %rdx\n"
+    "  lea __stop_hijack_sud(%rip), %r10\n"
+    "  sub %rdx, %r10\n"
+    "  syscall\n"
+    "  pop %r9\n"
+    "  pop %r8\n"
+    "  pop %r10\n"
+    "  pop %rdx\n"
+    "  pop %rsi\n"
+    "  pop %rdi\n"
+    "2:\n"
+    "  xor %eax, %eax\n"
+    "  lea 8(%rsp), %rsi\n"       /* RSI as the kernel leaves it: the stack */
+    "  ret\n"
+    ".popsection\n");
+
+/* Rust's side: the call, its six arguments, the saved context; returns
+ * the raw result. */
+extern long hijack_sud_call(long nr, long *args, ucontext_t *uc);
+
+static void hijack_sud_handler(int sig, siginfo_t *si, void *context) {
+  (void)sig;
+  ucontext_t *uc = context;
+  greg_t *g = uc->uc_mcontext.gregs;
+  if (si->si_code != SYS_USER_DISPATCH_CODE) {
+    /* not ours (a seccomp filter's): the selector as it was */
+    hijack_sud_after = hijack_sud_selector;
+    return;
+  }
+  hijack_sud_selector = SUD_ALLOW;
+  long nr = si->si_syscall;
+  if (nr == 15) /* rt_sigreturn, from a handler of the program's */
+    hijack_sud_sigreturn(g[REG_RSP]);
+  long args[6] = {g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9]};
+  g[REG_RAX] = hijack_sud_call(nr, args, uc);
+  hijack_sud_after = SUD_BLOCK;
+}
+
+/* Installs the SIGSYS handler (with the restorer in the range; SIGSYS is
+ * not blocked while it runs, so that a child cloned from it starts with
+ * the program's mask): 0, or the raw error. */
+long hijack_sud_install(void) {
+  struct {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    uint64_t mask;
+  } sa = {(void *)hijack_sud_handler, SA_SIGINFO | HIJACK_SA_RESTORER | HIJACK_SA_NODEFER, (void *)hijack_sud_restorer, 0};
+  return hijack_sud_syscall(13 /* rt_sigaction */, SIGSYS, (long)&sa, 0, 8, 0, 0);
+}
+
+/* Turns dispatch on for the calling thread: 0, or the raw error. */
+long hijack_sud_enable(void) {
+  hijack_sud_selector = SUD_BLOCK;
+  long r = hijack_sud_syscall(157 /* prctl */, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
+                              (long)__start_hijack_sud, (long)(__stop_hijack_sud - __start_hijack_sud),
+                              (long)&hijack_sud_selector, 0);
+  if (r != 0)
+    hijack_sud_selector = SUD_ALLOW;
+  return r;
+}
+
+/* The selector's value before, after setting it to `v`. */
+char hijack_sud_swap(char v) {
+  char old = hijack_sud_selector;
+  hijack_sud_selector = v;
+  return old;
+}
+
+#endif

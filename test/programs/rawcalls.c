@@ -1,0 +1,104 @@
+/* System calls made without the C library's functions, for --all-syscalls
+ * (bintest/all_syscalls_test.rb). x86_64 only (inline `syscall`).
+ *   rawcalls openat PATH     openat by inline assembly: prints its result
+ *   rawcalls fgets PATH      fopen + fgets: prints the line
+ *   rawcalls printf PATH     fprintf to PATH (stdio's buffered write)
+ *   rawcalls threads N       8 threads, N raw getppid each
+ *   rawcalls children PATH   fork (raw openat in the child), vfork + exec,
+ *                            posix_spawn and system, each child opening PATH
+ *   rawcalls masked PATH     its own SIGSYS handler, every signal blocked,
+ *                            then a raw openat: prints its result and mask */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static long raw(long nr, long a1, long a2, long a3) {
+  long r;
+  register long r10 __asm__("r10") = 0;
+  __asm__ volatile("syscall" : "=a"(r) : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10) : "rcx", "r11", "memory");
+  return r;
+}
+
+static long raw_openat(const char *path) { return raw(257, -100, (long)path, O_RDONLY); }
+
+static long per_thread;
+static void *getppids(void *arg) {
+  (void)arg;
+  for (long i = 0; i < per_thread; i++)
+    raw(110, 0, 0, 0);
+  return NULL;
+}
+
+static void own_sigsys(int sig) { (void)sig; }
+
+int main(int argc, char **argv) {
+  if (argc < 3)
+    return 2;
+  const char *what = argv[1], *arg = argv[2];
+  if (!strcmp(what, "openat")) {
+    printf("openat: %ld\n", raw_openat(arg));
+  } else if (!strcmp(what, "fgets")) {
+    char line[128] = "";
+    FILE *f = fopen(arg, "r");
+    if (!f || !fgets(line, sizeof line, f))
+      return 1;
+    printf("fgets: %s", line);
+    fclose(f);
+  } else if (!strcmp(what, "printf")) {
+    FILE *f = fopen(arg, "w");
+    if (!f)
+      return 1;
+    fprintf(f, "hello from %s\n", "printf");
+    fclose(f);
+  } else if (!strcmp(what, "threads")) {
+    per_thread = atol(arg);
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++)
+      pthread_create(&t[i], NULL, getppids, NULL);
+    for (int i = 0; i < 8; i++)
+      pthread_join(t[i], NULL);
+    printf("threads done\n");
+  } else if (!strcmp(what, "children")) {
+    int status;
+    pid_t pid = fork();
+    if (pid == 0)
+      _exit(raw_openat(arg) >= 0 ? 0 : 1);
+    waitpid(pid, &status, 0);
+    pid = vfork();
+    if (pid == 0) {
+      execl("/bin/cat", "cat", arg, (char *)NULL);
+      _exit(127);
+    }
+    waitpid(pid, &status, 0);
+    char *spawn_argv[] = {"cat", (char *)arg, NULL};
+    if (posix_spawn(&pid, "/bin/cat", NULL, NULL, spawn_argv, environ) == 0)
+      waitpid(pid, &status, 0);
+    char command[512];
+    snprintf(command, sizeof command, "cat '%s'", arg);
+    status = system(command);
+    printf("children done\n");
+  } else if (!strcmp(what, "masked")) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = own_sigsys;
+    sigaction(SIGSYS, &sa, NULL);
+    sigset_t all, now;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    long r = raw_openat(arg);
+    sigprocmask(SIG_SETMASK, NULL, &now);
+    printf("openat: %ld, SIGINT blocked: %d\n", r, sigismember(&now, SIGINT));
+  } else {
+    return 2;
+  }
+  return 0;
+}
