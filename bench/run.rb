@@ -42,7 +42,7 @@ PARTIAL = %w[BENCH_WORKLOADS BENCH_MODES BENCH_BASELINE].any? { |v| !ENV[v].to_s
 
 # --- the workloads -------------------------------------------------------
 FileUtils.mkdir_p(File.join(OUT, "bin"))
-%w[io_loop hot read_file spawn nothing threads].each do |name|
+%w[io_loop hot read_file spawn nothing threads raw sigsys_floor].each do |name|
   src = File.join(ROOT, "bench", "#{name}.c")
   exe = File.join(OUT, "bin", name)
   next if File.exist?(exe) && File.mtime(exe) > File.mtime(src) && File.mtime(exe) > File.mtime(File.join(ROOT, "bench", "common.h"))
@@ -63,6 +63,8 @@ WORKLOADS = {
   "read 64K" => [[BIN["read_file"], big, "65536"], %i[open read close], :open],
   "process start" => [[BIN["spawn"], BIN["nothing"], scaled(300).to_s], %i[fork execl], nil],
   "threads" => [[BIN["threads"], scratch, "4", scaled(10_000).to_s], %i[open write close], :open],
+  "raw call" => [[BIN["raw"], scaled(200_000).to_s], %i[close], :close],
+  "SIGSYS floor" => [[BIN["sigsys_floor"], scaled(200_000).to_s], %i[close], :close],
 }.then { |w| only(w, "BENCH_WORKLOADS") }.freeze
 
 def list(calls)
@@ -106,6 +108,14 @@ MODES = {
   end,
   "hijack, one VM per call (the talk's naive design)" => lambda do |(_, calls, _)|
     [{ "LD_PRELOAD" => LIB, "HIJACK_VM" => "per-call", "HIJACK_EVAL" => "Hijack.after(#{list(calls)}) { |c| Hijack::Shared.incr(:n) }" }, [], 100]
+  end,
+  # complete mode: every system call through Syscall User Dispatch (the
+  # script is needed: without hooks the library does not start)
+  "hijack --all-syscalls, hook on an unused call" => lambda do |_|
+    [{ "LD_PRELOAD" => LIB, "HIJACK_ALL_SYSCALLS" => "1", "HIJACK_EVAL" => "Hijack.on(:socket) { |c| c.proceed }" }, [], 1]
+  end,
+  "hijack --all-syscalls, observe-only Ruby hook" => lambda do |(_, calls, _)|
+    [{ "LD_PRELOAD" => LIB, "HIJACK_ALL_SYSCALLS" => "1", "HIJACK_EVAL" => "Hijack.after(#{list(calls)}) { |c| Hijack::Shared.incr(:n) }" }, [], 1]
   end,
   "strace -f -o FILE" => ->(_) { [{}, ["strace", "-f", "-o", trace_file], 10] },
   "ltrace -f -o FILE" => lambda do |(argv, _, _)|
@@ -215,6 +225,18 @@ target.call("native path filter never matching, added per call (hot call)", adde
 spawn_added = added.call("process start", "hijack, hook on an unused call")
 target.call("process start with a script, added per process", spawn_added && spawn_added / 1e6, 1, "ms")
 target.call("4 threads with hooks vs their bare run", ratio.call("threads", "hijack, observe-only Ruby hook"), 1.15, "x")
+raw_added = added.call("raw call", "hijack --all-syscalls, observe-only Ruby hook")
+target.call("--all-syscalls: a raw call caught through SIGSYS with an observe-only hook, added per call", raw_added && raw_added / 1000.0, 2, "us")
+unhooked_raw = added.call("raw call", "hijack --all-syscalls, hook on an unused call")
+target.call("--all-syscalls: a raw call no hook wants, added per call (the SIGSYS round trip)", unhooked_raw && unhooked_raw / 1000.0, 2, "us")
+# (what a minimal SIGSYS handler costs on this machine, in the same run)
+floor_round = (a = med(results, "SIGSYS floor", "bare")) && (b = med(results, "raw call", "bare")) && a - b
+target.call("--all-syscalls' round trip vs a minimal SIGSYS handler's", unhooked_raw && floor_round && floor_round > 0 && unhooked_raw / floor_round, 1.25, "x")
+["io loop", "hot call"].each do |w|
+  sud = med(results, w, "hijack --all-syscalls, observe-only Ruby hook")
+  symbol = med(results, w, "hijack, observe-only Ruby hook")
+  target.call("--all-syscalls vs the C library's functions only, observe-only hooks, #{w}", sud && symbol && sud / symbol, 1.10, "x")
+end
 strace_io = med(results, "io loop", "strace -f -o FILE")
 traced_io = med(results, "io loop", "hijack, tracing every call to a file")
 target.call("tracing every call to a file vs strace -f -o, io loop", strace_io && traced_io && strace_io / traced_io, 20, "x", :higher)

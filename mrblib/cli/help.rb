@@ -79,7 +79,7 @@ module Hijack
       Tracing (Hijack.trace; every process and thread of the tree):
         --trace CALLS                    system calls (openat: every function making it;
                                          open64() exactly that function), groups (file, net,
-                                         process, time, memory, all: every group but memory),
+                                         process, time, memory, all: every call but malloc's),
                                          strace's classes (%file, %network...), !NAME to
                                          leave out: e.g. --trace all,memory or '%file,!close'
         -o, --output FILE                where the trace goes (default: hijack's log)
