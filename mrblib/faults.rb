@@ -65,7 +65,7 @@ module Hijack
       peer = call.respond_to?(:host) && call.host ? " peer=#{call.family == :inet6 ? "[#{call.host}]" : call.host}:#{call.port}" : ""
       Hijack.__fault_log(
         "hijack-fault time=#{format('%.6f', Time.now.to_f)} pid=#{call.pid} tid=#{call.tid} " \
-        "call=#{call.function}(#{call.describe_args})#{peer} injected=#{what} seed=#{@seed} rule=#{@id} #{@description}"
+        "call=#{call.function || call.name}(#{call.describe_args})#{peer} injected=#{what} seed=#{@seed} rule=#{@id} #{@description}"
       )
     end
   end
@@ -267,7 +267,7 @@ module Hijack
           call.proceed
         elsif !stream
           rule.record(call, "dropped")
-          call.function == :sendmsg ? call.__message_bytes : call.count
+          call.name.to_s == "sendmsg" ? call.__message_bytes : call.count
         elsif streams == :reset
           rule.record(call, "ECONNRESET")
           call.fail(:ECONNRESET)

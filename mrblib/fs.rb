@@ -132,7 +132,7 @@ module Hijack
       # Whether the call writes through its path argument `i`: by what the
       # table says it does (its access), and for an open by its flags or mode.
       def writes?(call, _i)
-        case Hijack.row(call.function).access
+        case Hijack.row(call.__row).access
         when :writes then true
         when :opens
           f = Hijack.__open_flags

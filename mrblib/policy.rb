@@ -84,7 +84,7 @@ module Hijack
 
       # [category, subject] pairs the call touches.
       def subjects(call)
-        access = Hijack.row(call.function).access
+        access = Hijack.row(call.__row).access
         return [[:connect, peer(call)]].compact.reject { |_, s| s.nil? } if access == :connects
         return [[:exec, "/bin/sh"]] if access == :shell
         out = []

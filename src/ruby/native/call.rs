@@ -176,6 +176,16 @@ unsafe extern "C" fn c_name(mrb: *mut State, this: Value) -> Value {
 
 /// call.function: the C function the program called (:open64).
 unsafe extern "C" fn c_function(mrb: *mut State, this: Value) -> Value {
+    let info = frame(mrb, this).info();
+    // (a system call --all-syscalls caught made no function of the table)
+    if info.raw {
+        return mrb::nil();
+    }
+    mrb::symbol(mrb, info.name)
+}
+
+/// call.__row: the name of the call's row in the table (open64, SYS_openat).
+unsafe extern "C" fn c_row(mrb: *mut State, this: Value) -> Value {
     mrb::symbol(mrb, frame(mrb, this).info().name)
 }
 
@@ -408,6 +418,7 @@ pub(super) unsafe fn define(mrb: *mut State, m: *mut mrb::Class) {
     mrb::set_instances_data(call);
     method(mrb, call, c"name", c_name, ARGS_NONE);
     method(mrb, call, c"function", c_function, ARGS_NONE);
+    method(mrb, call, c"__row", c_row, ARGS_NONE);
     method(mrb, call, c"__sys_arg", c_sys_arg, args_req(1));
     method(mrb, call, c"args", c_args, ARGS_NONE);
     method(mrb, call, c"__arg", c_arg, args_req(1));
