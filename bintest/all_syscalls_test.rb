@@ -84,6 +84,15 @@ assert("--all-syscalls: a program's own SIGSYS handler and a full signal mask ne
   end
 end
 
+assert("--all-syscalls: a program's own seccomp filter still traps into the program's own SIGSYS handler") do
+  sud_only
+  bare, _e, st = Open3.capture3(rawcalls, "seccomp", "-")
+  assert_equal 0, st.exitstatus
+  assert_match "trapped: 110, result *", bare
+  out, _err, st = hijack("run", "--all-syscalls", "-e", "Hijack.after(:getppid) { }", "--", rawcalls, "seccomp", "-")
+  assert_equal [bare, 0], [out, st.exitstatus]
+end
+
 assert("--all-syscalls: real programs give the same output as bare, and trace what strace shows after the start") do
   sud_only
   native_programs_only("ls, sh, python3, git")

@@ -163,16 +163,45 @@ __asm__(
     ".popsection\n");
 
 /* Rust's side: the call, its six arguments, the saved context; returns
- * the raw result. */
+ * the raw result. And the program's own SIGSYS action, kept there
+ * (kernel layout: handler, flags, restorer, mask). */
 extern long hijack_sud_call(long nr, long *args, ucontext_t *uc);
+extern const unsigned long *hijack_sud_program_action(void);
+
+/* A SIGSYS that is not dispatch's (the program's own seccomp filter): what
+ * the program asked for. */
+static void program_sigsys(int sig, siginfo_t *si, void *context) {
+  const unsigned long *act = hijack_sud_program_action();
+  unsigned long handler = act[0], flags = act[1];
+  if (handler == (unsigned long)SIG_IGN)
+    return;
+  if (handler == (unsigned long)SIG_DFL) {
+    /* its default: the process ends by SIGSYS */
+    struct {
+      void *handler;
+      unsigned long flags;
+      void *restorer;
+      uint64_t mask;
+    } dfl = {SIG_DFL, 0, 0, 0};
+    hijack_sud_syscall(13 /* rt_sigaction */, SIGSYS, (long)&dfl, 0, 8, 0, 0);
+    hijack_sud_syscall(62 /* kill */, hijack_sud_syscall(39 /* getpid */, 0, 0, 0, 0, 0, 0), SIGSYS, 0, 0, 0, 0);
+    return;
+  }
+  if (flags & SA_SIGINFO)
+    ((void (*)(int, siginfo_t *, void *))handler)(sig, si, context);
+  else
+    ((void (*)(int))handler)(sig);
+}
 
 static void hijack_sud_handler(int sig, siginfo_t *si, void *context) {
-  (void)sig;
   ucontext_t *uc = context;
   greg_t *g = uc->uc_mcontext.gregs;
   if (si->si_code != SYS_USER_DISPATCH_CODE) {
-    /* not ours (a seccomp filter's): the selector as it was */
-    hijack_sud_after = hijack_sud_selector;
+    /* not ours (a seccomp filter's): the program's handler, with the
+     * selector as it was */
+    char selector = hijack_sud_selector;
+    program_sigsys(sig, si, context);
+    hijack_sud_after = selector;
     return;
   }
   hijack_sud_selector = SUD_ALLOW;

@@ -122,6 +122,13 @@ unsafe fn call(nr: i64, a: &[u64; 6], uc: *mut libc::ucontext_t) -> i64 {
     raw_result(r, sys::errno(), failed)
 }
 
+/// The program's own SIGSYS action, for src/sud.c's handler to honour the
+/// SIGSYS that are not dispatch's (a seccomp filter of the program's).
+#[no_mangle]
+pub extern "C" fn hijack_sud_program_action() -> *const u64 {
+    std::ptr::addr_of!(PROGRAM_SIGSYS) as *const u64
+}
+
 /// rt_sigaction(SIGSYS, ...) by the program: its action is kept, hijack's
 /// handler stays (the old action it reads is its own).
 unsafe fn program_sigsys(a: &[u64; 6]) -> i64 {

@@ -7,7 +7,9 @@
  *   rawcalls children PATH   fork (raw openat in the child), vfork + exec,
  *                            posix_spawn and system, each child opening PATH
  *   rawcalls masked PATH     its own SIGSYS handler, every signal blocked,
- *                            then a raw openat: prints its result and mask */
+ *                            then a raw openat: prints its result and mask
+ *   rawcalls seccomp -       its own SIGSYS handler and a seccomp filter
+ *                            trapping getppid: prints what the handler saw */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
@@ -18,6 +20,10 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 
 extern char **environ;
 
@@ -39,6 +45,13 @@ static void *getppids(void *arg) {
 }
 
 static void own_sigsys(int sig) { (void)sig; }
+
+static volatile int trapped;
+static void seccomp_sigsys(int sig, siginfo_t *si, void *context) {
+  (void)sig;
+  (void)context;
+  trapped = si->si_code == 1 /* SYS_SECCOMP */ ? si->si_syscall : -1;
+}
 
 int main(int argc, char **argv) {
   if (argc < 3)
@@ -97,6 +110,23 @@ int main(int argc, char **argv) {
     long r = raw_openat(arg);
     sigprocmask(SIG_SETMASK, NULL, &now);
     printf("openat: %ld, SIGINT blocked: %d\n", r, sigismember(&now, SIGINT));
+  } else if (!strcmp(what, "seccomp")) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = seccomp_sigsys;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSYS, &sa, NULL);
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 110, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof filter / sizeof filter[0], filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+      return 1;
+    long r = raw(110, 0, 0, 0);
+    printf("trapped: %d, result %ld\n", trapped, r);
   } else {
     return 2;
   }
