@@ -93,6 +93,25 @@ assert("--all-syscalls: a program's own seccomp filter still traps into the prog
   assert_equal [bare, 0], [out, st.exitstatus]
 end
 
+assert("--all-syscalls with --control: a fault loaded by ctl reaches raw calls") do
+  sud_only
+  in_tmpdir do |dir|
+    data = write("#{dir}/data", "x\n")
+    out_r, out_w = IO.pipe
+    pid = Process.spawn(exe, "run", "--all-syscalls", "--control", "--", rawcalls, "until-fails", data, out: out_w)
+    out_w.close
+    begin
+      assert_true wait_until { hijack("ps")[0].include?(pid.to_s) }
+      out, _err, st = hijack("ctl", pid.to_s, "-e", %(Hijack.fail(:openat, with: :EIO, path: #{data.inspect})))
+      assert_equal ["ok 1\n", 0], [out, st.exitstatus]
+      Process.wait(pid)
+      assert_equal ["failed: -#{Errno::EIO::Errno}\n", 0], [out_r.read, $?.exitstatus]
+    ensure
+      Process.kill("KILL", pid) rescue nil
+    end
+  end
+end
+
 assert("--all-syscalls: real programs give the same output as bare, and trace what strace shows after the start") do
   sud_only
   native_programs_only("ls, sh, python3, git")

@@ -53,7 +53,7 @@ module Hijack
             sys_name = a.name
             klass.define_method(a.name) { __sys_arg(i) }
             klass.define_method("#{a.name}=") do |_value|
-              raise ArgumentError, "#{function}() has no #{sys_name} to change: #{name}'s #{sys_name} comes from its other arguments"
+              raise ArgumentError, "#{function || name}() has no #{sys_name} to change: #{name}'s #{sys_name} comes from its other arguments"
             end
           end
         end
@@ -77,14 +77,14 @@ module Hijack
     end
 
     def inspect
-      shown = function == name ? name : "#{name} (#{function})"
+      shown = function.nil? || function == name ? name : "#{name} (#{function})"
       "#<Hijack::Call #{shown}(#{args.map(&:inspect).join(', ')})>"
     end
 
     # The arguments as `name=value`, without the addresses of buffers and
     # structures (which change from run to run).
     def describe_args
-      names = Call.__names(function)
+      names = Call.__names(__row)
       kinds = __kinds
       shown = []
       args.each_with_index do |value, i|

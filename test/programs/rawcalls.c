@@ -9,7 +9,9 @@
  *   rawcalls masked PATH     its own SIGSYS handler, every signal blocked,
  *                            then a raw openat: prints its result and mask
  *   rawcalls seccomp -       its own SIGSYS handler and a seccomp filter
- *                            trapping getppid: prints what the handler saw */
+ *                            trapping getppid: prints what the handler saw
+ *   rawcalls until-fails PATH  a raw openat of PATH every 50 ms (at most
+ *                            600 times) until one fails: prints its result */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
@@ -110,6 +112,17 @@ int main(int argc, char **argv) {
     long r = raw_openat(arg);
     sigprocmask(SIG_SETMASK, NULL, &now);
     printf("openat: %ld, SIGINT blocked: %d\n", r, sigismember(&now, SIGINT));
+  } else if (!strcmp(what, "until-fails")) {
+    for (int i = 0; i < 600; i++) {
+      long fd = raw_openat(arg);
+      if (fd < 0) {
+        printf("failed: %ld\n", fd);
+        return 0;
+      }
+      raw(3, fd, 0, 0);
+      usleep(50000);
+    }
+    return 1;
   } else if (!strcmp(what, "seccomp")) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
