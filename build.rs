@@ -476,12 +476,17 @@ fn kind(d: &Decl) -> &'static str {
 }
 
 /// A buffer argument is filled by the call unless it is const.
-fn buf_direction(call: &Call) -> &'static str {
-    match call.args.iter().find(|a| kind(a) == "Buf") {
+fn buf_direction(args: &[Decl]) -> &'static str {
+    match args.iter().find(|a| kind(a) == "Buf") {
         Some(b) if b.ctype.starts_with("const") => "In",
         Some(_) => "Out",
         None => "NoBuf",
     }
+}
+
+/// The argument that is a `socklen_t *` both ways, as CallInfo.socklen_arg.
+fn socklen_arg(args: &[Decl]) -> String {
+    args.iter().position(|a| a.ctype == "socklen_t *").map_or("None".to_string(), |i| format!("Some({i})"))
 }
 
 fn to_word(expr: &str, d: &Decl) -> String {
@@ -582,7 +587,7 @@ fn generate_table(calls: &[Call], sys: &[syscalls::Syscall], target: &Target) ->
             c.ret.class == Class::Pointer,
             syscalls::arg_list(c),
             c.tail != Tail::None,
-            buf_direction(c),
+            buf_direction(&c.args),
             c.follow.unwrap_or("No"),
             c.exec,
             c.via.as_deref() == Some("exit"),
@@ -592,10 +597,7 @@ fn generate_table(calls: &[Call], sys: &[syscalls::Syscall], target: &Target) ->
             c.forks,
             c.sys.as_deref() == Some("number"),
             inner = c.inner,
-            socklen = match c.args.iter().position(|a| a.ctype == "socklen_t *") {
-                Some(i) => format!("Some({i})"),
-                None => "None".to_string(),
-            },
+            socklen = socklen_arg(&c.args),
             stream = match view.find("Src::Fileno(") {
                 Some(p) => format!("Some({})", &view[p + 12..p + 12 + view[p + 12..].find(')').unwrap()]),
                 None => "None".to_string(),
@@ -606,12 +608,8 @@ fn generate_table(calls: &[Call], sys: &[syscalls::Syscall], target: &Target) ->
     for (i, sc) in &raws {
         // what the function of the same name knows of it (execve's following)
         let twin = calls.iter().find(|c| c.name == sc.name);
-        let buffer = match sc.args.iter().find(|a| kind(a) == "Buf") {
-            Some(b) if b.ctype.starts_with("const") => "In",
-            Some(_) => "Out",
-            None => "NoBuf",
-        };
-        let socklen = sc.args.iter().position(|a| a.ctype == "socklen_t *").map_or("None".to_string(), |i| format!("Some({i})"));
+        let buffer = buf_direction(&sc.args);
+        let socklen = socklen_arg(&sc.args);
         let ends = matches!(sc.name.as_str(), "exit" | "exit_group");
         let exec = matches!(sc.name.as_str(), "execve" | "execveat");
         writeln!(

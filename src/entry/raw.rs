@@ -26,12 +26,11 @@ const SIGSYS_BIT: u64 = 1 << (libc::SIGSYS - 1);
 /// The program's own SIGSYS action (kernel layout), kept instead of set.
 static mut PROGRAM_SIGSYS: [u64; 4] = [0; 4];
 
-/// The raw result of `r`, a frame's result and errno.
-fn raw_result(r: i64, errno: i32, failed: bool) -> i64 {
-    if failed {
-        -(errno.max(1) as i64)
-    } else {
-        r
+/// The kernel's form of a result in the C library's (-1 and errno): -errno.
+fn raw_result(r: i64) -> i64 {
+    match (r, sys::errno()) {
+        (-1, e) if e != 0 => -(e as i64),
+        _ => r,
     }
 }
 
@@ -108,18 +107,13 @@ unsafe fn call(nr: i64, a: &[u64; 6], uc: *mut libc::ucontext_t) -> i64 {
     // (hijack's own code, or a call no hook wants: straight through)
     if memory || guard::active() || !frame::hooked(id) && !following {
         return match nr {
-            NR_CLONE | NR_FORK | NR_VFORK => match real(nr, regs, a) {
-                -1 => -(sys::errno() as i64),
-                r => r,
-            },
+            NR_CLONE | NR_FORK | NR_VFORK => raw_result(real(nr, regs, a)),
             _ => sud::syscall(nr, a),
         };
     }
     let n = SYSCALLS[info.sys.unwrap()].args.len();
     let proceed = |w: &[u64]| real(nr, regs, w);
-    let r = dispatch::dispatch(id, &a[..n], &proceed);
-    let failed = r == -1 && sys::errno() != 0;
-    raw_result(r, sys::errno(), failed)
+    raw_result(dispatch::dispatch(id, &a[..n], &proceed))
 }
 
 /// The program's own SIGSYS action, for src/sud.c's handler to honour the
