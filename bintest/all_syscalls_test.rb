@@ -74,6 +74,26 @@ assert("--all-syscalls: fork, vfork + exec, posix_spawn and system children are 
   end
 end
 
+assert("--all-syscalls: a child of glibc's clone() and the parent's exit after a hooked call are seen, as strace shows them") do
+  sud_only
+  in_tmpdir do |dir|
+    data = write("#{dir}/data", "x\n")
+    names = "getppid,write,exit,exit_group,openat"
+    calls = lambda do |path|
+      File.readlines(path).map { |l| l.sub(/\A(\[pid +\d+\] |\d+ +)/, "")[/\A[^=]*\)/].to_s.strip }
+          .reject { |c| c.empty? || c.start_with?("openat") && !c.include?(data) }.sort
+    end
+    _o, _e, st = Open3.capture3("strace", "-f", "-qq", "-e", "trace=#{names}", "-o", "#{dir}/strace", rawcalls, "clone", data)
+    assert_equal 0, st.exitstatus
+    out, _err, st = hijack("run", "--all-syscalls", "--trace", names, "-o", "#{dir}/t", "--", rawcalls, "clone", data)
+    assert_equal ["child opened: 3\nchild status 7\n", 0], [out, st.exitstatus]
+    ours = calls.("#{dir}/t")
+    assert_include ours, "exit(7)"
+    assert_include ours, "exit_group(0)"
+    assert_equal calls.("#{dir}/strace"), ours
+  end
+end
+
 assert("--all-syscalls: a program's own SIGSYS handler and a full signal mask neither stop nor break the hooks") do
   sud_only
   in_tmpdir do |dir|

@@ -74,6 +74,10 @@ unsafe extern "C" fn start(start: *mut libc::c_void) -> libc::c_int {
     let Start { func, arg } = std::ptr::read(start as *const Start);
     // (made from the dispatch: the parent's thread was inside hijack's code)
     crate::platform::guard::leave_for_good();
+    // (and the clone may have been made with the selector at ALLOW, the
+    // C library's call being hijack's business: the function is the
+    // program's code)
+    crate::platform::sud::enter_program();
     child_of_copy();
     let status = func(arg);
     // (the child ends when its function returns: glibc makes the exit

@@ -69,12 +69,9 @@ pub fn current_vm() -> *mut c_void {
 /// hook chain), and its exit work must run; or this is the copied child of a
 /// clone(), whose code from now on is the program's function.
 pub fn leave_for_good() {
-    let _ = THREAD.try_with(|t| {
-        t.active.set(false);
-        if sud::on() {
-            sud::swap(t.selector.get());
-        }
-    });
+    // (outside hijack's code, as at exit() from the program, the selector
+    // is the program's already)
+    suspend();
 }
 
 /// Steps out of hijack's code for the real call of a function whose own

@@ -102,6 +102,14 @@ pub fn enable_thread() {
     }
 }
 
+/// The program's code runs from here on this thread: its system calls go
+/// to the hooks (the selector at BLOCK), when dispatch is on.
+pub fn enter_program() {
+    if on() {
+        imp::swap(BLOCK);
+    }
+}
+
 /// Sets this thread's selector to `v`; the value it had.
 #[inline]
 pub fn swap(v: u8) -> u8 {

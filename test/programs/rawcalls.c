@@ -10,6 +10,10 @@
  *                            then a raw openat: prints its result and mask
  *   rawcalls seccomp -       its own SIGSYS handler and a seccomp filter
  *                            trapping getppid: prints what the handler saw
+ *   rawcalls clone PATH      glibc's clone() copying the process: the child
+ *                            opens PATH raw and prints; then the parent's
+ *                            syscall(SYS_getppid) and a printf that exit()
+ *                            writes
  *   rawcalls until-fails PATH  a raw openat of PATH every 50 ms (at most
  *                            600 times) until one fails: prints its result */
 #define _GNU_SOURCE
@@ -20,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sched.h>
 #include <unistd.h>
 #include <stddef.h>
 #include <linux/filter.h>
@@ -44,6 +50,13 @@ static void *getppids(void *arg) {
   for (long i = 0; i < per_thread; i++)
     raw(110, 0, 0, 0);
   return NULL;
+}
+
+static char clone_stack[65536] __attribute__((aligned(16)));
+static int cloned(void *path) {
+  printf("child opened: %ld\n", raw_openat((const char *)path));
+  fflush(stdout);
+  return 7;
 }
 
 static void own_sigsys(int sig) { (void)sig; }
@@ -112,6 +125,13 @@ int main(int argc, char **argv) {
     long r = raw_openat(arg);
     sigprocmask(SIG_SETMASK, NULL, &now);
     printf("openat: %ld, SIGINT blocked: %d\n", r, sigismember(&now, SIGINT));
+  } else if (!strcmp(what, "clone")) {
+    int pid = clone(cloned, clone_stack + sizeof clone_stack, SIGCHLD, (void *)arg);
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid)
+      return 1;
+    syscall(SYS_getppid);
+    printf("child status %d\n", WEXITSTATUS(status));
   } else if (!strcmp(what, "until-fails")) {
     for (int i = 0; i < 600; i++) {
       long fd = raw_openat(arg);
