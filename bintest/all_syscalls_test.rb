@@ -18,7 +18,7 @@ assert("--all-syscalls: an openat made by inline assembly is denied by a hook on
   in_tmpdir do |dir|
     data = write("#{dir}/data", "secret\n")
     deny = %(Hijack.before(:openat, path: #{data.inspect}) { raise Errno::EACCES })
-    out, _err, st = hijack("run", "-e", deny, "--", rawcalls, "openat", data)
+    out, _err, st = hijack("run", "-e", deny, "--", rawcalls, "openat", data, env: symbol_mode)
     assert_equal ["openat: 3\n", 0], [out, st.exitstatus], "without the flag, the raw call is not seen"
     out, _err, st = hijack("run", "--all-syscalls", "-e", deny, "--", rawcalls, "openat", data)
     assert_equal ["openat: -#{Errno::EACCES::Errno}\n", 0], [out, st.exitstatus]
@@ -43,7 +43,7 @@ assert("--all-syscalls: stdio's buffered fprintf is changed by a hook on write")
   sud_only
   in_tmpdir do |dir|
     upcase = %(Hijack.before(:write, path: "#{dir}/**") { |c| c.data = c.data.upcase })
-    hijack("run", "-e", upcase, "--", rawcalls, "printf", "#{dir}/plain")
+    hijack("run", "-e", upcase, "--", rawcalls, "printf", "#{dir}/plain", env: symbol_mode)
     assert_equal "hello from printf\n", File.read("#{dir}/plain"), "without the flag, stdio's write is not seen"
     _out, _err, st = hijack("run", "--all-syscalls", "-e", upcase, "--", rawcalls, "printf", "#{dir}/out")
     assert_equal 0, st.exitstatus
@@ -94,6 +94,24 @@ assert("--all-syscalls: a child of glibc's clone() and the parent's exit after a
   end
 end
 
+assert("--all-syscalls: a Go program's os.ReadFile (raw openat and read from Go's runtime) is traced and deniable") do
+  sud_only
+  goread = go_program("goread")
+  in_tmpdir do |dir|
+    data = write("#{dir}/data", "from go\n")
+    deny = %(Hijack.before(:openat, path: #{data.inspect}) { raise Errno::EACCES })
+    out, _err, st = hijack("run", "-e", deny, "--", goread, data, env: symbol_mode)
+    assert_equal ["read: from go\n", 0], [out, st.exitstatus], "without the flag, Go's calls are not seen"
+    out, _err, st = hijack("run", "--all-syscalls", "-e", deny, "--", goread, data)
+    assert_equal ["error: open #{data}: permission denied\n", 1], [out, st.exitstatus]
+    out, _err, st = hijack("run", "--all-syscalls", "--trace", "openat,read", "-o", "#{dir}/t", "--", goread, data)
+    assert_equal ["read: from go\n", 0], [out, st.exitstatus]
+    lines = File.readlines("#{dir}/t").map { |l| l.sub(/\A\[pid +\d+\] /, "").sub(/ +=/, " =") }
+    assert_equal [%(openat(AT_FDCWD, "#{data}", O_RDONLY|O_CLOEXEC) = 3\n), %(read(3, "from go\\n", 512) = 8\n)],
+                 lines.grep(/\A(openat\(AT_FDCWD, "#{Regexp.escape(data)}"|read\(3, "from)/), lines.join
+  end
+end
+
 assert("--all-syscalls: a program's own SIGSYS handler and a full signal mask neither stop nor break the hooks") do
   sud_only
   in_tmpdir do |dir|
@@ -102,6 +120,13 @@ assert("--all-syscalls: a program's own SIGSYS handler and a full signal mask ne
     out, _err, st = hijack("run", "--all-syscalls", "-e", deny, "--", rawcalls, "masked", data)
     assert_equal ["openat: -#{Errno::EPERM::Errno}, SIGINT blocked: 1\n", 0], [out, st.exitstatus]
   end
+end
+
+assert("--all-syscalls: a signal handler that blocks every signal (as Go's do) makes its calls and returns, hooked") do
+  sud_only
+  code = %(Hijack.after(:getppid) { Hijack::Shared.incr(:n) }\nHijack.at_exit { Hijack.log "n=\#{Hijack::Shared[:n]}" })
+  out, err, st = hijack("run", "--all-syscalls", "-e", code, "--", rawcalls, "handler", "200")
+  assert_equal ["handled 200\n", 0, "n=200\n"], [out, st.exitstatus, err]
 end
 
 assert("--all-syscalls: a program's own seccomp filter still traps into the program's own SIGSYS handler") do

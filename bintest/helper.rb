@@ -25,6 +25,19 @@ module HijackBintest
     Open3.capture3(env, exe, *args, stdin_data: stdin)
   end
 
+  # Whether the suite runs under --all-syscalls (its second run in
+  # script/test: HIJACK_ALL_SYSCALLS=1 reaches every hijack run). Where the
+  # two modes see different calls, a test says what each should see.
+  def all_syscalls?
+    ENV["HIJACK_ALL_SYSCALLS"] == "1"
+  end
+
+  # The environment of a run in the C library's functions' mode only,
+  # whichever run of the suite this is.
+  def symbol_mode
+    {"HIJACK_ALL_SYSCALLS" => nil}
+  end
+
   # Runs `hijack ARGS...` and checks that it refused them as a usage error:
   # exit status 2, and `message` in its standard error (returned).
   def assert_usage_error(message, *args)
@@ -68,6 +81,23 @@ module HijackBintest
       out = File.join(dir, name)
       flags += target_bits == 32 ? ["-m32", "-pthread"] : ["-pthread"]
       system("cc", "-O2", *flags, "-o", out, src) or raise "cannot build #{src}"
+      out
+    end
+  end
+
+  # A Go program of test/programs (NAME.go), built once per test run with
+  # Debian's golang-go (its cache under the build directory); nil where
+  # there is no `go`.
+  def go_program(name)
+    @programs ||= {}
+    @programs["go:#{name}"] ||= begin
+      dir = File.join(ENV.fetch("BUILD_DIR"), "test-programs")
+      Dir.mkdir(dir) unless Dir.exist?(dir)
+      out = File.join(dir, name)
+      env = {"GOCACHE" => File.join(dir, "go-cache"), "GOPATH" => File.join(dir, "go-path"), "GOFLAGS" => "", "CGO_ENABLED" => "1"}
+      src = File.join(ROOT, "test", "programs", "#{name}.go")
+      system("go", "version", out: File::NULL, err: File::NULL) or raise "no go here (Debian's golang-go): cannot build #{src}"
+      system(env, "go", "build", "-o", out, src) or raise "cannot build #{src}"
       out
     end
   end

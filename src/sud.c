@@ -35,11 +35,21 @@
 __thread volatile char hijack_sud_selector __attribute__((tls_model("initial-exec")));
 /* What the selector is set to when the SIGSYS handler returns. */
 __thread char hijack_sud_after __attribute__((tls_model("initial-exec")));
+/* The return addresses of the calls the program makes again from
+ * hijack_sud_resume (a stack: a signal handler delivered as one returns may
+ * make calls of its own), and how many there are. */
+#define SUD_RESUMES 64
+__thread unsigned long hijack_sud_resumes[SUD_RESUMES] __attribute__((tls_model("initial-exec")));
+__thread unsigned int hijack_sud_resume_depth __attribute__((tls_model("initial-exec")));
+/* What hijack_sud_call returns for a call the program makes itself, after
+ * the handler (src/entry/raw.rs: PASS). */
+#define SUD_PASS (-0x7fffffffffffffffL - 1)
 
 extern char __start_hijack_sud[], __stop_hijack_sud[];
 
 long hijack_sud_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 void hijack_sud_restorer(void);
+void hijack_sud_resume(void);
 void hijack_sud_sigreturn(long rsp) __attribute__((noreturn));
 long hijack_sud_clone(const long *regs, long stack);
 
@@ -74,6 +84,23 @@ __asm__(
     "  mov $15, %eax\n"
     "  syscall\n"
     "  hlt\n"
+    /* The program's call made again, by the program, from here (the
+     * handler put the call's number back in RAX and this address in RIP;
+     * the arguments are in their registers still), then back where it was
+     * made, popped from hijack_sud_resumes. RCX and R11 are the system
+     * call's to clobber; no flag changes after it. */
+    ".globl hijack_sud_resume\n"
+    ".hidden hijack_sud_resume\n"
+    ".type hijack_sud_resume,@function\n"
+    "hijack_sud_resume:\n"
+    "  syscall\n"
+    "  mov hijack_sud_resume_depth@gottpoff(%rip), %r11\n"
+    "  movl %fs:(%r11), %ecx\n"
+    "  lea -1(%rcx), %ecx\n"
+    "  movl %ecx, %fs:(%r11)\n"
+    "  mov hijack_sud_resumes@gottpoff(%rip), %r11\n"
+    "  lea (%r11,%rcx,8), %r11\n"
+    "  jmp *%fs:(%r11)\n"
     /* hijack_sud_sigreturn(rsp): the program's own rt_sigreturn (from the C
      * library's restorer, outside the range), made again from here with
      * its stack: the selector back to BLOCK first. */
@@ -206,10 +233,29 @@ static void hijack_sud_handler(int sig, siginfo_t *si, void *context) {
   }
   hijack_sud_selector = SUD_ALLOW;
   long nr = si->si_syscall;
-  if (nr == 15) /* rt_sigreturn, from a handler of the program's */
+  if (nr == 15) {
+    /* rt_sigreturn, from a handler of the program's: the context it
+     * returns to is at its stack pointer, and its mask keeps SIGSYS
+     * unblocked */
+    ((ucontext_t *)g[REG_RSP])->uc_sigmask.__val[0] &= ~(1UL << (SIGSYS - 1));
     hijack_sud_sigreturn(g[REG_RSP]);
+  }
   long args[6] = {g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9]};
-  g[REG_RAX] = hijack_sud_call(nr, args, uc);
+  long r = hijack_sud_call(nr, args, uc);
+  if (r == SUD_PASS) {
+    unsigned int depth = hijack_sud_resume_depth;
+    if (depth < SUD_RESUMES) {
+      /* the program makes it, from hijack_sud_resume */
+      hijack_sud_resumes[depth] = g[REG_RIP];
+      hijack_sud_resume_depth = depth + 1;
+      g[REG_RIP] = (greg_t)hijack_sud_resume;
+      r = nr;
+    } else {
+      /* (a handler that jumped out of many of them: made here) */
+      r = hijack_sud_syscall(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+    }
+  }
+  g[REG_RAX] = r;
   hijack_sud_after = SUD_BLOCK;
 }
 

@@ -85,11 +85,31 @@ pub unsafe extern "C" fn hijack_sud_call(nr: i64, args: *mut i64, uc: *mut libc:
     result
 }
 
+/// What [`hijack_sud_call`] returns for a call that goes through untouched:
+/// src/sud.c's handler has the program make it itself once the handler has
+/// returned, from the allowed range (so that a signal it brings, a
+/// program's raise(), finds the program's code running, not hijack's).
+/// Not a result any system call gives (results are -4095..-1 or >= 0 as
+/// unsigned addresses below the kernel's).
+pub const PASS: i64 = i64::MIN;
+
+/// A call no hook takes: made by the program after the handler (PASS), or
+/// here, inside hijack's own code (which dispatch does not leave).
+fn pass(nr: i64, a: &[u64; 6]) -> i64 {
+    if guard::active() {
+        // SAFETY: the program's own arguments.
+        unsafe { sud::syscall(nr, a) }
+    } else {
+        PASS
+    }
+}
+
 unsafe fn call(nr: i64, a: &[u64; 6], uc: *mut libc::ucontext_t) -> i64 {
     let regs = (*uc).uc_mcontext.gregs.as_ptr();
     match nr {
         NR_CLONE3 => return -(libc::ENOSYS as i64),
         NR_RT_SIGACTION if a[0] == libc::SIGSYS as u64 => return program_sigsys(a),
+        NR_RT_SIGACTION if a[1] != 0 => return sigaction_keeping_sigsys(a),
         NR_RT_SIGPROCMASK => return sigprocmask(a, uc),
         _ => {}
     }
@@ -99,7 +119,7 @@ unsafe fn call(nr: i64, a: &[u64; 6], uc: *mut libc::ucontext_t) -> i64 {
         super::exit::at_exit();
     }
     let Some(id) = crate::table::raw_row(nr) else {
-        return sud::syscall(nr, a);
+        return pass(nr, a);
     };
     let info = &CALLS[id];
     let memory = info.sys.is_some_and(|s| SYSCALLS[s].classes & class::MEMORY != 0);
@@ -108,7 +128,7 @@ unsafe fn call(nr: i64, a: &[u64; 6], uc: *mut libc::ucontext_t) -> i64 {
     if memory || guard::active() || !frame::hooked(id) && !following {
         return match nr {
             NR_CLONE | NR_FORK | NR_VFORK => raw_result(real(nr, regs, a)),
-            _ => sud::syscall(nr, a),
+            _ => pass(nr, a),
         };
     }
     let n = SYSCALLS[info.sys.unwrap()].args.len();
@@ -135,6 +155,16 @@ unsafe fn program_sigsys(a: &[u64; 6]) -> i64 {
         *kept = *new;
     }
     0
+}
+
+/// rt_sigaction of another signal: its handler's mask without SIGSYS (a
+/// handler that blocks every signal, as Go's do, would otherwise be killed
+/// by the first system call it makes, its own rt_sigreturn among them).
+unsafe fn sigaction_keeping_sigsys(a: &[u64; 6]) -> i64 {
+    // (kernel layout: handler, flags, restorer, mask)
+    let mut action = *(a[1] as *const [u64; 4]);
+    action[3] &= !SIGSYS_BIT;
+    sud::syscall(NR_RT_SIGACTION, &[a[0], action.as_ptr() as u64, a[2], a[3], a[4], a[5]])
 }
 
 /// rt_sigprocmask, made on the mask the handler's return puts back (the

@@ -226,6 +226,11 @@ pub fn absolute_path(id: usize, args: &[u64], index: usize) -> Option<Vec<u8>> {
     }
     // SAFETY: the caller's C string argument.
     let p = unsafe { std::ffi::CStr::from_ptr(args[index].ptr::<libc::c_char>()) }.to_bytes();
+    if p.is_empty() {
+        // (names no file: with AT_EMPTY_PATH the call is on its descriptor,
+        // as stdio's newfstatat(1, "", ..., AT_EMPTY_PATH) is fstat(1))
+        return None;
+    }
     if p.starts_with(b"/") {
         return Some(p.to_vec());
     }
@@ -266,6 +271,12 @@ mod tests {
         assert_ne!(always, published, "a change is published");
         register(id::fsync, None);
         assert_eq!(PER_CALL[id::fsync].load(Ordering::Acquire), always);
+    }
+
+    #[test]
+    fn an_empty_path_names_no_file() {
+        let empty = cstr("");
+        assert_eq!(absolute_path(id::fstatat, &[1, empty.as_ptr() as u64, 0, libc::AT_EMPTY_PATH as u64], 1), None);
     }
 
     #[test]

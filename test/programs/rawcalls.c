@@ -14,6 +14,9 @@
  *                            opens PATH raw and prints; then the parent's
  *                            syscall(SYS_getppid) and a printf that exit()
  *                            writes
+ *   rawcalls handler N       N times SIGUSR1 to itself, whose handler blocks
+ *                            every signal (as Go's do) and makes a raw
+ *                            getppid: prints how many ran
  *   rawcalls until-fails PATH  a raw openat of PATH every 50 ms (at most
  *                            600 times) until one fails: prints its result */
 #define _GNU_SOURCE
@@ -57,6 +60,13 @@ static int cloned(void *path) {
   printf("child opened: %ld\n", raw_openat((const char *)path));
   fflush(stdout);
   return 7;
+}
+
+static volatile int handled;
+static void usr1(int sig) {
+  (void)sig;
+  raw(110, 0, 0, 0);
+  handled++;
 }
 
 static void own_sigsys(int sig) { (void)sig; }
@@ -132,6 +142,16 @@ int main(int argc, char **argv) {
       return 1;
     syscall(SYS_getppid);
     printf("child status %d\n", WEXITSTATUS(status));
+  } else if (!strcmp(what, "handler")) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = usr1;
+    sigfillset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    int n = atoi(arg);
+    for (int i = 0; i < n; i++)
+      raise(SIGUSR1);
+    printf("handled %d\n", handled);
   } else if (!strcmp(what, "until-fails")) {
     for (int i = 0; i < 600; i++) {
       long fd = raw_openat(arg);
