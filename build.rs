@@ -225,6 +225,7 @@ const DECODER_NAMES: &[(&str, &str)] = &[
     ("mmap_flags", "MmapFlags"),
     ("clone_flags", "CloneFlags"),
     ("signal", "Signal"),
+    ("sig_how", "SigHow"),
     ("stat", "Stat"),
     ("statx", "Statx"),
     ("iovec", "Iovec"),

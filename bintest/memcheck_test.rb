@@ -17,6 +17,10 @@ module Memcheck
     return @unusable if defined?(@unusable)
     @unusable = if !system("sh", "-c", "command -v valgrind >/dev/null")
                   "valgrind is not installed"
+                elsif ENV["HIJACK_ALL_SYSCALLS"] == "1"
+                  # (valgrind runs the program's code on its own CPU: the
+                  # kernel's dispatch would trap valgrind's own calls)
+                  "valgrind cannot run a program under --all-syscalls (Syscall User Dispatch)"
                 else
                   _out, err, st = Open3.capture3("valgrind", "-q", HijackBintest.program("hcat"), "/dev/null")
                   # (32-bit programs need the C library's 32-bit debug symbols, libc6-dbg:i386)

@@ -34,16 +34,34 @@ fn raw_result(r: i64) -> i64 {
     }
 }
 
-/// The call, made for real from the allowed range; the result as a C
+/// Whether the handler makes call `nr` itself, as hijack must (a new
+/// process or thread, SIGSYS kept hijack's), rather than the program after
+/// the handler.
+fn made_here(nr: i64) -> bool {
+    matches!(nr, NR_CLONE | NR_FORK | NR_VFORK | NR_CLONE3 | NR_RT_SIGACTION | NR_RT_SIGPROCMASK)
+}
+
+/// The call, made for real from the allowed range (those of [`made_here`]
+/// as hijack makes them): the raw result (-errno on failure).
+unsafe fn made(nr: i64, uc: *mut libc::ucontext_t, a: &[u64; 6]) -> i64 {
+    match nr {
+        NR_CLONE if a[1] != 0 && a[0] & CLONE_VM != 0 => sud::clone_as_made((*uc).uc_mcontext.gregs.as_ptr(), a[1]),
+        NR_CLONE | NR_FORK | NR_VFORK => copied_child(nr, a),
+        // (glibc then makes clone, which hijack can make as the program would)
+        NR_CLONE3 => -(libc::ENOSYS as i64),
+        NR_RT_SIGACTION if a[0] == libc::SIGSYS as u64 => program_sigsys(a),
+        NR_RT_SIGACTION if a[1] != 0 => sigaction_keeping_sigsys(a),
+        NR_RT_SIGPROCMASK => sigprocmask(a, uc),
+        _ => sud::syscall(nr, a),
+    }
+}
+
+/// [`made`] with the arguments a hook chain gives; the result as a C
 /// function gives it (-1 and errno).
-unsafe fn real(nr: i64, regs: *const i64, w: &[u64]) -> i64 {
+unsafe fn real(nr: i64, uc: *mut libc::ucontext_t, w: &[u64]) -> i64 {
     let mut a = [0u64; 6];
     a[..w.len().min(6)].copy_from_slice(&w[..w.len().min(6)]);
-    let r = match nr {
-        NR_CLONE if a[1] != 0 && a[0] & CLONE_VM != 0 => sud::clone_as_made(regs, a[1]),
-        NR_CLONE | NR_FORK | NR_VFORK => copied_child(nr, &a),
-        _ => sud::syscall(nr, &a),
-    };
+    let r = made(nr, uc, &a);
     if (-4095..0).contains(&r) {
         sys::set_errno(-r as i32);
         -1
@@ -105,34 +123,24 @@ fn pass(nr: i64, a: &[u64; 6]) -> i64 {
 }
 
 unsafe fn call(nr: i64, a: &[u64; 6], uc: *mut libc::ucontext_t) -> i64 {
-    let regs = (*uc).uc_mcontext.gregs.as_ptr();
-    match nr {
-        NR_CLONE3 => return -(libc::ENOSYS as i64),
-        NR_RT_SIGACTION if a[0] == libc::SIGSYS as u64 => return program_sigsys(a),
-        NR_RT_SIGACTION if a[1] != 0 => return sigaction_keeping_sigsys(a),
-        NR_RT_SIGPROCMASK => return sigprocmask(a, uc),
-        _ => {}
-    }
     if nr == NR_EXIT_GROUP && !guard::active() {
         // (no exit handler of the C library's may have run: hijack's exit
         // work, once per process)
         super::exit::at_exit();
     }
+    // (hijack's own code, or a call no hook wants: straight through)
+    let straight = || if made_here(nr) { made(nr, uc, a) } else { pass(nr, a) };
     let Some(id) = crate::table::raw_row(nr) else {
-        return pass(nr, a);
+        return straight();
     };
     let info = &CALLS[id];
     let memory = info.sys.is_some_and(|s| SYSCALLS[s].classes & class::MEMORY != 0);
     let following = info.follow.any() && follow::active();
-    // (hijack's own code, or a call no hook wants: straight through)
     if memory || guard::active() || !frame::hooked(id) && !following {
-        return match nr {
-            NR_CLONE | NR_FORK | NR_VFORK => raw_result(real(nr, regs, a)),
-            _ => pass(nr, a),
-        };
+        return straight();
     }
     let n = SYSCALLS[info.sys.unwrap()].args.len();
-    let proceed = |w: &[u64]| real(nr, regs, w);
+    let proceed = |w: &[u64]| real(nr, uc, w);
     raw_result(dispatch::dispatch(id, &a[..n], &proceed))
 }
 

@@ -108,6 +108,7 @@ unsafe fn strace_arg(f: &Frame, i: usize, strsize: usize, out: &mut Vec<u8>) {
         Decode::Family => return constant(value, AF, "AF_", out),
         Decode::Clock => return constant(value, CLOCK, "CLOCK_", out),
         Decode::Whence => return constant(value, symbols::SEEK, "SEEK_", out),
+        Decode::SigHow => return constant(value, symbols::SIG_HOW, "SIG_", out),
         Decode::Shut => return constant(value, symbols::SHUT, "SHUT_", out),
         Decode::Amode if value == 0 => return out.extend_from_slice(b"F_OK"),
         Decode::Amode => return bits(value, symbols::AMODE, out),

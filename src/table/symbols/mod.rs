@@ -88,6 +88,12 @@ pub const CLOCK: Names = &[
     ("CLOCK_BOOTTIME", libc::CLOCK_BOOTTIME as i64),
 ];
 
+pub const SIG_HOW: Names = &[
+    ("SIG_BLOCK", libc::SIG_BLOCK as i64),
+    ("SIG_UNBLOCK", libc::SIG_UNBLOCK as i64),
+    ("SIG_SETMASK", libc::SIG_SETMASK as i64),
+];
+
 pub const SEEK: Names = &[
     ("SEEK_SET", libc::SEEK_SET as i64),
     ("SEEK_CUR", libc::SEEK_CUR as i64),
