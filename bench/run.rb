@@ -15,6 +15,7 @@ require "fileutils"
 require "json"
 require "open3"
 require "tmpdir"
+require_relative "coverage"
 
 ROOT = File.expand_path("..", __dir__)
 BUILD = File.join(ROOT, "build")
@@ -209,7 +210,7 @@ target = lambda do |what, value, limit, unit, better = :lower|
     next
   end
   ok = better == :lower ? value <= limit : value >= limit
-  shown = unit == "x" ? format("%.3fx", value) : unit == "KiB" ? format("%d KiB", value) : format("%.1f %s", value, unit)
+  shown = unit == "x" ? format("%.3fx", value) : %w[KiB calls].include?(unit) ? format("%d %s", value, unit) : format("%.1f %s", value, unit)
   targets << [ok ? "PASS" : "MISS", what, "#{shown} (target #{better == :lower ? '<=' : '>='} #{limit} #{unit})"]
 end
 ratio = ->(w, m) { (a = med(results, w, m)) && (b = med(results, w, "bare")) && a / b }
@@ -245,6 +246,19 @@ target.call("memory added by one VM", one_vm, 2048, "KiB")
 four = (a = results.dig(["threads", "hijack, observe-only Ruby hook"], :rss_kb)) && (b = results.dig(["threads", "bare"], :rss_kb)) && a - b
 per_thread = four && one_vm && (four - one_vm) / 4.0
 target.call("memory per additional thread VM", per_thread, 512, "KiB")
+
+# --- coverage of --all-syscalls (bench/coverage.rb) ------------------------
+unless PARTIAL
+  coverage = Coverage.measure(ROOT, File.join(BUILD, "host", "bin", "hijack"))
+  lines << ""
+  lines << "Coverage of `--all-syscalls`: the system calls `strace -f` shows a bare run make after the point where"
+  lines << "hijack's library starts, that `hijack run --all-syscalls --trace all,memory` does not show (by name):"
+  lines << ""
+  lines.concat(Coverage.table(coverage))
+  coverage.each do |name, _total, _missing, outside, _which|
+    target.call("--all-syscalls coverage, #{name}: calls strace shows and the trace does not, but the allocator's", outside, 0, "calls")
+  end
+end
 
 lines << ""
 targets.each { |status, what, detail| lines << "- **#{status}** #{what}: #{detail}" }

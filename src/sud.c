@@ -233,14 +233,15 @@ static void hijack_sud_handler(int sig, siginfo_t *si, void *context) {
   }
   hijack_sud_selector = SUD_ALLOW;
   long nr = si->si_syscall;
+  long args[6] = {g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9]};
   if (nr == 15) {
-    /* rt_sigreturn, from a handler of the program's: the context it
-     * returns to is at its stack pointer, and its mask keeps SIGSYS
-     * unblocked */
+    /* rt_sigreturn, from a handler of the program's: seen by the hooks,
+     * then made from here (the context it returns to is at its stack
+     * pointer, and its mask keeps SIGSYS unblocked) */
+    hijack_sud_call(nr, args, uc);
     ((ucontext_t *)g[REG_RSP])->uc_sigmask.__val[0] &= ~(1UL << (SIGSYS - 1));
     hijack_sud_sigreturn(g[REG_RSP]);
   }
-  long args[6] = {g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9]};
   long r = hijack_sud_call(nr, args, uc);
   if (r == SUD_PASS) {
     unsigned int depth = hijack_sud_resume_depth;

@@ -13,6 +13,7 @@ use crate::platform::{guard, sud, sys};
 use crate::table::{class, CALLS, SYSCALLS};
 use crate::{dispatch, features::follow, frame};
 
+const NR_RT_SIGRETURN: i64 = 15;
 const NR_CLONE: i64 = 56;
 const NR_FORK: i64 = 57;
 const NR_VFORK: i64 = 58;
@@ -38,7 +39,7 @@ fn raw_result(r: i64) -> i64 {
 /// process or thread, SIGSYS kept hijack's), rather than the program after
 /// the handler.
 fn made_here(nr: i64) -> bool {
-    matches!(nr, NR_CLONE | NR_FORK | NR_VFORK | NR_CLONE3 | NR_RT_SIGACTION | NR_RT_SIGPROCMASK)
+    matches!(nr, NR_RT_SIGRETURN | NR_CLONE | NR_FORK | NR_VFORK | NR_CLONE3 | NR_RT_SIGACTION | NR_RT_SIGPROCMASK)
 }
 
 /// The call, made for real from the allowed range (those of [`made_here`]
@@ -47,6 +48,8 @@ unsafe fn made(nr: i64, uc: *mut libc::ucontext_t, a: &[u64; 6]) -> i64 {
     match nr {
         NR_CLONE if a[1] != 0 && a[0] & CLONE_VM != 0 => sud::clone_as_made((*uc).uc_mcontext.gregs.as_ptr(), a[1]),
         NR_CLONE | NR_FORK | NR_VFORK => copied_child(nr, a),
+        // (src/sud.c's handler makes it once the hooks have seen it)
+        NR_RT_SIGRETURN => 0,
         // (glibc then makes clone, which hijack can make as the program would)
         NR_CLONE3 => -(libc::ENOSYS as i64),
         NR_RT_SIGACTION if a[0] == libc::SIGSYS as u64 => program_sigsys(a),

@@ -1,0 +1,11 @@
+/* The coverage benchmark's marker (bench/coverage.rb): preloaded into a
+ * bare run under strace, its constructor makes one system call strace shows
+ * recognisably, where hijack's constructor would run. What strace shows
+ * after it is what `hijack run --all-syscalls` should see. */
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+__attribute__((constructor)) static void hijack_coverage_mark(void) {
+  syscall(SYS_faccessat, AT_FDCWD, "/hijack-coverage-mark", F_OK);
+}
