@@ -112,6 +112,29 @@ assert("--all-syscalls: a Go program's os.ReadFile (raw openat and read from Go'
   end
 end
 
+assert("--all-syscalls: 16 goroutines reading a file 50 times each, on Go's threads and signals: every open hooked and traced") do
+  sud_only
+  goread = go_program("goread")
+  in_tmpdir do |dir|
+    data = write("#{dir}/data", "from go\n")
+    code = %(Hijack.after(:openat, path: #{data.inspect}) { |c| Hijack::Shared.incr(:n) if c.result >= 0 }\nHijack.at_exit { Hijack.log "n=\#{Hijack::Shared[:n]}" })
+    out, err, st = hijack("run", "--all-syscalls", "-e", code, "--", goread, data, "16")
+    assert_equal ["reads: 800\n", 0, "n=800\n"], [out, st.exitstatus, err]
+    out, _err, st = hijack("run", "--all-syscalls", "--trace", "all", "-o", "#{dir}/t", "--", goread, data, "16")
+    assert_equal ["reads: 800\n", 0], [out, st.exitstatus]
+    assert_equal 800, File.readlines("#{dir}/t").grep(/openat\(AT_FDCWD, "#{Regexp.escape(data)}"/).size
+  end
+end
+
+assert("--all-syscalls: hooks on a thread with a 16 KiB stack and on an 8 KiB signal stack run on hijack's own stack") do
+  sud_only
+  code = %(Hijack.after(:getppid) { |c| Hijack::Shared.incr(:n); "x" * 1000 }\nHijack.at_exit { Hijack.log "n=\#{Hijack::Shared[:n]}" })
+  out, err, st = hijack("run", "--all-syscalls", "-e", code, "--", rawcalls, "small-stack", "500")
+  assert_equal ["small done\n", 0, "n=1000\n"], [out, st.exitstatus, err]
+  out, _err, st = hijack("run", "--all-syscalls", "--trace", "all", "-o", "/dev/null", "--", rawcalls, "small-stack", "500")
+  assert_equal ["small done\n", 0], [out, st.exitstatus]
+end
+
 assert("--all-syscalls: a program's own SIGSYS handler and a full signal mask neither stop nor break the hooks") do
   sud_only
   in_tmpdir do |dir|

@@ -41,6 +41,14 @@ __thread char hijack_sud_after __attribute__((tls_model("initial-exec")));
 #define SUD_RESUMES 64
 __thread unsigned long hijack_sud_resumes[SUD_RESUMES] __attribute__((tls_model("initial-exec")));
 __thread unsigned int hijack_sud_resume_depth __attribute__((tls_model("initial-exec")));
+/* The stack hijack's part of the handler runs on, one per thread, made on
+ * the thread's first SIGSYS (a goroutine's or a small thread's stack has no
+ * room for hooks: only the kernel's signal frame goes there), and whether
+ * the handler runs on it now. */
+#define SUD_STACK (256 * 1024)
+#define SUD_GUARD 4096
+__thread char *hijack_sud_stack __attribute__((tls_model("initial-exec")));
+__thread char hijack_sud_on_own_stack __attribute__((tls_model("initial-exec")));
 /* What hijack_sud_call returns for a call the program makes itself, after
  * the handler (src/entry/raw.rs: PASS). */
 #define SUD_PASS (-0x7fffffffffffffffL - 1)
@@ -189,6 +197,23 @@ __asm__(
     "  ret\n"
     ".popsection\n");
 
+/* hijack_sud_switch(arg, fn, top): fn(arg) on the stack ending at top. */
+__asm__(
+    ".text\n"
+    ".p2align 4\n"
+    ".globl hijack_sud_switch\n"
+    ".hidden hijack_sud_switch\n"
+    ".type hijack_sud_switch,@function\n"
+    "hijack_sud_switch:\n"
+    "  push %rbp\n"
+    "  mov %rsp, %rbp\n"
+    "  mov %rdx, %rsp\n"
+    "  call *%rsi\n"
+    "  mov %rbp, %rsp\n"
+    "  pop %rbp\n"
+    "  ret\n");
+void hijack_sud_switch(void *arg, void (*fn)(void *), char *top);
+
 /* Rust's side: the call, its six arguments, the saved context; returns
  * the raw result. And the program's own SIGSYS action, kept there
  * (kernel layout: handler, flags, restorer, mask). */
@@ -220,6 +245,85 @@ static void program_sigsys(int sig, siginfo_t *si, void *context) {
     ((void (*)(int))handler)(sig);
 }
 
+/* The kernel's stack_t. */
+struct sud_altstack {
+  void *sp;
+  int flags;
+  size_t size;
+};
+
+/* A call handed to Rust on hijack's own stack, with the thread's signal
+ * stack to cut short meanwhile (cut.size 0: none). */
+struct sud_call {
+  long nr;
+  long *args;
+  ucontext_t *uc;
+  long result;
+  struct sud_altstack alt, cut;
+};
+
+static void sud_call_on_own_stack(void *p) {
+  struct sud_call *c = p;
+  /* (allowed: this thread is not on its signal stack now) */
+  if (c->cut.size && hijack_sud_syscall(131 /* sigaltstack */, (long)&c->cut, 0, 0, 0, 0, 0) != 0) {
+    struct sud_altstack off = {0, SS_DISABLE, 0};
+    hijack_sud_syscall(131, (long)&off, 0, 0, 0, 0, 0);
+  }
+  c->result = hijack_sud_call(c->nr, c->args, c->uc);
+  if (c->cut.size) {
+    c->alt.flags &= ~SS_ONSTACK;
+    hijack_sud_syscall(131, (long)&c->alt, 0, 0, 0, 0, 0);
+  }
+}
+
+/* This thread's own stack: its top, or 0 where it cannot be had (then the
+ * handler runs where the kernel put it). */
+static char *own_stack(void) {
+  if (!hijack_sud_stack) {
+    long p = hijack_sud_syscall(9 /* mmap */, 0, SUD_STACK, 3 /* PROT_READ|PROT_WRITE */,
+                                0x22 | 0x4000 | 0x20000 /* MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE|MAP_STACK */, -1, 0);
+    if (p < 0 && p > -4096)
+      return 0;
+    hijack_sud_syscall(10 /* mprotect */, p, SUD_GUARD, 0 /* PROT_NONE: the guard page */, 0, 0, 0);
+    hijack_sud_stack = (char *)p;
+  }
+  return hijack_sud_stack + SUD_STACK;
+}
+
+/* hijack_sud_call(nr, args, uc), on this thread's own stack, unless the
+ * handler already runs there (a signal handler of the program's, run while
+ * a hook did, made a call: then where the kernel put it). When the kernel
+ * put this handler's frame on the thread's signal stack (SA_ONSTACK), that
+ * stack is cut short below the frame meanwhile, so that a signal arriving
+ * now does not go on top of it. */
+static long call_rust(long nr, long *args, ucontext_t *uc) {
+  struct sud_call c = {nr, args, uc, 0, {0, 0, 0}, {0, 0, 0}};
+  char *top = hijack_sud_on_own_stack ? 0 : own_stack();
+  if (!top) {
+    c.result = hijack_sud_call(nr, args, uc);
+    return c.result;
+  }
+  if (hijack_sud_syscall(131 /* sigaltstack */, 0, (long)&c.alt, 0, 0, 0, 0) == 0 && (c.alt.flags & SS_ONSTACK)) {
+    /* (what lies below this handler's frame, less a margin) */
+    uintptr_t below = (uintptr_t)&c - 256;
+    c.cut.sp = c.alt.sp;
+    c.cut.size = below > (uintptr_t)c.alt.sp ? below - (uintptr_t)c.alt.sp : 0;
+  }
+  hijack_sud_on_own_stack = 1;
+  hijack_sud_switch(&c, sud_call_on_own_stack, top);
+  hijack_sud_on_own_stack = 0;
+  return c.result;
+}
+
+/* A thread's end (the exit system call, made raw by the C library): its own
+ * stack goes, from the stack the handler was given. */
+static void forget_own_stack(void) {
+  if (hijack_sud_stack && !hijack_sud_on_own_stack) {
+    hijack_sud_syscall(11 /* munmap */, (long)hijack_sud_stack, SUD_STACK, 0, 0, 0, 0);
+    hijack_sud_stack = 0;
+  }
+}
+
 static void hijack_sud_handler(int sig, siginfo_t *si, void *context) {
   ucontext_t *uc = context;
   greg_t *g = uc->uc_mcontext.gregs;
@@ -238,11 +342,19 @@ static void hijack_sud_handler(int sig, siginfo_t *si, void *context) {
     /* rt_sigreturn, from a handler of the program's: seen by the hooks,
      * then made from here (the context it returns to is at its stack
      * pointer, and its mask keeps SIGSYS unblocked) */
-    hijack_sud_call(nr, args, uc);
+    call_rust(nr, args, uc);
     ((ucontext_t *)g[REG_RSP])->uc_sigmask.__val[0] &= ~(1UL << (SIGSYS - 1));
     hijack_sud_sigreturn(g[REG_RSP]);
   }
-  long r = hijack_sud_call(nr, args, uc);
+  long r;
+  if (nr == 60) {
+    /* exit: the thread ends, and its own stack with it (the hooks run where
+     * the kernel put this handler) */
+    forget_own_stack();
+    r = hijack_sud_call(nr, args, uc);
+  } else {
+    r = call_rust(nr, args, uc);
+  }
   if (r == SUD_PASS) {
     unsigned int depth = hijack_sud_resume_depth;
     if (depth < SUD_RESUMES) {
@@ -262,14 +374,15 @@ static void hijack_sud_handler(int sig, siginfo_t *si, void *context) {
 
 /* Installs the SIGSYS handler (with the restorer in the range; SIGSYS is
  * not blocked while it runs, so that a child cloned from it starts with
- * the program's mask): 0, or the raw error. */
+ * the program's mask; on the thread's signal stack where it has one, as
+ * Go's threads do, whose goroutine stacks are small): 0, or the raw error. */
 long hijack_sud_install(void) {
   struct {
     void *handler;
     unsigned long flags;
     void *restorer;
     uint64_t mask;
-  } sa = {(void *)hijack_sud_handler, SA_SIGINFO | HIJACK_SA_RESTORER | HIJACK_SA_NODEFER, (void *)hijack_sud_restorer, 0};
+  } sa = {(void *)hijack_sud_handler, SA_SIGINFO | SA_ONSTACK | HIJACK_SA_RESTORER | HIJACK_SA_NODEFER, (void *)hijack_sud_restorer, 0};
   return hijack_sud_syscall(13 /* rt_sigaction */, SIGSYS, (long)&sa, 0, 8, 0, 0);
 }
 

@@ -17,6 +17,10 @@
  *   rawcalls handler N       N times SIGUSR1 to itself, whose handler blocks
  *                            every signal (as Go's do) and makes a raw
  *                            getppid: prints how many ran
+ *   rawcalls small-stack N   a thread on a 16 KiB stack (PTHREAD_STACK_MIN,
+ *                            as Go's goroutines have small ones) and the
+ *                            main thread on an 8 KiB signal stack, each
+ *                            making N raw getppid: prints "small done"
  *   rawcalls until-fails PATH  a raw openat of PATH every 50 ms (at most
  *                            600 times) until one fails: prints its result */
 #define _GNU_SOURCE
@@ -67,6 +71,12 @@ static void usr1(int sig) {
   (void)sig;
   raw(110, 0, 0, 0);
   handled++;
+}
+
+static void *small_stack_calls(void *arg) {
+  for (long i = 0; i < (long)arg; i++)
+    raw(110, 0, 0, 0);
+  return NULL;
 }
 
 static void own_sigsys(int sig) { (void)sig; }
@@ -152,6 +162,20 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++)
       raise(SIGUSR1);
     printf("handled %d\n", handled);
+  } else if (!strcmp(what, "small-stack")) {
+    long n = atol(arg);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 16384);
+    pthread_t t;
+    if (pthread_create(&t, &attr, small_stack_calls, (void *)n))
+      return 1;
+    pthread_join(t, NULL);
+    static char altstack[8192];
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
+    sigaltstack(&ss, NULL);
+    small_stack_calls((void *)n);
+    printf("small done\n");
   } else if (!strcmp(what, "until-fails")) {
     for (int i = 0; i < 600; i++) {
       long fd = raw_openat(arg);
