@@ -195,6 +195,26 @@ assert("--all-syscalls: real programs give the same output as bare, and trace wh
   end
 end
 
+assert("--all-syscalls where the kernel refuses it: said once, naming the kernel, the C library's functions only; --strict refuses") do
+  sud_only
+  nosud = program("nosud")
+  in_tmpdir do |dir|
+    data = write("#{dir}/data", "x\n")
+    deny = %(Hijack.before(:openat, path: #{data.inspect}) { raise Errno::EACCES })
+    # (two processes: said once for the tree)
+    twice = "#{rawcalls} openat #{data}; #{rawcalls} openat #{data}"
+    out, err, st = Open3.capture3(nosud, exe, "run", "--all-syscalls", "-e", deny, "--", "sh", "-c", twice)
+    assert_equal ["openat: 3\nopenat: 3\n", 0], [out, st.exitstatus], "the raw calls are not seen"
+    release = File.read("/proc/sys/kernel/osrelease").strip
+    said = "hijack: --all-syscalls: the kernel refused Syscall User Dispatch (Invalid argument (os error 22); Linux #{release}: " \
+           "it needs 5.11 or later, built with it); hijack sees the C library's functions only\n"
+    assert_equal said, err
+    out, err, st = Open3.capture3(nosud, exe, "run", "--strict", "--all-syscalls", "-e", deny, "--", rawcalls, "openat", data)
+    assert_equal ["", 126], [out, st.exitstatus]
+    assert_include err, "(refused: --strict)"
+  end
+end
+
 assert("--all-syscalls where it cannot be had is refused, saying why") do
   skip "this target has it" if target == "host" && RUBY_PLATFORM.include?("x86_64-linux")
   _out, err, st = hijack("run", "--all-syscalls", "--", "true")

@@ -43,12 +43,11 @@ __thread unsigned long hijack_sud_resumes[SUD_RESUMES] __attribute__((tls_model(
 __thread unsigned int hijack_sud_resume_depth __attribute__((tls_model("initial-exec")));
 /* The stack hijack's part of the handler runs on, one per thread, made on
  * the thread's first SIGSYS (a goroutine's or a small thread's stack has no
- * room for hooks: only the kernel's signal frame goes there), and whether
- * the handler runs on it now. */
+ * room for hooks), and how many handlers run on it now. */
 #define SUD_STACK (256 * 1024)
 #define SUD_GUARD 4096
 __thread char *hijack_sud_stack __attribute__((tls_model("initial-exec")));
-__thread char hijack_sud_on_own_stack __attribute__((tls_model("initial-exec")));
+__thread unsigned int hijack_sud_depth __attribute__((tls_model("initial-exec")));
 /* What hijack_sud_call returns for a call the program makes itself, after
  * the handler (src/entry/raw.rs: PASS). */
 #define SUD_PASS (-0x7fffffffffffffffL - 1)
@@ -245,39 +244,8 @@ static void program_sigsys(int sig, siginfo_t *si, void *context) {
     ((void (*)(int))handler)(sig);
 }
 
-/* The kernel's stack_t. */
-struct sud_altstack {
-  void *sp;
-  int flags;
-  size_t size;
-};
-
-/* A call handed to Rust on hijack's own stack, with the thread's signal
- * stack to cut short meanwhile (cut.size 0: none). */
-struct sud_call {
-  long nr;
-  long *args;
-  ucontext_t *uc;
-  long result;
-  struct sud_altstack alt, cut;
-};
-
-static void sud_call_on_own_stack(void *p) {
-  struct sud_call *c = p;
-  /* (allowed: this thread is not on its signal stack now) */
-  if (c->cut.size && hijack_sud_syscall(131 /* sigaltstack */, (long)&c->cut, 0, 0, 0, 0, 0) != 0) {
-    struct sud_altstack off = {0, SS_DISABLE, 0};
-    hijack_sud_syscall(131, (long)&off, 0, 0, 0, 0, 0);
-  }
-  c->result = hijack_sud_call(c->nr, c->args, c->uc);
-  if (c->cut.size) {
-    c->alt.flags &= ~SS_ONSTACK;
-    hijack_sud_syscall(131, (long)&c->alt, 0, 0, 0, 0, 0);
-  }
-}
-
-/* This thread's own stack: its top, or 0 where it cannot be had (then the
- * handler runs where the kernel put it). */
+/* This thread's own stack, made on its first SIGSYS; 0 where it cannot be
+ * had (then the handler runs where the kernel put it). */
 static char *own_stack(void) {
   if (!hijack_sud_stack) {
     long p = hijack_sud_syscall(9 /* mmap */, 0, SUD_STACK, 3 /* PROT_READ|PROT_WRITE */,
@@ -287,41 +255,115 @@ static char *own_stack(void) {
     hijack_sud_syscall(10 /* mprotect */, p, SUD_GUARD, 0 /* PROT_NONE: the guard page */, 0, 0, 0);
     hijack_sud_stack = (char *)p;
   }
-  return hijack_sud_stack + SUD_STACK;
-}
-
-/* hijack_sud_call(nr, args, uc), on this thread's own stack, unless the
- * handler already runs there (a signal handler of the program's, run while
- * a hook did, made a call: then where the kernel put it). When the kernel
- * put this handler's frame on the thread's signal stack (SA_ONSTACK), that
- * stack is cut short below the frame meanwhile, so that a signal arriving
- * now does not go on top of it. */
-static long call_rust(long nr, long *args, ucontext_t *uc) {
-  struct sud_call c = {nr, args, uc, 0, {0, 0, 0}, {0, 0, 0}};
-  char *top = hijack_sud_on_own_stack ? 0 : own_stack();
-  if (!top) {
-    c.result = hijack_sud_call(nr, args, uc);
-    return c.result;
-  }
-  if (hijack_sud_syscall(131 /* sigaltstack */, 0, (long)&c.alt, 0, 0, 0, 0) == 0 && (c.alt.flags & SS_ONSTACK)) {
-    /* (what lies below this handler's frame, less a margin) */
-    uintptr_t below = (uintptr_t)&c - 256;
-    c.cut.sp = c.alt.sp;
-    c.cut.size = below > (uintptr_t)c.alt.sp ? below - (uintptr_t)c.alt.sp : 0;
-  }
-  hijack_sud_on_own_stack = 1;
-  hijack_sud_switch(&c, sud_call_on_own_stack, top);
-  hijack_sud_on_own_stack = 0;
-  return c.result;
+  return hijack_sud_stack;
 }
 
 /* A thread's end (the exit system call, made raw by the C library): its own
- * stack goes, from the stack the handler was given. */
+ * stack goes, from the stack the kernel put the handler on. */
 static void forget_own_stack(void) {
-  if (hijack_sud_stack && !hijack_sud_on_own_stack) {
+  if (hijack_sud_stack && !hijack_sud_depth) {
     hijack_sud_syscall(11 /* munmap */, (long)hijack_sud_stack, SUD_STACK, 0, 0, 0, 0);
     hijack_sud_stack = 0;
   }
+}
+
+/* The call's result in the saved context: the kernel's result, or the
+ * program made to make it itself, from hijack_sud_resume. */
+static void set_result(greg_t *g, long nr, long *args, long r) {
+  if (r == SUD_PASS) {
+    unsigned int depth = hijack_sud_resume_depth;
+    if (depth < SUD_RESUMES) {
+      hijack_sud_resumes[depth] = g[REG_RIP];
+      hijack_sud_resume_depth = depth + 1;
+      g[REG_RIP] = (greg_t)hijack_sud_resume;
+      r = nr;
+    } else {
+      /* (a handler that jumped out of many of them: made here) */
+      r = hijack_sud_syscall(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+    }
+  }
+  g[REG_RAX] = r;
+}
+
+/* The program's rt_sigreturn, made from the range (its context at `rsp`,
+ * its mask keeping SIGSYS unblocked). */
+static void __attribute__((noreturn)) program_sigreturn(long rsp) {
+  ((ucontext_t *)rsp)->uc_sigmask.__val[0] &= ~(1UL << (SIGSYS - 1));
+  hijack_sud_sigreturn(rsp);
+}
+
+/* A SIGSYS frame moved to this thread's own stack. */
+struct moved {
+  ucontext_t *uc;
+  siginfo_t *si;
+};
+
+/* The handler's work on its own stack, then the return to the program
+ * through rt_sigreturn of the moved frame. Signals are blocked for the
+ * last steps (rt_sigreturn puts the program's mask back): a handler
+ * nested there would be given the stack this frame is on. */
+static void __attribute__((noreturn)) on_own_stack(void *p) {
+  struct moved *m = p;
+  ucontext_t *uc = m->uc;
+  greg_t *g = uc->uc_mcontext.gregs;
+  long nr = m->si->si_syscall;
+  long args[6] = {g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9]};
+  long r = hijack_sud_call(nr, args, uc);
+  if (nr != 15)
+    set_result(g, nr, args, r);
+  unsigned long all = ~0UL;
+  hijack_sud_syscall(14 /* rt_sigprocmask */, SIG_SETMASK, (long)&all, 0, 8, 0, 0);
+  hijack_sud_depth--;
+  if (nr == 15)
+    program_sigreturn(g[REG_RSP]);
+  /* (the moved frame begins 8 bytes below its context: the return
+   * address the kernel leaves there) */
+  hijack_sud_sigreturn((long)uc);
+}
+
+/* The size of the FPU/vector state the kernel saved with the frame. */
+static size_t fpstate_size(const char *fp) {
+  const struct _fpx_sw_bytes *sw = (const void *)(fp + 464);
+  return sw->magic1 == FP_XSTATE_MAGIC1 ? sw->extended_size : 512;
+}
+
+/* Moves the kernel's SIGSYS frame (the context, siginfo and FPU state) to
+ * this thread's own stack and carries on there, never to come back: a
+ * goroutine's or a small thread's stack has no room for hooks, and on the
+ * thread's signal stack (SA_ONSTACK, where the kernel puts the frame when
+ * the thread has one) a signal arriving meanwhile would be put on top of
+ * it. Returns only where it cannot (no stack, nested too deep). */
+static void move_to_own_stack(siginfo_t *si, ucontext_t *uc) {
+  unsigned int depth = hijack_sud_depth;
+  char *base = depth < 2 ? own_stack() : 0;
+  if (!base)
+    return;
+  /* depth 0 gets the top 192 KiB, depth 1 (a signal handler of the
+   * program's, run while a hook did, made a call) the rest */
+  char *top = depth == 0 ? base + SUD_STACK : base + SUD_STACK / 4;
+  char *start = (char *)uc - 8, *end = (char *)si + sizeof(siginfo_t);
+  char *fp = (char *)uc->uc_mcontext.fpregs;
+  if (fp) {
+    if (fp < start || fp > start + 65536)
+      return;
+    if (fp + fpstate_size(fp) > end)
+      end = fp + fpstate_size(fp);
+  }
+  if ((char *)si < start || end - start > 32768)
+    return;
+  size_t len = end - start, fp_off = fp ? fp - start : 0;
+  /* (the FPU state 64-byte aligned, as XRSTOR wants it) */
+  uintptr_t dst = ((uintptr_t)top - len - 64) & ~(uintptr_t)63;
+  dst -= (dst + fp_off) & 63;
+  __builtin_memcpy((void *)dst, start, len);
+  struct moved *m = (struct moved *)((dst - sizeof(struct moved)) & ~(uintptr_t)15);
+  m->uc = (ucontext_t *)(dst + 8);
+  m->si = (siginfo_t *)(dst + ((char *)si - start));
+  if (fp)
+    m->uc->uc_mcontext.fpregs = (fpregset_t)(dst + fp_off);
+  hijack_sud_depth = depth + 1;
+  hijack_sud_switch(m, (void (*)(void *))on_own_stack, (char *)(((uintptr_t)m - 128) & ~(uintptr_t)15));
+  __builtin_unreachable();
 }
 
 static void hijack_sud_handler(int sig, siginfo_t *si, void *context) {
@@ -337,38 +379,20 @@ static void hijack_sud_handler(int sig, siginfo_t *si, void *context) {
   }
   hijack_sud_selector = SUD_ALLOW;
   long nr = si->si_syscall;
-  long args[6] = {g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9]};
-  if (nr == 15) {
-    /* rt_sigreturn, from a handler of the program's: seen by the hooks,
-     * then made from here (the context it returns to is at its stack
-     * pointer, and its mask keeps SIGSYS unblocked) */
-    call_rust(nr, args, uc);
-    ((ucontext_t *)g[REG_RSP])->uc_sigmask.__val[0] &= ~(1UL << (SIGSYS - 1));
-    hijack_sud_sigreturn(g[REG_RSP]);
-  }
-  long r;
-  if (nr == 60) {
-    /* exit: the thread ends, and its own stack with it (the hooks run where
-     * the kernel put this handler) */
+  if (nr == 60)
+    /* exit: the thread ends, and its own stack with it (the hooks run
+     * here) */
     forget_own_stack();
-    r = hijack_sud_call(nr, args, uc);
-  } else {
-    r = call_rust(nr, args, uc);
-  }
-  if (r == SUD_PASS) {
-    unsigned int depth = hijack_sud_resume_depth;
-    if (depth < SUD_RESUMES) {
-      /* the program makes it, from hijack_sud_resume */
-      hijack_sud_resumes[depth] = g[REG_RIP];
-      hijack_sud_resume_depth = depth + 1;
-      g[REG_RIP] = (greg_t)hijack_sud_resume;
-      r = nr;
-    } else {
-      /* (a handler that jumped out of many of them: made here) */
-      r = hijack_sud_syscall(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
-    }
-  }
-  g[REG_RAX] = r;
+  else
+    move_to_own_stack(si, uc);
+  /* (here: where it could not move) */
+  long args[6] = {g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9]};
+  long r = hijack_sud_call(nr, args, uc);
+  if (nr == 15)
+    /* rt_sigreturn, from a handler of the program's: seen by the hooks,
+     * then made from here */
+    program_sigreturn(g[REG_RSP]);
+  set_result(g, nr, args, r);
   hijack_sud_after = SUD_BLOCK;
 }
 

@@ -48,8 +48,10 @@ module Hijack
                             Dispatch; the names of `man 2` hook them
         -q, --quiet         no notes from the runner (the seed it drew for fault flags)
         --strict            refuse (exit 126) a command hijack cannot hook (statically
-                            linked, or for a loader this build does not support)
-                            instead of running it unhooked with a warning
+                            linked, or for a loader this build does not support),
+                            or --all-syscalls where the kernel refuses it, instead
+                            of running it unhooked, or with the C library's functions
+                            only, with a warning
         -h, --help          show this help
 
       Faults (each sugar for the Ruby verb of the same name; CALLS is a

@@ -7,7 +7,7 @@ module Hijack
       status = prepare(opts)
       return status if status
       warn_about_sip(opts.command[0]) if Hijack.platform == "darwin"
-      status = check_reachable(opts)
+      status = check_reachable(opts) || check_dispatch(opts)
       return status if status
       prepare_trace_output(opts.trace)
       return run_with_summary(opts) if opts.trace[:summary]
@@ -65,6 +65,15 @@ module Hijack
       return nil unless problem
       return fail_with(EX_NOEXEC, "#{problem} (refused: --strict)") if opts.strict
       Hijack.log("hijack: #{problem}; it runs unhooked")
+      nil
+    end
+
+    # --all-syscalls where the kernel refuses it: the C library's functions
+    # only, said once; with --strict, refused (exit 126).
+    def check_dispatch(opts)
+      return nil unless opts.sud_refused
+      return fail_with(EX_NOEXEC, "--all-syscalls: #{opts.sud_refused} (refused: --strict)") if opts.strict
+      Hijack.log("hijack: --all-syscalls: #{opts.sud_refused}; hijack sees the C library's functions only")
       nil
     end
 

@@ -3,7 +3,8 @@
 module Hijack
   class CLI
     # The parsed options of `hijack run`.
-    RunOptions = Struct.new(:scripts, :evals, :command, :follow, :faults, :env, :clock, :trace, :quiet, :strict)
+    RunOptions = Struct.new(:scripts, :evals, :command, :follow, :faults, :env, :clock, :trace, :quiet, :strict,
+                            :sud_refused)
 
     # Parses `run`'s arguments; raises ArgumentError with a message for the user.
     def self.parse_run(args)
@@ -12,8 +13,13 @@ module Hijack
       # (first: the names --trace and the fault flags mean depend on it)
       if args.take_while { |a| a != "--" }.include?("--all-syscalls")
         raise ArgumentError, "--all-syscalls: #{Hijack.__sud_unsupported}" if Hijack.__sud_unsupported
-        Hijack.__setenv("HIJACK_ALL_SYSCALLS", "1")
-        opts.env["HIJACK_ALL_SYSCALLS"] = "1"
+        # (a kernel without it: the C library's functions only, said once
+        # when the command starts; CLI#check_dispatch)
+        opts.sud_refused = Hijack.__sud_refused
+        unless opts.sud_refused
+          Hijack.__setenv("HIJACK_ALL_SYSCALLS", "1")
+          opts.env["HIJACK_ALL_SYSCALLS"] = "1"
+        end
       end
       until args.empty?
         arg = args.shift

@@ -8,7 +8,7 @@ module Hijack
       File.open(trace, "w") {}
       calls = opts.trace[:calls] || Trace.expand([:all])
       opts.evals << "Hijack.trace(#{Hijack.functions(calls).map(&:inspect).join(', ')}, to: #{trace.inspect}, format: :jsonl)"
-      status = prepare(opts)
+      status = prepare(opts) || check_dispatch(opts)
       return status if status
       pid = Hijack.__spawn(*opts.command)
       result = Hijack.__top(trace, pid, opts.command.join(" "))

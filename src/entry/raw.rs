@@ -7,13 +7,15 @@
 //! can make as the program would), a clone with a new stack is made with
 //! the program's registers, a copied child turns dispatch on again, the
 //! memory calls pass straight through (they come from inside the allocator,
-//! whose lock is held), SIGSYS stays hijack's.
+//! whose lock is held), SIGSYS stays hijack's; what rt_sigreturn puts back
+//! (the mask, the signal stack) is changed in the saved context.
 
 use crate::platform::{guard, sud, sys};
 use crate::table::{class, CALLS, SYSCALLS};
 use crate::{dispatch, features::follow, frame};
 
 const NR_RT_SIGRETURN: i64 = 15;
+const NR_SIGALTSTACK: i64 = 131;
 const NR_CLONE: i64 = 56;
 const NR_FORK: i64 = 57;
 const NR_VFORK: i64 = 58;
@@ -39,7 +41,7 @@ fn raw_result(r: i64) -> i64 {
 /// process or thread, SIGSYS kept hijack's), rather than the program after
 /// the handler.
 fn made_here(nr: i64) -> bool {
-    matches!(nr, NR_RT_SIGRETURN | NR_CLONE | NR_FORK | NR_VFORK | NR_CLONE3 | NR_RT_SIGACTION | NR_RT_SIGPROCMASK)
+    matches!(nr, NR_RT_SIGRETURN | NR_CLONE | NR_FORK | NR_VFORK | NR_CLONE3 | NR_RT_SIGACTION | NR_RT_SIGPROCMASK | NR_SIGALTSTACK)
 }
 
 /// The call, made for real from the allowed range (those of [`made_here`]
@@ -55,6 +57,7 @@ unsafe fn made(nr: i64, uc: *mut libc::ucontext_t, a: &[u64; 6]) -> i64 {
         NR_RT_SIGACTION if a[0] == libc::SIGSYS as u64 => program_sigsys(a),
         NR_RT_SIGACTION if a[1] != 0 => sigaction_keeping_sigsys(a),
         NR_RT_SIGPROCMASK => sigprocmask(a, uc),
+        NR_SIGALTSTACK => sigaltstack(a, uc),
         _ => sud::syscall(nr, a),
     }
 }
@@ -176,6 +179,43 @@ unsafe fn sigaction_keeping_sigsys(a: &[u64; 6]) -> i64 {
     let mut action = *(a[1] as *const [u64; 4]);
     action[3] &= !SIGSYS_BIT;
     sud::syscall(NR_RT_SIGACTION, &[a[0], action.as_ptr() as u64, a[2], a[3], a[4], a[5]])
+}
+
+/// sigaltstack, as the program's code would have it: on the signal stack
+/// or not by the program's stack pointer (the handler runs on hijack's
+/// own), and kept past the handler's return (rt_sigreturn puts back the
+/// signal stack saved with the frame: the saved one is made the new one).
+unsafe fn sigaltstack(a: &[u64; 6], uc: *mut libc::ucontext_t) -> i64 {
+    let (new, old) = (a[0] as *const libc::stack_t, a[1] as *mut libc::stack_t);
+    let query = |out: &mut libc::stack_t| sud::syscall(NR_SIGALTSTACK, &[0, out as *mut libc::stack_t as u64, 0, 0, 0, 0]);
+    let mut now: libc::stack_t = std::mem::zeroed();
+    let r = query(&mut now);
+    if r != 0 {
+        return r;
+    }
+    let sp = (*uc).uc_mcontext.gregs[libc::REG_RSP as usize] as usize;
+    let base = now.ss_sp as usize;
+    let on = now.ss_flags & libc::SS_DISABLE == 0 && sp > base && sp <= base + now.ss_size;
+    // (read before the old one is written: they may be the same memory)
+    let wanted = (!new.is_null()).then(|| *new);
+    if !old.is_null() {
+        *old = now;
+        (*old).ss_flags = if on { libc::SS_ONSTACK } else { now.ss_flags & !libc::SS_ONSTACK };
+    }
+    if let Some(mut wanted) = wanted {
+        if on {
+            return -(libc::EPERM as i64);
+        }
+        let r = sud::syscall(NR_SIGALTSTACK, &[&mut wanted as *mut libc::stack_t as u64, 0, 0, 0, 0, 0]);
+        if r != 0 {
+            return r;
+        }
+        let mut set: libc::stack_t = std::mem::zeroed();
+        query(&mut set);
+        set.ss_flags &= !libc::SS_ONSTACK;
+        (*uc).uc_stack = set;
+    }
+    0
 }
 
 /// rt_sigprocmask, made on the mask the handler's return puts back (the

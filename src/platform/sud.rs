@@ -69,6 +69,28 @@ mod imp {
 pub const ALLOW: u8 = 0;
 pub const BLOCK: u8 = 1;
 
+/// Why the kernel would refuse Syscall User Dispatch to this process, or
+/// None when it would not (asked of the runner, before the command starts:
+/// turning it off where it is off is a harmless question).
+pub fn refused() -> Option<String> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: PR_SET_SYSCALL_USER_DISPATCH with PR_SYS_DISPATCH_OFF
+        // changes nothing for a thread that has it off.
+        if unsafe { libc::prctl(59, 0, 0, 0, 0) } == 0 {
+            return None;
+        }
+        Some(kernel_refusal(std::io::Error::last_os_error()))
+    }
+    #[cfg(not(target_os = "linux"))]
+    Some("not Linux".into())
+}
+
+fn kernel_refusal(e: std::io::Error) -> String {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!("the kernel refused Syscall User Dispatch ({e}; Linux {}: it needs 5.11 or later, built with it)", release.trim())
+}
+
 /// Turns dispatch on for the process (its handler) and this thread; why not.
 pub fn start() -> Result<(), String> {
     if !imp::AVAILABLE {
@@ -80,12 +102,7 @@ pub fn start() -> Result<(), String> {
     }
     let r = imp::enable();
     if r != 0 {
-        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-        return Err(format!(
-            "the kernel refused Syscall User Dispatch ({}; Linux {}: it needs 5.11 or later, built with it)",
-            std::io::Error::from_raw_os_error(-r as i32),
-            release.trim()
-        ));
+        return Err(kernel_refusal(std::io::Error::from_raw_os_error(-r as i32)));
     }
     ON.store(true, Ordering::Relaxed);
     Ok(())

@@ -131,6 +131,15 @@ unsafe extern "C" fn m_sud_unsupported(mrb: *mut State, _self: Value) -> Value {
     mrb::str(mrb, why.as_bytes())
 }
 
+/// Hijack.__sud_refused: why this machine's kernel refuses --all-syscalls,
+/// or nil.
+unsafe extern "C" fn m_sud_refused(mrb: *mut State, _self: Value) -> Value {
+    match crate::platform::sud::refused() {
+        None => mrb::nil(),
+        Some(why) => mrb::str(mrb, why.as_bytes()),
+    }
+}
+
 pub(super) unsafe fn define(mrb: *mut State, m: *mut mrb::Class) {
     use mrb::{args_req, define_module_function as function, ARGS_NONE};
     function(mrb, m, c"__check_name", m_check_name, args_req(1));
@@ -139,4 +148,5 @@ pub(super) unsafe fn define(mrb: *mut State, m: *mut mrb::Class) {
     function(mrb, m, c"__table", m_table, ARGS_NONE);
     function(mrb, m, c"__row", m_row, args_req(1));
     function(mrb, m, c"__sud_unsupported", m_sud_unsupported, ARGS_NONE);
+    function(mrb, m, c"__sud_refused", m_sud_refused, ARGS_NONE);
 }
