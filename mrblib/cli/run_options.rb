@@ -16,10 +16,9 @@ module Hijack
         # (a kernel without it: the C library's functions only, said once
         # when the command starts; CLI#check_dispatch)
         opts.sud_refused = Hijack.__sud_refused
-        unless opts.sud_refused
-          Hijack.__setenv("HIJACK_ALL_SYSCALLS", "1")
-          opts.env["HIJACK_ALL_SYSCALLS"] = "1"
-        end
+        on = opts.sud_refused ? nil : "1"
+        Hijack.__setenv("HIJACK_ALL_SYSCALLS", on)
+        opts.env["HIJACK_ALL_SYSCALLS"] = on
       end
       until args.empty?
         arg = args.shift
