@@ -195,6 +195,15 @@ assert("--all-syscalls: real programs give the same output as bare, and trace wh
   end
 end
 
+assert("--all-syscalls: a program's own Syscall User Dispatch is refused with EINVAL, said once in each process") do
+  sud_only
+  out, err, st = hijack("run", "--all-syscalls", "-e", "nil", "--", "sh", "-c", "#{rawcalls} own-sud -; #{rawcalls} own-sud -")
+  assert_equal ["own dispatch: -1 Invalid argument\n" * 2, 0], [out, st.exitstatus]
+  assert_equal 2, err.scan("the program's own Syscall User Dispatch (prctl PR_SET_SYSCALL_USER_DISPATCH) is refused with EINVAL").size, "once per process: #{err}"
+  out, _err, st = hijack("run", "-e", "nil", "--", rawcalls, "own-sud", "-", env: symbol_mode)
+  assert_equal ["own dispatch: 0 \n", 0], [out, st.exitstatus], "without the flag, the program has it"
+end
+
 assert("--all-syscalls where the kernel refuses it: said once, naming the kernel, the C library's functions only; --strict refuses") do
   sud_only
   nosud = program("nosud")

@@ -16,6 +16,8 @@ use crate::{dispatch, features::follow, frame};
 
 const NR_RT_SIGRETURN: i64 = 15;
 const NR_SIGALTSTACK: i64 = 131;
+const NR_PRCTL: i64 = 157;
+const PR_SET_SYSCALL_USER_DISPATCH: u64 = 59;
 const NR_CLONE: i64 = 56;
 const NR_FORK: i64 = 57;
 const NR_VFORK: i64 = 58;
@@ -40,8 +42,9 @@ fn raw_result(r: i64) -> i64 {
 /// Whether the handler makes call `nr` itself, as hijack must (a new
 /// process or thread, SIGSYS kept hijack's), rather than the program after
 /// the handler.
-fn made_here(nr: i64) -> bool {
+fn made_here(nr: i64, a: &[u64; 6]) -> bool {
     matches!(nr, NR_RT_SIGRETURN | NR_CLONE | NR_FORK | NR_VFORK | NR_CLONE3 | NR_RT_SIGACTION | NR_RT_SIGPROCMASK | NR_SIGALTSTACK)
+        || nr == NR_PRCTL && a[0] == PR_SET_SYSCALL_USER_DISPATCH
 }
 
 /// The call, made for real from the allowed range (those of [`made_here`]
@@ -58,6 +61,7 @@ unsafe fn made(nr: i64, uc: *mut libc::ucontext_t, a: &[u64; 6]) -> i64 {
         NR_RT_SIGACTION if a[1] != 0 => sigaction_keeping_sigsys(a),
         NR_RT_SIGPROCMASK => sigprocmask(a, uc),
         NR_SIGALTSTACK => sigaltstack(a, uc),
+        NR_PRCTL if a[0] == PR_SET_SYSCALL_USER_DISPATCH => own_dispatch_refused(),
         _ => sud::syscall(nr, a),
     }
 }
@@ -135,7 +139,7 @@ unsafe fn call(nr: i64, a: &[u64; 6], uc: *mut libc::ucontext_t) -> i64 {
         super::exit::at_exit();
     }
     // (hijack's own code, or a call no hook wants: straight through)
-    let straight = || if made_here(nr) { made(nr, uc, a) } else { pass(nr, a) };
+    let straight = || if made_here(nr, a) { made(nr, uc, a) } else { pass(nr, a) };
     let Some(id) = crate::table::raw_row(nr) else {
         return straight();
     };
@@ -179,6 +183,16 @@ unsafe fn sigaction_keeping_sigsys(a: &[u64; 6]) -> i64 {
     let mut action = *(a[1] as *const [u64; 4]);
     action[3] &= !SIGSYS_BIT;
     sud::syscall(NR_RT_SIGACTION, &[a[0], action.as_ptr() as u64, a[2], a[3], a[4], a[5]])
+}
+
+/// The program's own Syscall User Dispatch: a thread has one, which
+/// hijack's is; refused as a kernel without it would (EINVAL), said once.
+fn own_dispatch_refused() -> i64 {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        crate::platform::log::line("hijack: --all-syscalls: the program's own Syscall User Dispatch (prctl PR_SET_SYSCALL_USER_DISPATCH) is refused with EINVAL: hijack's is the thread's one");
+    }
+    -(libc::EINVAL as i64)
 }
 
 /// sigaltstack, as the program's code would have it: on the signal stack

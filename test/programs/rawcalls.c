@@ -21,9 +21,12 @@
  *                            as Go's goroutines have small ones) and the
  *                            main thread on an 8 KiB signal stack, each
  *                            making N raw getppid: prints "small done"
+ *   rawcalls own-sud -       turns on Syscall User Dispatch of its own:
+ *                            prints prctl's result and errno
  *   rawcalls until-fails PATH  a raw openat of PATH every 50 ms (at most
  *                            600 times) until one fails: prints its result */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -176,6 +179,10 @@ int main(int argc, char **argv) {
     sigaltstack(&ss, NULL);
     small_stack_calls((void *)n);
     printf("small done\n");
+  } else if (!strcmp(what, "own-sud")) {
+    static volatile char own_selector;
+    int r = prctl(59 /* PR_SET_SYSCALL_USER_DISPATCH */, 1, 0, 0, &own_selector);
+    printf("own dispatch: %d %s\n", r, r ? strerror(errno) : "");
   } else if (!strcmp(what, "until-fails")) {
     for (int i = 0; i < 600; i++) {
       long fd = raw_openat(arg);
