@@ -8,23 +8,25 @@
 //! the program's registers, a copied child turns dispatch on again, the
 //! memory calls pass straight through (they come from inside the allocator,
 //! whose lock is held), SIGSYS stays hijack's; what rt_sigreturn puts back
-//! (the mask, the signal stack) is changed in the saved context.
+//! (the mask, the signal stack) is changed in the saved context. A call no
+//! hook wants is made by the program itself once the handler has returned
+//! ([`PASS`]).
 
 use crate::platform::{guard, sud, sys};
 use crate::table::{class, CALLS, SYSCALLS};
 use crate::{dispatch, features::follow, frame};
 
-const NR_RT_SIGRETURN: i64 = 15;
-const NR_SIGALTSTACK: i64 = 131;
-const NR_PRCTL: i64 = 157;
+const NR_RT_SIGRETURN: i64 = libc::SYS_rt_sigreturn;
+const NR_SIGALTSTACK: i64 = libc::SYS_sigaltstack;
+const NR_PRCTL: i64 = libc::SYS_prctl;
 const PR_SET_SYSCALL_USER_DISPATCH: u64 = 59;
-const NR_CLONE: i64 = 56;
-const NR_FORK: i64 = 57;
-const NR_VFORK: i64 = 58;
-const NR_CLONE3: i64 = 435;
-const NR_RT_SIGACTION: i64 = 13;
-const NR_RT_SIGPROCMASK: i64 = 14;
-const NR_EXIT_GROUP: i64 = 231;
+const NR_CLONE: i64 = libc::SYS_clone;
+const NR_FORK: i64 = libc::SYS_fork;
+const NR_VFORK: i64 = libc::SYS_vfork;
+const NR_CLONE3: i64 = libc::SYS_clone3;
+const NR_RT_SIGACTION: i64 = libc::SYS_rt_sigaction;
+const NR_RT_SIGPROCMASK: i64 = libc::SYS_rt_sigprocmask;
+const NR_EXIT_GROUP: i64 = libc::SYS_exit_group;
 const CLONE_VM: u64 = 0x100;
 const SIGSYS_BIT: u64 = 1 << (libc::SIGSYS - 1);
 
