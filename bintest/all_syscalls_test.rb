@@ -135,6 +135,13 @@ assert("--all-syscalls: hooks on a thread with a 16 KiB stack and on an 8 KiB si
   assert_equal ["small done\n", 0], [out, st.exitstatus]
 end
 
+assert("--all-syscalls: a signal handler run while a hooked raw call waits has its own calls hooked") do
+  sud_only
+  code = %(Hijack.after(:nanosleep) { }\nHijack.after(:getppid) { Hijack::Shared.incr(:n) }\nHijack.at_exit { Hijack.log "n=\#{Hijack::Shared[:n]}" })
+  out, err, st = hijack("run", "--all-syscalls", "-e", code, "--", rawcalls, "alarm", "-")
+  assert_equal ["nanosleep: -#{Errno::EINTR::Errno}\n", 0, "n=1\n"], [out, st.exitstatus, err]
+end
+
 assert("--all-syscalls: a program's own SIGSYS handler and a full signal mask neither stop nor break the hooks") do
   sud_only
   in_tmpdir do |dir|

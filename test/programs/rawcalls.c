@@ -21,6 +21,9 @@
  *                            as Go's goroutines have small ones) and the
  *                            main thread on an 8 KiB signal stack, each
  *                            making N raw getppid: prints "small done"
+ *   rawcalls alarm -         a raw nanosleep of 300 ms that SIGALRM (after
+ *                            20 ms) interrupts, whose handler makes a raw
+ *                            getppid: prints the sleep's result
  *   rawcalls own-sud -       turns on Syscall User Dispatch of its own:
  *                            prints prctl's result and errno
  *   rawcalls until-fails PATH  a raw openat of PATH every 50 ms (at most
@@ -35,8 +38,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <sched.h>
+#include <time.h>
 #include <unistd.h>
 #include <stddef.h>
 #include <linux/filter.h>
@@ -80,6 +85,11 @@ static void *small_stack_calls(void *arg) {
   for (long i = 0; i < (long)arg; i++)
     raw(110, 0, 0, 0);
   return NULL;
+}
+
+static void alarmed(int sig) {
+  (void)sig;
+  raw(110, 0, 0, 0);
 }
 
 static void own_sigsys(int sig) { (void)sig; }
@@ -179,6 +189,15 @@ int main(int argc, char **argv) {
     sigaltstack(&ss, NULL);
     small_stack_calls((void *)n);
     printf("small done\n");
+  } else if (!strcmp(what, "alarm")) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = alarmed;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{0, 0}, {0, 20000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    struct timespec ts = {0, 300000000};
+    printf("nanosleep: %ld\n", raw(35, (long)&ts, 0, 0));
   } else if (!strcmp(what, "own-sud")) {
     static volatile char own_selector;
     int r = prctl(59 /* PR_SET_SYSCALL_USER_DISPATCH */, 1, 0, 0, &own_selector);
