@@ -99,28 +99,32 @@ MRuby::Gem::Specification.new("mruby-hijack") do |spec|
   file preload_obj => ["#{dir}/src/preload.c", "#{gen_dir}/calls.h"] do |t|
     build.cc.run t.name, t.prerequisites.first, ["HIJACK_PRELOAD"], [gen_dir]
   end
-  # Syscall User Dispatch's machine part (--all-syscalls; Linux x86_64).
-  sud_obj = "#{spec.build_dir}/sud_shared.o"
-  file sud_obj => ["#{dir}/src/sud.c"] do |t|
-    build.cc.run t.name, t.prerequisites.first, ["HIJACK_PRELOAD"], []
+  # Syscall User Dispatch's machine part and its fast path (--all-syscalls;
+  # Linux x86_64).
+  sud_objs = %w[sud sud_rewrite].map do |name|
+    obj = "#{spec.build_dir}/#{name}_shared.o"
+    file obj => ["#{dir}/src/#{name}.c"] do |t|
+      build.cc.run t.name, t.prerequisites.first, ["HIJACK_PRELOAD"], []
+    end
+    obj
   end
 
   so = "#{build.build_dir}/lib/#{darwin ? 'libhijack.dylib' : 'libhijack.so'}"
-  file so => [preload_obj, sud_obj, preload_lib, build.libmruby_static, "#{gen_dir}/exports.map"] do |t|
+  file so => [preload_obj, *sud_objs, preload_lib, build.libmruby_static, "#{gen_dir}/exports.map"] do |t|
     mkdir_p File.dirname(t.name)
     linker = Shellwords.split(build.linker.command) + build.linker.flags.flatten
     if darwin
       # exports.map: the exported-symbols list (the hijack_i_* replacements)
       sh(*linker, "-shared", "-o", t.name, "-Wl,-install_name,@rpath/libhijack.dylib",
          "-Wl,-exported_symbols_list,#{gen_dir}/exports.map",
-         preload_obj, sud_obj, preload_lib, build.libmruby_static)
+         preload_obj, *sud_objs, preload_lib, build.libmruby_static)
     else
       # exports.map: the version script; -u pulls every entry point in.
       # -static-libgcc: the unwinder Rust needs is linked in, not loaded:
       # one shared object less for every process to open (~0.08 ms each).
       undefined = File.read("#{gen_dir}/exports.txt").split.map { |name| "-Wl,-u,#{name}" }
       sh(*linker, "-shared", "-o", t.name, "-Wl,--version-script=#{gen_dir}/exports.map", "-Wl,-z,defs",
-         *undefined, preload_obj, sud_obj, "-Wl,--start-group", preload_lib, build.libmruby_static, "-Wl,--end-group",
+         *undefined, preload_obj, *sud_objs, "-Wl,--start-group", preload_lib, build.libmruby_static, "-Wl,--end-group",
          *packed_relocations(linker), "-Wl,--gc-sections", "-static-libgcc", "-lpthread", "-ldl", "-lc")
     end
   end

@@ -5,10 +5,6 @@ include HijackBintest
 # call a program makes to the hooks, through Syscall User Dispatch, not only
 # those made through the C library's functions of the table.
 
-def sud_only
-  skip "--all-syscalls is Linux x86_64's" unless target == "host" && RUBY_PLATFORM.include?("x86_64-linux")
-end
-
 def rawcalls
   program("rawcalls")
 end

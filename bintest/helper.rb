@@ -25,6 +25,11 @@ module HijackBintest
     Open3.capture3(env, exe, *args, stdin_data: stdin)
   end
 
+  # Skips a test of --all-syscalls where it cannot run (not Linux x86_64).
+  def sud_only
+    skip "--all-syscalls is Linux x86_64's" unless target == "host" && RUBY_PLATFORM.include?("x86_64-linux")
+  end
+
   # Whether the suite runs under --all-syscalls (its second run in
   # script/test: HIJACK_ALL_SYSCALLS=1 reaches every hijack run). Where the
   # two modes see different calls, a test says what each should see.

@@ -116,10 +116,16 @@ module Hijack
       hook
     end
 
+    # Whether this process runs under --all-syscalls (HIJACK_ALL_SYSCALLS: 1,
+    # or sigsys for every call through SIGSYS, no site rewritten).
+    def all_syscalls?
+      %w[1 sigsys].include?(Hijack.__getenv("HIJACK_ALL_SYSCALLS"))
+    end
+
     # Says once, per name, that a hook on a system call no function of the
     # table makes sees it only through syscall() (without --all-syscalls).
     def __say_raw_only(names, calls)
-      return if Hijack.__getenv("HIJACK_ALL_SYSCALLS") == "1"
+      return if Hijack.all_syscalls?
       return unless calls.all? { |c| row(c).raw }
       (@said_raw ||= {})
       names.flatten.each do |n|

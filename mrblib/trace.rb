@@ -31,7 +31,7 @@ module Hijack
         table = Hijack.table
         # (under --all-syscalls a function's own system calls are caught: it
         # is in no group, only named)
-        table = table.reject(&:inner) if Hijack.__getenv("HIJACK_ALL_SYSCALLS") == "1"
+        table = table.reject(&:inner) if Hijack.all_syscalls?
         if item == "all"
           table.reject { |row| row.groups.include?(:memory) && !row.makes }.map(&:name)
         elsif GROUPS.include?(item.to_sym)

@@ -218,6 +218,8 @@ void hijack_sud_switch(void *arg, void (*fn)(void *), char *top);
  * (kernel layout: handler, flags, restorer, mask). */
 extern long hijack_sud_call(long nr, long *args, ucontext_t *uc);
 extern const unsigned long *hijack_sud_program_action(void);
+/* src/sud_rewrite.c: a call came from the site ending at this address. */
+extern void hijack_sud_site(unsigned long a, long nr);
 
 /* A SIGSYS that is not dispatch's (the program's own seccomp filter): what
  * the program asked for. */
@@ -309,6 +311,7 @@ static void __attribute__((noreturn)) on_own_stack(void *p) {
   long nr = m->si->si_syscall;
   long args[6] = {g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9]};
   long r = hijack_sud_call(nr, args, uc);
+  hijack_sud_site(g[REG_RIP], nr);
   if (nr != 15)
     set_result(g, nr, args, r);
   unsigned long all = ~0UL;

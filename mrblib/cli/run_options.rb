@@ -16,7 +16,8 @@ module Hijack
         # (a kernel without it: the C library's functions only, said once
         # when the command starts; CLI#check_dispatch)
         opts.sud_refused = Hijack.__sud_refused
-        on = opts.sud_refused ? nil : "1"
+        # (HIJACK_ALL_SYSCALLS=sigsys set already: kept, no site rewritten)
+        on = opts.sud_refused ? nil : Hijack.__getenv("HIJACK_ALL_SYSCALLS") == "sigsys" ? "sigsys" : "1"
         Hijack.__setenv("HIJACK_ALL_SYSCALLS", on)
         opts.env["HIJACK_ALL_SYSCALLS"] = on
       end

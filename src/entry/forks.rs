@@ -8,7 +8,7 @@
 //! call: hijack's exit work (Hijack.at_exit, --summary) runs first.
 
 use crate::features::{filter, listing, shared, summary, trace};
-use crate::platform::fds;
+use crate::platform::{fds, sud};
 
 // No lock of hijack's may be inherited held by a thread the child does not
 // have.
@@ -16,9 +16,11 @@ extern "C" fn prepare() {
     filter::lock_for_fork().raw_lock();
     shared::fork_lock();
     listing::fork_lock();
+    sud::before_fork();
 }
 
 extern "C" fn parent() {
+    sud::after_fork();
     // SAFETY: taken by prepare on this thread.
     unsafe {
         listing::fork_unlock();
@@ -30,7 +32,7 @@ extern "C" fn parent() {
 extern "C" fn child() {
     parent();
     // (the kernel turned system-call dispatch off in the child)
-    crate::platform::sud::enable_thread();
+    sud::enable_thread();
     trace::forked();
     summary::forked();
 }

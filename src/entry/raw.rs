@@ -26,6 +26,7 @@ const NR_VFORK: i64 = libc::SYS_vfork;
 const NR_CLONE3: i64 = libc::SYS_clone3;
 const NR_RT_SIGACTION: i64 = libc::SYS_rt_sigaction;
 const NR_RT_SIGPROCMASK: i64 = libc::SYS_rt_sigprocmask;
+const NR_EXIT: i64 = libc::SYS_exit;
 const NR_EXIT_GROUP: i64 = libc::SYS_exit_group;
 const CLONE_VM: u64 = 0x100;
 const SIGSYS_BIT: u64 = 1 << (libc::SIGSYS - 1);
@@ -47,6 +48,20 @@ fn raw_result(r: i64) -> i64 {
 fn made_here(nr: i64, a: &[u64; 6]) -> bool {
     matches!(nr, NR_RT_SIGRETURN | NR_CLONE | NR_FORK | NR_VFORK | NR_CLONE3 | NR_RT_SIGACTION | NR_RT_SIGPROCMASK | NR_SIGALTSTACK)
         || nr == NR_PRCTL && a[0] == PR_SET_SYSCALL_USER_DISPATCH
+}
+
+/// Whether call `nr` can be caught at a rewritten site (src/sud_rewrite.c),
+/// where there is no signal frame: not the calls whose making reads or
+/// changes the saved context (the mask, the signal stack, a signal's
+/// return, the registers a new process or thread starts with), nor a
+/// thread's end (hijack's stack for the thread goes with it).
+#[no_mangle]
+pub extern "C" fn hijack_sud_fast_ok(nr: i64) -> i32 {
+    let framed = matches!(
+        nr,
+        NR_RT_SIGRETURN | NR_RT_SIGPROCMASK | NR_SIGALTSTACK | NR_CLONE | NR_FORK | NR_VFORK | NR_CLONE3 | NR_EXIT | NR_EXIT_GROUP
+    );
+    i32::from(!framed)
 }
 
 /// The call, made for real from the allowed range (those of [`made_here`]
@@ -123,10 +138,13 @@ unsafe fn copied_child(nr: i64, a: &[u64; 6]) -> i64 {
 }
 
 /// The SIGSYS handler's call: system call `nr` with `args` (the saved
-/// registers' values), `uc` the saved context. Returns the raw result.
+/// registers' values), `uc` the saved context (null for a call from a
+/// rewritten site, one [`hijack_sud_fast_ok`] allows). Returns the raw
+/// result.
 ///
 /// # Safety
-/// Called by src/sud.c's handler only, with the thread's selector at ALLOW.
+/// Called by src/sud.c's handler and src/sud_rewrite.c's fast path only,
+/// with the thread's selector at ALLOW.
 #[no_mangle]
 pub unsafe extern "C" fn hijack_sud_call(nr: i64, args: *mut i64, uc: *mut libc::ucontext_t) -> i64 {
     let saved_errno = sys::errno();

@@ -8,7 +8,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The environment variable that asks for it (set by `hijack run
-/// --all-syscalls`, carried to children like the others).
+/// --all-syscalls`, carried to children like the others): `1`, or `sigsys`
+/// for every call through SIGSYS (no site of the program's rewritten).
 pub const VAR: &str = "HIJACK_ALL_SYSCALLS";
 
 static ON: AtomicBool = AtomicBool::new(false);
@@ -16,6 +17,12 @@ static ON: AtomicBool = AtomicBool::new(false);
 /// Whether this process was asked to catch every system call (read each
 /// time: the runner sets it while it parses its options).
 pub fn requested() -> bool {
+    std::env::var_os(VAR).is_some_and(|v| v == "1" || v == "sigsys")
+}
+
+/// Whether sites the program makes many calls from may be rewritten to call
+/// hijack without a SIGSYS (src/sud_rewrite.c).
+fn rewrites_wanted() -> bool {
     std::env::var_os(VAR).is_some_and(|v| v == "1")
 }
 
@@ -34,6 +41,9 @@ mod imp {
         fn hijack_sud_install() -> i64;
         fn hijack_sud_enable() -> i64;
         fn hijack_sud_swap(v: libc::c_char) -> libc::c_char;
+        fn hijack_sud_rewrite_start();
+        fn hijack_sud_rewrites_hold();
+        fn hijack_sud_rewrites_release();
         pub fn hijack_sud_syscall(nr: i64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64, a6: u64) -> i64;
         pub fn hijack_sud_clone(regs: *const i64, stack: u64) -> i64;
     }
@@ -49,6 +59,18 @@ mod imp {
         // SAFETY: this thread's selector.
         unsafe { hijack_sud_swap(v as libc::c_char) as u8 }
     }
+    pub fn rewrite_start() {
+        // SAFETY: the fast path's start, once dispatch is on.
+        unsafe { hijack_sud_rewrite_start() }
+    }
+    pub fn hold() {
+        // SAFETY: waits for a rewrite in progress; released by release().
+        unsafe { hijack_sud_rewrites_hold() }
+    }
+    pub fn release() {
+        // SAFETY: after hold(), in the parent or the child.
+        unsafe { hijack_sud_rewrites_release() }
+    }
     pub const AVAILABLE: bool = true;
 }
 
@@ -63,6 +85,9 @@ mod imp {
     pub fn swap(_v: u8) -> u8 {
         0
     }
+    pub fn rewrite_start() {}
+    pub fn hold() {}
+    pub fn release() {}
     pub const AVAILABLE: bool = false;
 }
 
@@ -105,7 +130,25 @@ pub fn start() -> Result<(), String> {
         return Err(kernel_refusal(std::io::Error::from_raw_os_error(-r as i32)));
     }
     ON.store(true, Ordering::Relaxed);
+    if rewrites_wanted() {
+        imp::rewrite_start();
+    }
     Ok(())
+}
+
+/// Before a fork: a site being rewritten is finished first (a child must
+/// not inherit it half changed), and none starts until [`after_fork`].
+pub fn before_fork() {
+    if on() {
+        imp::hold();
+    }
+}
+
+/// After a fork, in the parent and in the child.
+pub fn after_fork() {
+    if on() {
+        imp::release();
+    }
 }
 
 /// Turns dispatch on for the calling thread (a fork child's: the kernel
