@@ -63,3 +63,12 @@ assert("--all-syscalls: HIJACK_ALL_SYSCALLS=sigsys leaves the program's code as 
   out, err, st = hijack("run", "--all-syscalls", "-e", code, "--", fastpath, "threads", "1000", env: { "HIJACK_ALL_SYSCALLS" => "sigsys" })
   assert_equal ["threads 8000 rewritten 0\n", 0, "n=8001\n"], [out, st.exitstatus, err]
 end
+
+assert("--all-syscalls reaches a program exec'd with an environment of its own (env -i)") do
+  sud_only
+  in_tmpdir do |dir|
+    _out, _err, st = hijack("run", "--all-syscalls", "--trace", "getppid", "-o", "#{dir}/t", "--", "env", "-i", fastpath, "threads", "2")
+    assert_equal 0, st.exitstatus
+    assert_equal 17, File.readlines("#{dir}/t").count { |l| l.include?("getppid(") }
+  end
+end

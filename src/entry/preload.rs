@@ -89,16 +89,17 @@ unsafe fn init() {
         Ok(units) => {
             vm::install(units);
             let adopted = vm::adopt(&guard, first);
-            // After the scripts ran: what they put in the environment (the
-            // clock's anchor) follows too.
-            if let Some(library) = library_path() {
-                follow::start(&library);
-            }
             if adopted && control {
                 crate::features::control::start(crate::ruby::vm::control_loader);
             }
             if adopted && crate::platform::sud::requested() {
                 start_dispatch(&guard);
+            }
+            // After the scripts ran: what they put in the environment (the
+            // clock's anchor) follows too, and HIJACK_ALL_SYSCALLS as
+            // dispatch left it (0 where it was refused).
+            if let Some(library) = library_path() {
+                follow::start(&library);
             }
             if adopted {
                 libc::atexit(at_exit);

@@ -1,6 +1,6 @@
 //! Following a process tree through exec: hijack's variables (the preload
 //! variable with this library in it, HIJACK_SCRIPT, HIJACK_EVAL, HIJACK_LOG,
-//! HIJACK_ON_ERROR) are put back into the environment a new program gets,
+//! HIJACK_ON_ERROR, HIJACK_ALL_SYSCALLS...) are put back into the environment a new program gets,
 //! even when the caller built one without them (`env -i`, Ruby's
 //! `unsetenv_others`). A variable the caller set to a value of its own is
 //! left alone; the preload variable keeps the caller's entries after ours.
@@ -26,6 +26,7 @@ pub const VARIABLES: &[&str] = &[
     "HIJACK_CLOCK",
     "HIJACK_AUDIT",
     "HIJACK_CONTROL",
+    "HIJACK_ALL_SYSCALLS",
 ];
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
