@@ -43,7 +43,7 @@ PARTIAL = %w[BENCH_WORKLOADS BENCH_MODES BENCH_BASELINE].any? { |v| !ENV[v].to_s
 
 # --- the workloads -------------------------------------------------------
 FileUtils.mkdir_p(File.join(OUT, "bin"))
-%w[io_loop hot read_file spawn nothing threads raw sigsys_floor].each do |name|
+%w[io_loop hot read_file spawn nothing threads raw sigsys_floor dispatch_on].each do |name|
   src = File.join(ROOT, "bench", "#{name}.c")
   exe = File.join(OUT, "bin", name)
   next if File.exist?(exe) && File.mtime(exe) > File.mtime(src) && File.mtime(exe) > File.mtime(File.join(ROOT, "bench", "common.h"))
@@ -66,6 +66,7 @@ WORKLOADS = {
   "threads" => [[BIN["threads"], scratch, "4", scaled(10_000).to_s], %i[open write close], :open],
   "raw call" => [[BIN["raw"], scaled(200_000).to_s], %i[close], :close],
   "SIGSYS floor" => [[BIN["sigsys_floor"], scaled(200_000).to_s], %i[close], :close],
+  "dispatch on, none dispatched" => [[BIN["dispatch_on"], scaled(1_000_000).to_s], %i[close], :close],
 }.then { |w| only(w, "BENCH_WORKLOADS") }.freeze
 
 def list(calls)
@@ -161,8 +162,8 @@ REPS.times do |rep|
   WORKLOADS.each do |wname, workload|
     MODES.each do |mname, mode|
       setup = mode.call(workload)
-      # (the floor has a SIGSYS handler and dispatch of its own: bare only)
-      setup = nil if wname == "SIGSYS floor" && mname != "bare"
+      # (the floors have dispatch of their own: bare only)
+      setup = nil if ["SIGSYS floor", "dispatch on, none dispatched"].include?(wname) && mname != "bare"
       next skipped[[wname, mname]] = "does not apply" unless setup
       env, prefix, divisor = setup
       tool = prefix.first
@@ -251,11 +252,18 @@ target.call("--all-syscalls=sigsys: a raw call no hook wants, added per call (th
 # (what a minimal SIGSYS handler costs on this machine, in the same run)
 floor_round = (a = med(results, "SIGSYS floor", "bare")) && (b = med(results, "raw call", "bare")) && a - b
 target.call("--all-syscalls' SIGSYS round trip vs a minimal SIGSYS handler's", unhooked_raw && floor_round && floor_round > 0 && unhooked_raw / floor_round, 1.25, "x")
+# (the kernel's own cost per system call of a thread with dispatch on, in
+# the same run: every call under --all-syscalls pays it)
+kernel_on = (a = med(results, "dispatch on, none dispatched", "bare")) && (b = med(results, "hot call", "bare")) && a - b
 ["io loop", "hot call"].each do |w|
   sud = med(results, w, "hijack --all-syscalls, observe-only Ruby hook")
   symbol = med(results, w, "hijack, observe-only Ruby hook")
   target.call("--all-syscalls vs the C library's functions only, observe-only hooks, #{w}", sud && symbol && sud / symbol, 1.10, "x")
 end
+sud_hot = med(results, "hot call", "hijack --all-syscalls, observe-only Ruby hook")
+symbol_hot = med(results, "hot call", "hijack, observe-only Ruby hook")
+target.call("the same, hot call, less what the kernel adds to a call of a thread with dispatch on (#{kernel_on ? fmt_ns(kernel_on) : 'n/a'})",
+            sud_hot && symbol_hot && kernel_on && (sud_hot - kernel_on) / symbol_hot, 1.10, "x")
 strace_io = med(results, "io loop", "strace -f -o FILE")
 traced_io = med(results, "io loop", "hijack, tracing every call to a file")
 target.call("tracing every call to a file vs strace -f -o, io loop", strace_io && traced_io && strace_io / traced_io, 20, "x", :higher)

@@ -138,6 +138,25 @@ assert("--all-syscalls: a signal handler run while a hooked raw call waits has i
   assert_equal ["nanosleep: -#{Errno::EINTR::Errno}\n", 0, "n=1\n"], [out, st.exitstatus, err]
 end
 
+assert("--all-syscalls: a signal handler run during a C library function's real call, hooked or not, is the program's code: its calls hooked") do
+  sud_only
+  count = %(Hijack.after(:getppid) { Hijack::Shared.incr(:n) }\nHijack.at_exit { Hijack.log "n=\#{Hijack::Shared[:n]}" })
+  expected = "nanosleep: -1 Interrupted system call, handler read back: 1\n"
+  ["Hijack.after(:nanosleep) { }\n#{count}", count].each do |code|
+    out, err, st = hijack("run", "--all-syscalls", "-e", code, "--", rawcalls, "alarm-libc", "-")
+    assert_equal [expected, 0, "n=1\n"], [out, st.exitstatus, err], code
+  end
+  in_tmpdir do |dir|
+    _o, _e, st = Open3.capture3("strace", "-f", "-qq", "-e", "trace=rt_sigreturn,getppid", "-o", "#{dir}/strace", rawcalls, "alarm-libc", "-")
+    assert_equal 0, st.exitstatus
+    out, _err, st = hijack("run", "--all-syscalls", "--trace", "rt_sigreturn,getppid,nanosleep", "-o", "#{dir}/t", "--", rawcalls, "alarm-libc", "-")
+    assert_equal [expected, 0], [out, st.exitstatus]
+    names = ->(f) { File.readlines(f).map { |l| l[/(rt_sigreturn|getppid)\(/, 1] }.compact }
+    assert_equal %w[getppid rt_sigreturn], names.("#{dir}/strace")
+    assert_equal names.("#{dir}/strace"), names.("#{dir}/t")
+  end
+end
+
 assert("--all-syscalls: a program's own SIGSYS handler and a full signal mask neither stop nor break the hooks") do
   sud_only
   in_tmpdir do |dir|

@@ -57,7 +57,7 @@ extern char __start_hijack_sud[], __stop_hijack_sud[];
 long hijack_sud_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 void hijack_sud_restorer(void);
 void hijack_sud_resume(void);
-void hijack_sud_sigreturn(long rsp) __attribute__((noreturn));
+void hijack_sud_sigreturn(long rsp, long selector) __attribute__((noreturn));
 long hijack_sud_clone(const long *regs, long stack);
 
 __asm__(
@@ -108,15 +108,16 @@ __asm__(
     "  mov hijack_sud_resumes@gottpoff(%rip), %r11\n"
     "  lea (%r11,%rcx,8), %r11\n"
     "  jmp *%fs:(%r11)\n"
-    /* hijack_sud_sigreturn(rsp): the program's own rt_sigreturn (from the C
-     * library's restorer, outside the range), made again from here with
-     * its stack: the selector back to BLOCK first. */
+    /* hijack_sud_sigreturn(rsp, selector): the program's own rt_sigreturn
+     * (from the C library's restorer, outside the range), made again from
+     * here with its stack: the selector as the interrupted code had it
+     * first. */
     ".globl hijack_sud_sigreturn\n"
     ".hidden hijack_sud_sigreturn\n"
     ".type hijack_sud_sigreturn,@function\n"
     "hijack_sud_sigreturn:\n"
     "  mov hijack_sud_selector@gottpoff(%rip), %rax\n"
-    "  movb $1, %fs:(%rax)\n"
+    "  movb %sil, %fs:(%rax)\n"
     "  mov %rdi, %rsp\n"
     "  mov $15, %eax\n"
     "  syscall\n"
@@ -214,17 +215,20 @@ __asm__(
 void hijack_sud_switch(void *arg, void (*fn)(void *), char *top);
 
 /* Rust's side: the call, its six arguments, the saved context; returns
- * the raw result. And the program's own SIGSYS action, kept there
- * (kernel layout: handler, flags, restorer, mask). */
+ * the raw result. The program's own action for a signal, kept there
+ * (kernel layout: handler, flags, restorer, mask; src/entry/signals.rs),
+ * and what its handlers run with. */
 extern long hijack_sud_call(long nr, long *args, ucontext_t *uc);
-extern const unsigned long *hijack_sud_program_action(void);
+extern const unsigned long *hijack_sud_program_action(int sig);
+extern void hijack_sud_signal_enter(void *uc);
+extern unsigned char hijack_sud_signal_leave(void *uc);
 /* src/sud_rewrite.c: a call came from the site ending at this address. */
 extern void hijack_sud_site(unsigned long a, long nr);
 
 /* A SIGSYS that is not dispatch's (the program's own seccomp filter): what
  * the program asked for. */
 static void program_sigsys(int sig, siginfo_t *si, void *context) {
-  const unsigned long *act = hijack_sud_program_action();
+  const unsigned long *act = hijack_sud_program_action(SIGSYS);
   unsigned long handler = act[0], flags = act[1];
   if (handler == (unsigned long)SIG_IGN)
     return;
@@ -288,10 +292,23 @@ static void set_result(greg_t *g, long nr, long *args, long r) {
 }
 
 /* The program's rt_sigreturn, made from the range (its context at `rsp`,
- * its mask keeping SIGSYS unblocked). */
+ * its mask keeping SIGSYS unblocked), back to the state its handler's
+ * signal landed in. */
 static void __attribute__((noreturn)) program_sigreturn(long rsp) {
   ((ucontext_t *)rsp)->uc_sigmask.__val[0] &= ~(1UL << (SIGSYS - 1));
-  hijack_sud_sigreturn(rsp);
+  hijack_sud_sigreturn(rsp, hijack_sud_signal_leave((void *)rsp));
+}
+
+/* Every handler of the program's (src/entry/signals.rs installs this one
+ * in its place): run as the program's code, wherever the signal landed. */
+void hijack_sud_on_signal(int sig, siginfo_t *si, void *context) {
+  const unsigned long *act = hijack_sud_program_action(sig);
+  unsigned long handler = act[0], flags = act[1];
+  hijack_sud_signal_enter(context);
+  if (flags & SA_SIGINFO)
+    ((void (*)(int, siginfo_t *, void *))handler)(sig, si, context);
+  else
+    ((void (*)(int))handler)(sig);
 }
 
 /* A SIGSYS frame moved to this thread's own stack. */
@@ -321,7 +338,7 @@ static void __attribute__((noreturn)) on_own_stack(void *p) {
     program_sigreturn(g[REG_RSP]);
   /* (the moved frame begins 8 bytes below its context: the return
    * address the kernel leaves there) */
-  hijack_sud_sigreturn((long)uc);
+  hijack_sud_sigreturn((long)uc, SUD_BLOCK);
 }
 
 /* The size of the FPU/vector state the kernel saved with the frame. */

@@ -170,6 +170,7 @@ long hijack_sud_fast_call(long *frame) {
 static struct site {
   uintptr_t at;
   unsigned int hits;
+  unsigned char state; /* 0 counting, 1 being rewritten, 2 rewritten or refused */
 } sites[SITES];
 
 static int rewriting;           /* on for this process */
@@ -383,8 +384,11 @@ void hijack_sud_site(uintptr_t a, long nr) {
       continue;
     }
     unsigned int hits = __atomic_add_fetch(&s->hits, 1, __ATOMIC_RELAXED);
-    if (hits == REWRITE_AFTER && !rewrite(a, nr))
-      __atomic_sub_fetch(&s->hits, 1, __ATOMIC_RELAXED);
+    unsigned char counting = 0;
+    /* (one thread claims it; where another site's rewrite was in progress,
+     * a later call tries again) */
+    if (hits >= REWRITE_AFTER && __atomic_compare_exchange_n(&s->state, &counting, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+      __atomic_store_n(&s->state, rewrite(a, nr) ? 2 : 0, __ATOMIC_RELEASE);
     return;
   }
 }

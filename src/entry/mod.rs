@@ -131,6 +131,8 @@ pub mod numbered;
 pub mod preload;
 #[cfg(all(feature = "preload", target_os = "linux", target_arch = "x86_64"))]
 pub mod raw;
+#[cfg(all(feature = "preload", target_os = "linux", target_arch = "x86_64"))]
+pub mod signals;
 
 /// The generated entry points.
 #[cfg(feature = "preload")]

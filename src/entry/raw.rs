@@ -7,8 +7,9 @@
 //! can make as the program would), a clone with a new stack is made with
 //! the program's registers, a copied child turns dispatch on again, the
 //! memory calls pass straight through (they come from inside the allocator,
-//! whose lock is held), SIGSYS stays hijack's; what rt_sigreturn puts back
-//! (the mask, the signal stack) is changed in the saved context. A call no
+//! whose lock is held), signal actions go through src/entry/signals.rs; what
+//! rt_sigreturn puts back (the mask, the signal stack) is changed in the
+//! saved context. A call no
 //! hook wants is made by the program itself once the handler has returned
 //! ([`PASS`]).
 
@@ -30,9 +31,6 @@ const NR_EXIT: i64 = libc::SYS_exit;
 const NR_EXIT_GROUP: i64 = libc::SYS_exit_group;
 const CLONE_VM: u64 = 0x100;
 const SIGSYS_BIT: u64 = 1 << (libc::SIGSYS - 1);
-
-/// The program's own SIGSYS action (kernel layout), kept instead of set.
-static mut PROGRAM_SIGSYS: [u64; 4] = [0; 4];
 
 /// The kernel's form of a result in the C library's (-1 and errno): -errno.
 fn raw_result(r: i64) -> i64 {
@@ -74,8 +72,7 @@ unsafe fn made(nr: i64, uc: *mut libc::ucontext_t, a: &[u64; 6]) -> i64 {
         NR_RT_SIGRETURN => 0,
         // (glibc then makes clone, which hijack can make as the program would)
         NR_CLONE3 => -(libc::ENOSYS as i64),
-        NR_RT_SIGACTION if a[0] == libc::SIGSYS as u64 => program_sigsys(a),
-        NR_RT_SIGACTION if a[1] != 0 => sigaction_keeping_sigsys(a),
+        NR_RT_SIGACTION => super::signals::rt_sigaction(a),
         NR_RT_SIGPROCMASK => sigprocmask(a, uc),
         NR_SIGALTSTACK => sigaltstack(a, uc),
         NR_PRCTL if a[0] == PR_SET_SYSCALL_USER_DISPATCH => own_dispatch_refused(),
@@ -193,37 +190,6 @@ unsafe fn call(nr: i64, a: &[u64; 6], uc: *mut libc::ucontext_t) -> i64 {
     let n = SYSCALLS[info.sys.unwrap()].args.len();
     let proceed = |w: &[u64]| real(nr, uc, w);
     raw_result(dispatch::dispatch(id, &a[..n], &proceed))
-}
-
-/// The program's own SIGSYS action, for src/sud.c's handler to honour the
-/// SIGSYS that are not dispatch's (a seccomp filter of the program's).
-#[no_mangle]
-pub extern "C" fn hijack_sud_program_action() -> *const u64 {
-    std::ptr::addr_of!(PROGRAM_SIGSYS) as *const u64
-}
-
-/// rt_sigaction(SIGSYS, ...) by the program: its action is kept, hijack's
-/// handler stays (the old action it reads is its own).
-unsafe fn program_sigsys(a: &[u64; 6]) -> i64 {
-    let (new, old) = (a[1] as *const [u64; 4], a[2] as *mut [u64; 4]);
-    let kept = std::ptr::addr_of_mut!(PROGRAM_SIGSYS);
-    if !old.is_null() {
-        *old = *kept;
-    }
-    if !new.is_null() {
-        *kept = *new;
-    }
-    0
-}
-
-/// rt_sigaction of another signal: its handler's mask without SIGSYS (a
-/// handler that blocks every signal, as Go's do, would otherwise be killed
-/// by the first system call it makes, its own rt_sigreturn among them).
-unsafe fn sigaction_keeping_sigsys(a: &[u64; 6]) -> i64 {
-    // (kernel layout: handler, flags, restorer, mask)
-    let mut action = *(a[1] as *const [u64; 4]);
-    action[3] &= !SIGSYS_BIT;
-    sud::syscall(NR_RT_SIGACTION, &[a[0], action.as_ptr() as u64, a[2], a[3], a[4], a[5]])
 }
 
 /// The program's own Syscall User Dispatch: a thread has one, which

@@ -154,6 +154,10 @@ impl<'a> Frame<'a> {
         // program's, caught as they are made)
         if self.info().inner && crate::platform::sud::on() {
             crate::platform::guard::suspend();
+        } else if crate::platform::sud::on() {
+            // (a signal handler of the program's that runs now is the
+            // program's code: src/entry/signals.rs)
+            crate::platform::guard::at_real(true);
         }
         // The real function sees the caller's errno: one that succeeds
         // without touching errno (most do) leaves it as the caller had it.
@@ -166,6 +170,8 @@ impl<'a> Frame<'a> {
         self.errno = sys::errno();
         if self.info().inner && crate::platform::sud::on() {
             crate::platform::guard::resume();
+        } else if crate::platform::sud::on() {
+            crate::platform::guard::at_real(false);
         }
         self.elapsed = sys::stamp::now().saturating_sub(self.elapsed);
         self.result = result;

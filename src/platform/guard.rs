@@ -20,13 +20,38 @@ pub struct Thread {
     pub vm: Cell<*mut c_void>,
     /// Making the thread's VM failed: it is not tried again.
     pub vm_failed: Cell<bool>,
+    /// In the real call of a hooked function (--all-syscalls: a signal
+    /// handler of the program's that runs now is the program's code).
+    at_real: Cell<bool>,
+    /// --all-syscalls: the signal frames whose handler runs as the
+    /// program's code, and what their return puts back (src/entry/signals.rs).
+    frames: [Cell<SignalFrame>; FRAMES],
 }
+
+/// A signal frame (its context's address) whose handler hijack ran as the
+/// program's code: the selector and guard to put back at its return.
+#[derive(Clone, Copy)]
+pub struct SignalFrame {
+    pub context: usize,
+    pub selector: u8,
+    pub suspended: bool,
+}
+
+const FRAMES: usize = 8;
+const NO_FRAME: SignalFrame = SignalFrame { context: 0, selector: 0, suspended: false };
 
 thread_local! {
     // const-initialised and without destructor: no allocation, usable until
     // the thread's very end.
     static THREAD: Thread = const {
-        Thread { active: Cell::new(false), selector: Cell::new(0), vm: Cell::new(std::ptr::null_mut()), vm_failed: Cell::new(false) }
+        Thread {
+            active: Cell::new(false),
+            selector: Cell::new(0),
+            vm: Cell::new(std::ptr::null_mut()),
+            vm_failed: Cell::new(false),
+            at_real: Cell::new(false),
+            frames: [const { Cell::new(NO_FRAME) }; FRAMES],
+        }
     };
 }
 
@@ -98,6 +123,48 @@ pub fn resume() {
 
 pub fn active() -> bool {
     THREAD.try_with(|t| t.active.get()).unwrap_or(true)
+}
+
+/// Marks the real call of a hooked function as in progress (or over).
+pub fn at_real(v: bool) {
+    let _ = THREAD.try_with(|t| t.at_real.set(v));
+}
+
+/// Whether hijack's code on this thread is at the real call of a hooked
+/// function (inside the guard, the call's function running).
+pub fn in_real_call() -> bool {
+    THREAD.try_with(|t| t.active.get() && t.at_real.get()).unwrap_or(false)
+}
+
+/// Remembers a signal frame whose handler runs as the program's code (the
+/// oldest forgotten when there are too many: handlers that jumped out).
+pub fn push_frame(f: SignalFrame) {
+    let _ = THREAD.try_with(|t| {
+        let i = match t.frames.iter().position(|c| c.get().context == 0) {
+            Some(i) => i,
+            None => {
+                for i in 1..FRAMES {
+                    t.frames[i - 1].set(t.frames[i].get());
+                }
+                FRAMES - 1
+            }
+        };
+        t.frames[i].set(f);
+    });
+}
+
+/// The frame at `context`, forgotten, with those pushed after it (their
+/// handlers jumped out); None when it is not one of them.
+pub fn pop_frame(context: usize) -> Option<SignalFrame> {
+    THREAD
+        .try_with(|t| {
+            let i = t.frames.iter().rposition(|c| c.get().context == context)?;
+            let f = t.frames[i].get();
+            t.frames[i..].iter().for_each(|c| c.set(NO_FRAME));
+            Some(f)
+        })
+        .ok()
+        .flatten()
 }
 
 impl Thread {

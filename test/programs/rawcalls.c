@@ -24,6 +24,9 @@
  *   rawcalls alarm -         a raw nanosleep of 300 ms that SIGALRM (after
  *                            20 ms) interrupts, whose handler makes a raw
  *                            getppid: prints the sleep's result
+ *   rawcalls alarm-libc -    the same with the C library's nanosleep: prints
+ *                            its result, errno and whether sigaction reads
+ *                            the handler back as set
  *   rawcalls own-sud -       turns on Syscall User Dispatch of its own:
  *                            prints prctl's result and errno
  *   rawcalls until-fails PATH  a raw openat of PATH every 50 ms (at most
@@ -198,6 +201,18 @@ int main(int argc, char **argv) {
     setitimer(ITIMER_REAL, &it, NULL);
     struct timespec ts = {0, 300000000};
     printf("nanosleep: %ld\n", raw(35, (long)&ts, 0, 0));
+  } else if (!strcmp(what, "alarm-libc")) {
+    struct sigaction sa, back;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = alarmed;
+    sigaction(SIGALRM, &sa, NULL);
+    sigaction(SIGALRM, NULL, &back);
+    int same = back.sa_handler == alarmed && !(back.sa_flags & SA_SIGINFO);
+    struct itimerval it = {{0, 0}, {0, 20000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    struct timespec ts = {0, 300000000};
+    int r = nanosleep(&ts, NULL);
+    printf("nanosleep: %d %s, handler read back: %d\n", r, strerror(errno), same);
   } else if (!strcmp(what, "own-sud")) {
     static volatile char own_selector;
     int r = prctl(59 /* PR_SET_SYSCALL_USER_DISPATCH */, 1, 0, 0, &own_selector);
