@@ -9,11 +9,16 @@ def rawcalls
   program("rawcalls")
 end
 
+# A hook denying every openat of `path` with `errno`.
+def deny_openat(path, errno = "EACCES")
+  %(Hijack.before(:openat, path: #{path.inspect}) { raise Errno::#{errno} })
+end
+
 assert("--all-syscalls: an openat made by inline assembly is denied by a hook on openat") do
   sud_only
   in_tmpdir do |dir|
     data = write("#{dir}/data", "secret\n")
-    deny = %(Hijack.before(:openat, path: #{data.inspect}) { raise Errno::EACCES })
+    deny = deny_openat(data)
     out, _err, st = hijack("run", "-e", deny, "--", rawcalls, "openat", data, env: symbol_mode)
     assert_equal ["openat: 3\n", 0], [out, st.exitstatus], "without the flag, the raw call is not seen"
     out, _err, st = hijack("run", "--all-syscalls", "-e", deny, "--", rawcalls, "openat", data)
@@ -95,7 +100,7 @@ assert("--all-syscalls: a Go program's os.ReadFile (raw openat and read from Go'
   goread = go_program("goread")
   in_tmpdir do |dir|
     data = write("#{dir}/data", "from go\n")
-    deny = %(Hijack.before(:openat, path: #{data.inspect}) { raise Errno::EACCES })
+    deny = deny_openat(data)
     out, _err, st = hijack("run", "-e", deny, "--", goread, data, env: symbol_mode)
     assert_equal ["read: from go\n", 0], [out, st.exitstatus], "without the flag, Go's calls are not seen"
     out, _err, st = hijack("run", "--all-syscalls", "-e", deny, "--", goread, data)
@@ -161,7 +166,7 @@ assert("--all-syscalls: a program's own SIGSYS handler and a full signal mask ne
   sud_only
   in_tmpdir do |dir|
     data = write("#{dir}/data", "x\n")
-    deny = %(Hijack.before(:openat, path: #{data.inspect}) { raise Errno::EPERM })
+    deny = deny_openat(data, "EPERM")
     out, _err, st = hijack("run", "--all-syscalls", "-e", deny, "--", rawcalls, "masked", data)
     assert_equal ["openat: -#{Errno::EPERM::Errno}, SIGINT blocked: 1\n", 0], [out, st.exitstatus]
   end
@@ -231,7 +236,7 @@ assert("--all-syscalls where the kernel refuses it: said once, naming the kernel
   nosud = program("nosud")
   in_tmpdir do |dir|
     data = write("#{dir}/data", "x\n")
-    deny = %(Hijack.before(:openat, path: #{data.inspect}) { raise Errno::EACCES })
+    deny = deny_openat(data)
     # (two processes: said once for the tree)
     twice = "#{rawcalls} openat #{data}; #{rawcalls} openat #{data}"
     out, err, st = Open3.capture3(nosud, exe, "run", "--all-syscalls", "-e", deny, "--", "sh", "-c", twice)

@@ -6,7 +6,7 @@
 /// Runs hijack's exit work once per process, wherever the process ends
 /// (from a hook chain too: `_exit` never returns to it).
 pub fn at_exit() {
-    crate::platform::guard::leave_for_good();
+    crate::platform::guard::suspend();
     let _ = std::panic::catch_unwind(crate::ruby::vm::run_at_exit);
 }
 

@@ -75,7 +75,7 @@ unsafe extern "C" fn start(start: *mut libc::c_void) -> libc::c_int {
     // (the child's copy of the parent's frame, which holds it)
     let Start { func, arg } = std::ptr::read(start as *const Start);
     // (made from the dispatch: the parent's thread was inside hijack's code)
-    crate::platform::guard::leave_for_good();
+    crate::platform::guard::suspend();
     // (and the clone may have been made with the selector at ALLOW, the
     // C library's call being hijack's business: the function is the
     // program's code)

@@ -89,19 +89,13 @@ pub fn current_vm() -> *mut c_void {
     THREAD.try_with(|t| t.vm.get()).unwrap_or(std::ptr::null_mut())
 }
 
-/// Leaves hijack's own code for good on this thread, which never returns
-/// into the hook chain it is in: the process ends here (`_exit` made from a
-/// hook chain), and its exit work must run; or this is the copied child of a
-/// clone(), whose code from now on is the program's function.
-pub fn leave_for_good() {
-    // (outside hijack's code, as at exit() from the program, the selector
-    // is the program's already)
-    suspend();
-}
-
-/// Steps out of hijack's code for the real call of a function whose own
-/// system calls --all-syscalls catches (they are the program's): the
-/// selector as the program had it, calls hooked again; [`resume`] after.
+/// Steps out of hijack's code: for the real call of a function whose own
+/// system calls --all-syscalls catches (they are the program's), the
+/// selector as the program had it, calls hooked again, [`resume`] after;
+/// or for good, on a thread that never returns into the hook chain it is in
+/// (the process ends there, `_exit` made from a hook chain, and its exit
+/// work must run; the copied child of a clone(), whose code from now on is
+/// the program's function).
 pub fn suspend() {
     let _ = THREAD.try_with(|t| {
         if t.active.get() {

@@ -104,6 +104,29 @@ static void seccomp_sigsys(int sig, siginfo_t *si, void *context) {
   trapped = si->si_code == 1 /* SYS_SECCOMP */ ? si->si_syscall : -1;
 }
 
+/* Installs `fn` for `sig` (a three-argument handler with SA_SIGINFO),
+ * every signal blocked while it runs when `full`. */
+static void handle(int sig, void *fn, int flags, int full) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  if (flags & SA_SIGINFO)
+    sa.sa_sigaction = fn;
+  else
+    sa.sa_handler = fn;
+  sa.sa_flags = flags;
+  if (full)
+    sigfillset(&sa.sa_mask);
+  sigaction(sig, &sa, NULL);
+}
+
+/* The same timer in two modes: SIGALRM's handler makes a raw getppid,
+ * 20 ms from now. */
+static void alarm_soon(void) {
+  handle(SIGALRM, alarmed, 0, 0);
+  struct itimerval it = {{0, 0}, {0, 20000}};
+  setitimer(ITIMER_REAL, &it, NULL);
+}
+
 int main(int argc, char **argv) {
   if (argc < 3)
     return 2;
@@ -151,10 +174,7 @@ int main(int argc, char **argv) {
     status = system(command);
     printf("children done\n");
   } else if (!strcmp(what, "masked")) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = own_sigsys;
-    sigaction(SIGSYS, &sa, NULL);
+    handle(SIGSYS, own_sigsys, 0, 0);
     sigset_t all, now;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
@@ -169,11 +189,7 @@ int main(int argc, char **argv) {
     syscall(SYS_getppid);
     printf("child status %d\n", WEXITSTATUS(status));
   } else if (!strcmp(what, "handler")) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = usr1;
-    sigfillset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, NULL);
+    handle(SIGUSR1, usr1, 0, 1);
     int n = atoi(arg);
     for (int i = 0; i < n; i++)
       raise(SIGUSR1);
@@ -193,23 +209,14 @@ int main(int argc, char **argv) {
     small_stack_calls((void *)n);
     printf("small done\n");
   } else if (!strcmp(what, "alarm")) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = alarmed;
-    sigaction(SIGALRM, &sa, NULL);
-    struct itimerval it = {{0, 0}, {0, 20000}};
-    setitimer(ITIMER_REAL, &it, NULL);
+    alarm_soon();
     struct timespec ts = {0, 300000000};
     printf("nanosleep: %ld\n", raw(35, (long)&ts, 0, 0));
   } else if (!strcmp(what, "alarm-libc")) {
-    struct sigaction sa, back;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = alarmed;
-    sigaction(SIGALRM, &sa, NULL);
+    alarm_soon();
+    struct sigaction back;
     sigaction(SIGALRM, NULL, &back);
     int same = back.sa_handler == alarmed && !(back.sa_flags & SA_SIGINFO);
-    struct itimerval it = {{0, 0}, {0, 20000}};
-    setitimer(ITIMER_REAL, &it, NULL);
     struct timespec ts = {0, 300000000};
     int r = nanosleep(&ts, NULL);
     printf("nanosleep: %d %s, handler read back: %d\n", r, strerror(errno), same);
@@ -229,11 +236,7 @@ int main(int argc, char **argv) {
     }
     return 1;
   } else if (!strcmp(what, "seccomp")) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = seccomp_sigsys;
-    sa.sa_flags = SA_SIGINFO;
-    sigaction(SIGSYS, &sa, NULL);
+    handle(SIGSYS, seccomp_sigsys, SA_SIGINFO, 0);
     struct sock_filter filter[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 110, 0, 1),
