@@ -99,9 +99,9 @@ MRuby::Gem::Specification.new("mruby-hijack") do |spec|
   file preload_obj => ["#{dir}/src/preload.c", "#{gen_dir}/calls.h"] do |t|
     build.cc.run t.name, t.prerequisites.first, ["HIJACK_PRELOAD"], [gen_dir]
   end
-  # Syscall User Dispatch's machine part and its fast path (--all-syscalls;
+  # Syscall User Dispatch's machine part, its fast path and its i686 part (--all-syscalls;
   # Linux x86_64).
-  sud_objs = %w[sud sud_rewrite].map do |name|
+  sud_objs = %w[sud sud_rewrite sud_i386].map do |name|
     obj = "#{spec.build_dir}/#{name}_shared.o"
     file obj => ["#{dir}/src/#{name}.c"] do |t|
       build.cc.run t.name, t.prerequisites.first, ["HIJACK_PRELOAD"], []

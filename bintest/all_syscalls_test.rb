@@ -96,7 +96,7 @@ assert("--all-syscalls: a child of glibc's clone() and the parent's exit after a
 end
 
 assert("--all-syscalls: a Go program's os.ReadFile (raw openat and read from Go's runtime) is traced and deniable") do
-  sud_only
+  sud_x86_64_only("no 32-bit Go program is built here")
   goread = go_program("goread")
   in_tmpdir do |dir|
     data = write("#{dir}/data", "from go\n")
@@ -114,7 +114,7 @@ assert("--all-syscalls: a Go program's os.ReadFile (raw openat and read from Go'
 end
 
 assert("--all-syscalls: 16 goroutines reading a file 50 times each, on Go's threads and signals: every open hooked and traced") do
-  sud_only
+  sud_x86_64_only("no 32-bit Go program is built here")
   goread = go_program("goread")
   in_tmpdir do |dir|
     data = write("#{dir}/data", "from go\n")
@@ -128,7 +128,7 @@ assert("--all-syscalls: 16 goroutines reading a file 50 times each, on Go's thre
 end
 
 assert("--all-syscalls: hooks on a thread with a 16 KiB stack and on an 8 KiB signal stack run on hijack's own stack") do
-  sud_only
+  sud_x86_64_only("the hooks run on the stack the kernel puts the handler on")
   code = %(Hijack.after(:getppid) { |c| Hijack::Shared.incr(:n); "x" * 1000 }\nHijack.at_exit { Hijack.log "n=\#{Hijack::Shared[:n]}" })
   out, err, st = hijack("run", "--all-syscalls", "-e", code, "--", rawcalls, "small-stack", "500")
   assert_equal ["small done\n", 0, "n=1000\n"], [out, st.exitstatus, err]
@@ -144,7 +144,7 @@ assert("--all-syscalls: a signal handler run while a hooked raw call waits has i
 end
 
 assert("--all-syscalls: a signal handler run during a C library function's real call, hooked or not, is the program's code: its calls hooked") do
-  sud_only
+  sud_x86_64_only("the program's handlers are not wrapped")
   count = %(Hijack.after(:getppid) { Hijack::Shared.incr(:n) }\nHijack.at_exit { Hijack.log "n=\#{Hijack::Shared[:n]}" })
   expected = "nanosleep: -1 Interrupted system call, handler read back: 1\n"
   ["Hijack.after(:nanosleep) { }\n#{count}", count].each do |code|
@@ -183,7 +183,7 @@ assert("--all-syscalls: a program's own seccomp filter still traps into the prog
   sud_only
   bare, _e, st = Open3.capture3(rawcalls, "seccomp", "-")
   assert_equal 0, st.exitstatus
-  assert_match "trapped: 110, result *", bare
+  assert_match "trapped: *, result *", bare
   out, _err, st = hijack("run", "--all-syscalls", "-e", "Hijack.after(:getppid) { }", "--", rawcalls, "seccomp", "-")
   assert_equal [bare, 0], [out, st.exitstatus]
 end
@@ -237,10 +237,11 @@ assert("--all-syscalls where the kernel refuses it: said once, naming the kernel
   in_tmpdir do |dir|
     data = write("#{dir}/data", "x\n")
     deny = deny_openat(data)
-    # (two processes: said once for the tree)
-    twice = "#{rawcalls} openat #{data}; #{rawcalls} openat #{data}"
-    out, err, st = Open3.capture3(nosud, exe, "run", "--all-syscalls", "-e", deny, "--", "sh", "-c", twice)
-    assert_equal ["openat: 3\nopenat: 3\n", 0], [out, st.exitstatus], "the raw calls are not seen"
+    # (five processes: said once for the tree; the shell of system() is
+    # x86_64's on i686, which the loader says it cannot preload into)
+    out, err, st = Open3.capture3(nosud, exe, "run", "--all-syscalls", "-e", deny, "--", rawcalls, "children", data)
+    assert_equal ["x\nx\nx\nchildren done\n", 0], [out, st.exitstatus], "the raw calls are not seen"
+    err = err.lines.grep_v(/wrong ELF class/).join
     release = File.read("/proc/sys/kernel/osrelease").strip
     said = "hijack: --all-syscalls: the kernel refused Syscall User Dispatch (Invalid argument (os error 22); Linux #{release}: " \
            "it needs 5.11 or later, built with it); hijack sees the C library's functions only\n"
@@ -252,7 +253,7 @@ assert("--all-syscalls where the kernel refuses it: said once, naming the kernel
 end
 
 assert("--all-syscalls where it cannot be had is refused, saying why") do
-  skip "this target has it" if target == "host" && RUBY_PLATFORM.include?("x86_64-linux")
+  skip "this target has it" if RUBY_PLATFORM.include?("x86_64-linux") && %w[host i686-linux].include?(target)
   _out, err, st = hijack("run", "--all-syscalls", "--", "true")
   assert_equal 2, st.exitstatus
   assert_include err, "--all-syscalls:"

@@ -25,9 +25,17 @@ module HijackBintest
     Open3.capture3(env, exe, *args, stdin_data: stdin)
   end
 
-  # Skips a test of --all-syscalls where it cannot run (not Linux x86_64).
+  # Skips a test of --all-syscalls where it cannot run (Linux x86_64, and
+  # its i686 build there).
   def sud_only
-    skip "--all-syscalls is Linux x86_64's" unless target == "host" && RUBY_PLATFORM.include?("x86_64-linux")
+    skip "--all-syscalls is Linux x86_64's and i686's" unless RUBY_PLATFORM.include?("x86_64-linux") && %w[host i686-linux].include?(target)
+  end
+
+  # The same for what --all-syscalls does on x86_64 only (`why`: what the
+  # i686 build lacks).
+  def sud_x86_64_only(why)
+    sud_only
+    skip "i686: #{why}" if target_bits == 32
   end
 
   # Whether the suite runs under --all-syscalls (its second run in

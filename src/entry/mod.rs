@@ -129,9 +129,9 @@ pub mod memory;
 #[cfg(all(feature = "preload", target_os = "linux"))]
 pub mod numbered;
 pub mod preload;
-#[cfg(all(feature = "preload", target_os = "linux", target_arch = "x86_64"))]
+#[cfg(all(feature = "preload", target_os = "linux", any(target_arch = "x86_64", target_arch = "x86")))]
 pub mod raw;
-#[cfg(all(feature = "preload", target_os = "linux", target_arch = "x86_64"))]
+#[cfg(all(feature = "preload", target_os = "linux", any(target_arch = "x86_64", target_arch = "x86")))]
 pub mod signals;
 
 /// The generated entry points.

@@ -17,18 +17,23 @@ use crate::platform::{guard, sud, sys};
 use crate::table::{class, CALLS, SYSCALLS};
 use crate::{dispatch, features::follow, frame};
 
-const NR_RT_SIGRETURN: i64 = libc::SYS_rt_sigreturn;
-const NR_SIGALTSTACK: i64 = libc::SYS_sigaltstack;
-const NR_PRCTL: i64 = libc::SYS_prctl;
+const NR_RT_SIGRETURN: i64 = libc::SYS_rt_sigreturn as i64;
+/// The signal return of a handler without SA_SIGINFO (i686's; none on x86_64).
+#[cfg(target_arch = "x86")]
+const NR_SIGRETURN: i64 = libc::SYS_sigreturn as i64;
+#[cfg(not(target_arch = "x86"))]
+const NR_SIGRETURN: i64 = -1;
+const NR_SIGALTSTACK: i64 = libc::SYS_sigaltstack as i64;
+const NR_PRCTL: i64 = libc::SYS_prctl as i64;
 const PR_SET_SYSCALL_USER_DISPATCH: u64 = 59;
-const NR_CLONE: i64 = libc::SYS_clone;
-const NR_FORK: i64 = libc::SYS_fork;
-const NR_VFORK: i64 = libc::SYS_vfork;
-const NR_CLONE3: i64 = libc::SYS_clone3;
-const NR_RT_SIGACTION: i64 = libc::SYS_rt_sigaction;
-const NR_RT_SIGPROCMASK: i64 = libc::SYS_rt_sigprocmask;
-const NR_EXIT: i64 = libc::SYS_exit;
-const NR_EXIT_GROUP: i64 = libc::SYS_exit_group;
+const NR_CLONE: i64 = libc::SYS_clone as i64;
+const NR_FORK: i64 = libc::SYS_fork as i64;
+const NR_VFORK: i64 = libc::SYS_vfork as i64;
+const NR_CLONE3: i64 = libc::SYS_clone3 as i64;
+const NR_RT_SIGACTION: i64 = libc::SYS_rt_sigaction as i64;
+const NR_RT_SIGPROCMASK: i64 = libc::SYS_rt_sigprocmask as i64;
+const NR_EXIT: i64 = libc::SYS_exit as i64;
+const NR_EXIT_GROUP: i64 = libc::SYS_exit_group as i64;
 const CLONE_VM: u64 = 0x100;
 const SIGSYS_BIT: u64 = 1 << (libc::SIGSYS - 1);
 
@@ -44,7 +49,7 @@ fn raw_result(r: i64) -> i64 {
 /// process or thread, SIGSYS kept hijack's), rather than the program after
 /// the handler.
 fn made_here(nr: i64, a: &[u64; 6]) -> bool {
-    matches!(nr, NR_RT_SIGRETURN | NR_CLONE | NR_FORK | NR_VFORK | NR_CLONE3 | NR_RT_SIGACTION | NR_RT_SIGPROCMASK | NR_SIGALTSTACK)
+    matches!(nr, NR_RT_SIGRETURN | NR_SIGRETURN | NR_CLONE | NR_FORK | NR_VFORK | NR_CLONE3 | NR_RT_SIGACTION | NR_RT_SIGPROCMASK | NR_SIGALTSTACK)
         || nr == NR_PRCTL && a[0] == PR_SET_SYSCALL_USER_DISPATCH
 }
 
@@ -57,7 +62,7 @@ fn made_here(nr: i64, a: &[u64; 6]) -> bool {
 pub extern "C" fn hijack_sud_fast_ok(nr: i64) -> i32 {
     let framed = matches!(
         nr,
-        NR_RT_SIGRETURN | NR_RT_SIGPROCMASK | NR_SIGALTSTACK | NR_CLONE | NR_FORK | NR_VFORK | NR_CLONE3 | NR_EXIT | NR_EXIT_GROUP
+        NR_RT_SIGRETURN | NR_SIGRETURN | NR_RT_SIGPROCMASK | NR_SIGALTSTACK | NR_CLONE | NR_FORK | NR_VFORK | NR_CLONE3 | NR_EXIT | NR_EXIT_GROUP
     );
     i32::from(!framed)
 }
@@ -69,7 +74,7 @@ unsafe fn made(nr: i64, uc: *mut libc::ucontext_t, a: &[u64; 6]) -> i64 {
         NR_CLONE if a[1] != 0 && a[0] & CLONE_VM != 0 => sud::clone_as_made((*uc).uc_mcontext.gregs.as_ptr(), a[1]),
         NR_CLONE | NR_FORK | NR_VFORK => copied_child(nr, a),
         // (src/sud.c's handler makes it once the hooks have seen it)
-        NR_RT_SIGRETURN => 0,
+        NR_RT_SIGRETURN | NR_SIGRETURN => 0,
         // (glibc then makes clone, which hijack can make as the program would)
         NR_CLONE3 => -(libc::ENOSYS as i64),
         NR_RT_SIGACTION => super::signals::rt_sigaction(a),
@@ -214,7 +219,7 @@ unsafe fn sigaltstack(a: &[u64; 6], uc: *mut libc::ucontext_t) -> i64 {
     if r != 0 {
         return r;
     }
-    let sp = (*uc).uc_mcontext.gregs[libc::REG_RSP as usize] as usize;
+    let sp = stack_pointer(uc);
     let base = now.ss_sp as usize;
     let on = now.ss_flags & libc::SS_DISABLE == 0 && sp > base && sp <= base + now.ss_size;
     // (read before the old one is written: they may be the same memory)
@@ -237,6 +242,15 @@ unsafe fn sigaltstack(a: &[u64; 6], uc: *mut libc::ucontext_t) -> i64 {
         (*uc).uc_stack = set;
     }
     0
+}
+
+/// The program's stack pointer in the saved context.
+unsafe fn stack_pointer(uc: *const libc::ucontext_t) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    let sp = (*uc).uc_mcontext.gregs[libc::REG_RSP as usize];
+    #[cfg(target_arch = "x86")]
+    let sp = (*uc).uc_mcontext.gregs[libc::REG_ESP as usize];
+    sp as usize
 }
 
 /// rt_sigprocmask, made on the mask the handler's return puts back (the

@@ -9,39 +9,58 @@
 //! caught as the program's, its rt_sigreturn too, which puts back the state
 //! hijack had there. Landing in hijack's own code (a hook running), it runs
 //! as before: its calls made, unhooked. The program reads its own handlers
-//! back.
+//! back. (i686: handlers are not wrapped, the C library's restorer there
+//! depends on SA_SIGINFO.)
 
 use crate::platform::guard::{self, SignalFrame};
 use crate::platform::sud;
 
 const NSIG: usize = 65;
 const SIGSYS_BIT: u64 = 1 << (libc::SIGSYS - 1);
-const NR_RT_SIGACTION: i64 = libc::SYS_rt_sigaction;
+const NR_RT_SIGACTION: i64 = libc::SYS_rt_sigaction as i64;
 
+/// A signal's action as rt_sigaction has it.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Action {
+    handler: usize,
+    flags: usize,
+    restorer: usize,
+    mask: u64,
+}
+
+const NO_ACTION: Action = Action { handler: 0, flags: 0, restorer: 0, mask: 0 };
+
+#[cfg(target_arch = "x86_64")]
 extern "C" {
     fn hijack_sud_on_signal(sig: i32, si: *mut libc::siginfo_t, uc: *mut libc::c_void);
 }
 
-/// hijack_sud_on_signal's address, as an action holds it.
-fn wrapper() -> u64 {
-    hijack_sud_on_signal as *const () as u64
+/// hijack_sud_on_signal's address, as an action holds it (None: handlers
+/// are not wrapped here).
+fn wrapper() -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    return Some(hijack_sud_on_signal as *const () as usize);
+    #[cfg(not(target_arch = "x86_64"))]
+    None
 }
 
-/// The program's actions (kernel layout: handler, flags, restorer, mask):
-/// SIGSYS's kept instead of set, the others' behind hijack_sud_on_signal.
-static mut ACTIONS: [[u64; 4]; NSIG] = [[0; 4]; NSIG];
+/// The program's actions: SIGSYS's kept instead of set, the others' behind
+/// hijack_sud_on_signal.
+static mut ACTIONS: [Action; NSIG] = [NO_ACTION; NSIG];
 
-fn actions() -> *mut [[u64; 4]; NSIG] {
+fn actions() -> *mut [Action; NSIG] {
     std::ptr::addr_of_mut!(ACTIONS)
 }
 
-/// The program's own action for `sig`, for src/sud.c (SIGSYS's for its
-/// seccomp's, the others' for hijack_sud_on_signal).
+/// The program's own action for `sig` (handler and flags first, as words),
+/// for the SIGSYS handler (SIGSYS's for its seccomp's, the others' for
+/// hijack_sud_on_signal).
 #[no_mangle]
-pub extern "C" fn hijack_sud_program_action(sig: i32) -> *const u64 {
+pub extern "C" fn hijack_sud_program_action(sig: i32) -> *const usize {
     let i = (sig as usize).min(NSIG - 1);
     // SAFETY: a row of the table, read by the signal's handler.
-    unsafe { (*actions())[i].as_ptr() }
+    unsafe { std::ptr::addr_of!((*actions())[i]) as *const usize }
 }
 
 /// rt_sigaction(`a`) made by the program: the raw result.
@@ -50,7 +69,7 @@ pub extern "C" fn hijack_sud_program_action(sig: i32) -> *const u64 {
 /// The program's arguments: `a[1]` and `a[2]` null or 4-word actions.
 pub unsafe fn rt_sigaction(a: &[u64; 6]) -> i64 {
     let sig = a[0] as usize;
-    let (new, old) = (a[1] as *const [u64; 4], a[2] as *mut [u64; 4]);
+    let (new, old) = (a[1] as usize as *const Action, a[2] as usize as *mut Action);
     if sig == libc::SIGSYS as usize {
         let kept = &mut (*actions())[sig];
         let wanted = (!new.is_null()).then(|| *new);
@@ -66,25 +85,26 @@ pub unsafe fn rt_sigaction(a: &[u64; 6]) -> i64 {
         return sud::syscall(NR_RT_SIGACTION, a);
     }
     let before = (*actions())[sig];
-    let mut action = if new.is_null() { [0u64; 4] } else { *new };
-    let mut set = std::ptr::null();
+    let mut action = if new.is_null() { NO_ACTION } else { *new };
+    let mut set: *const Action = std::ptr::null();
     if !new.is_null() {
         // (a handler blocking every signal, as Go's do, would otherwise be
         // killed by its first system call, its own rt_sigreturn among them)
-        action[3] &= !SIGSYS_BIT;
-        if action[0] > libc::SIG_IGN as u64 {
+        action.mask &= !SIGSYS_BIT;
+        if let (Some(w), true) = (wrapper(), action.handler > libc::SIG_IGN) {
             (*actions())[sig] = action;
-            action[0] = wrapper();
-            action[1] |= libc::SA_SIGINFO as u64;
+            action.handler = w;
+            action.flags |= libc::SA_SIGINFO as usize;
         }
-        set = action.as_ptr();
+        set = &action;
     }
-    let r = sud::syscall(NR_RT_SIGACTION, &[a[0], set as u64, a[2], a[3], a[4], a[5]]);
+    let r = sud::syscall(NR_RT_SIGACTION, &[a[0], set as usize as u64, a[2], a[3], a[4], a[5]]);
     if r != 0 {
         (*actions())[sig] = before;
-    } else if !old.is_null() && (*old)[0] == wrapper() {
+    } else if !old.is_null() && Some((*old).handler) == wrapper() {
         // (the program's own, as it set it)
-        *old = [before[0], before[1], (*old)[2], (*old)[3]];
+        (*old).handler = before.handler;
+        (*old).flags = before.flags;
     }
     r
 }

@@ -26,8 +26,9 @@ fn rewrites_wanted() -> bool {
     std::env::var_os(VAR).is_some_and(|v| v == "1")
 }
 
-/// Whether this platform has Syscall User Dispatch as hijack uses it.
-pub const SUPPORTED: bool = cfg!(all(target_os = "linux", target_arch = "x86_64"));
+/// Whether this platform has Syscall User Dispatch as hijack uses it (Linux
+/// x86_64, and i686 without the fast path).
+pub const SUPPORTED: bool = cfg!(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86")));
 
 /// Whether dispatch is on in this process (a predictable branch).
 #[inline(always)]
@@ -35,25 +36,30 @@ pub fn on() -> bool {
     ON.load(Ordering::Relaxed)
 }
 
-#[cfg(all(target_os = "linux", target_arch = "x86_64", feature = "preload"))]
+#[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86"), feature = "preload"))]
 mod imp {
     extern "C" {
-        fn hijack_sud_install() -> i64;
-        fn hijack_sud_enable() -> i64;
+        fn hijack_sud_install() -> c_long;
+        fn hijack_sud_enable() -> c_long;
         fn hijack_sud_swap(v: libc::c_char) -> libc::c_char;
+        pub fn hijack_sud_syscall(nr: c_long, a1: c_long, a2: c_long, a3: c_long, a4: c_long, a5: c_long, a6: c_long) -> c_long;
+        pub fn hijack_sud_clone(regs: *const libc::greg_t, stack: c_long) -> c_long;
+    }
+    // (the fast path, src/sud_rewrite.c: x86_64 only)
+    #[cfg(target_arch = "x86_64")]
+    extern "C" {
         fn hijack_sud_rewrite_start();
         fn hijack_sud_rewrites_hold();
         fn hijack_sud_rewrites_release();
-        pub fn hijack_sud_syscall(nr: i64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64, a6: u64) -> i64;
-        pub fn hijack_sud_clone(regs: *const i64, stack: u64) -> i64;
     }
+    use libc::c_long;
     pub fn install() -> i64 {
         // SAFETY: installs hijack's SIGSYS handler.
-        unsafe { hijack_sud_install() }
+        unsafe { hijack_sud_install() as i64 }
     }
     pub fn enable() -> i64 {
         // SAFETY: turns dispatch on for the calling thread.
-        unsafe { hijack_sud_enable() }
+        unsafe { hijack_sud_enable() as i64 }
     }
     pub fn swap(v: u8) -> u8 {
         // SAFETY: this thread's selector.
@@ -61,20 +67,29 @@ mod imp {
     }
     pub fn rewrite_start() {
         // SAFETY: the fast path's start, once dispatch is on.
-        unsafe { hijack_sud_rewrite_start() }
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            hijack_sud_rewrite_start()
+        }
     }
     pub fn hold() {
         // SAFETY: waits for a rewrite in progress; released by release().
-        unsafe { hijack_sud_rewrites_hold() }
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            hijack_sud_rewrites_hold()
+        }
     }
     pub fn release() {
         // SAFETY: after hold(), in the parent or the child.
-        unsafe { hijack_sud_rewrites_release() }
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            hijack_sud_rewrites_release()
+        }
     }
     pub const AVAILABLE: bool = true;
 }
 
-#[cfg(not(all(target_os = "linux", target_arch = "x86_64", feature = "preload")))]
+#[cfg(not(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86"), feature = "preload")))]
 mod imp {
     pub fn install() -> i64 {
         -(libc::ENOSYS as i64)
@@ -119,7 +134,7 @@ fn kernel_refusal(e: std::io::Error) -> String {
 /// Turns dispatch on for the process (its handler) and this thread; why not.
 pub fn start() -> Result<(), String> {
     if !imp::AVAILABLE {
-        return Err("--all-syscalls needs Linux on x86_64 (Syscall User Dispatch); this build has only the C library's functions".into());
+        return Err("--all-syscalls needs Linux on x86_64 or i686 (Syscall User Dispatch); this build has only the C library's functions".into());
     }
     let r = imp::install();
     if r != 0 {
@@ -181,9 +196,11 @@ pub fn swap(v: u8) -> u8 {
 ///
 /// # Safety
 /// The arguments are what the program gave the call.
-#[cfg(all(target_os = "linux", target_arch = "x86_64", feature = "preload"))]
+#[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86"), feature = "preload"))]
 pub unsafe fn syscall(nr: i64, a: &[u64; 6]) -> i64 {
-    imp::hijack_sud_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5])
+    // (i686: the words' low halves are the registers)
+    let w = a.map(|v| v as libc::c_long);
+    imp::hijack_sud_syscall(nr as libc::c_long, w[0], w[1], w[2], w[3], w[4], w[5]) as i64
 }
 
 /// clone with a new stack, made with the program's registers (`regs`, the
@@ -191,7 +208,7 @@ pub unsafe fn syscall(nr: i64, a: &[u64; 6]) -> i64 {
 ///
 /// # Safety
 /// `regs` are the SIGSYS handler's saved registers of a clone call.
-#[cfg(all(target_os = "linux", target_arch = "x86_64", feature = "preload"))]
-pub unsafe fn clone_as_made(regs: *const i64, stack: u64) -> i64 {
-    imp::hijack_sud_clone(regs, stack)
+#[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86"), feature = "preload"))]
+pub unsafe fn clone_as_made(regs: *const libc::greg_t, stack: u64) -> i64 {
+    imp::hijack_sud_clone(regs, stack as libc::c_long) as i64
 }

@@ -1,11 +1,14 @@
 /* System calls made without the C library's functions, for --all-syscalls
- * (bintest/all_syscalls_test.rb). x86_64 only (inline `syscall`).
+ * (bintest/all_syscalls_test.rb): inline `syscall` on x86_64, `int $0x80`
+ * on i386.
  *   rawcalls openat PATH     openat by inline assembly: prints its result
  *   rawcalls fgets PATH      fopen + fgets: prints the line
  *   rawcalls printf PATH     fprintf to PATH (stdio's buffered write)
  *   rawcalls threads N       8 threads, N raw getppid each
  *   rawcalls children PATH   fork (raw openat in the child), vfork + exec,
- *                            posix_spawn and system, each child opening PATH
+ *                            posix_spawn and system of `rawcalls cat PATH`
+ *   rawcalls cat PATH        PATH's first bytes to standard output, by raw
+ *                            openat, read and write
  *   rawcalls masked PATH     its own SIGSYS handler, every signal blocked,
  *                            then a raw openat: prints its result and mask
  *   rawcalls seccomp -       its own SIGSYS handler and a seccomp filter
@@ -55,18 +58,22 @@ extern char **environ;
 
 static long raw(long nr, long a1, long a2, long a3) {
   long r;
+#if defined(__x86_64__)
   register long r10 __asm__("r10") = 0;
   __asm__ volatile("syscall" : "=a"(r) : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10) : "rcx", "r11", "memory");
+#else
+  __asm__ volatile("int $0x80" : "=a"(r) : "a"(nr), "b"(a1), "c"(a2), "d"(a3) : "memory");
+#endif
   return r;
 }
 
-static long raw_openat(const char *path) { return raw(257, -100, (long)path, O_RDONLY); }
+static long raw_openat(const char *path) { return raw(SYS_openat, -100, (long)path, O_RDONLY); }
 
 static long per_thread;
 static void *getppids(void *arg) {
   (void)arg;
   for (long i = 0; i < per_thread; i++)
-    raw(110, 0, 0, 0);
+    raw(SYS_getppid, 0, 0, 0);
   return NULL;
 }
 
@@ -80,19 +87,19 @@ static int cloned(void *path) {
 static volatile int handled;
 static void usr1(int sig) {
   (void)sig;
-  raw(110, 0, 0, 0);
+  raw(SYS_getppid, 0, 0, 0);
   handled++;
 }
 
 static void *small_stack_calls(void *arg) {
   for (long i = 0; i < (long)arg; i++)
-    raw(110, 0, 0, 0);
+    raw(SYS_getppid, 0, 0, 0);
   return NULL;
 }
 
 static void alarmed(int sig) {
   (void)sig;
-  raw(110, 0, 0, 0);
+  raw(SYS_getppid, 0, 0, 0);
 }
 
 static void own_sigsys(int sig) { (void)sig; }
@@ -160,19 +167,31 @@ int main(int argc, char **argv) {
     if (pid == 0)
       _exit(raw_openat(arg) >= 0 ? 0 : 1);
     waitpid(pid, &status, 0);
+    /* (this program again: a child of the target's architecture) */
+    char self[1024];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len < 0)
+      return 1;
+    self[len] = 0;
     pid = vfork();
     if (pid == 0) {
-      execl("/bin/cat", "cat", arg, (char *)NULL);
+      execl(self, "rawcalls", "cat", arg, (char *)NULL);
       _exit(127);
     }
     waitpid(pid, &status, 0);
-    char *spawn_argv[] = {"cat", (char *)arg, NULL};
-    if (posix_spawn(&pid, "/bin/cat", NULL, NULL, spawn_argv, environ) == 0)
+    char *spawn_argv[] = {"rawcalls", "cat", (char *)arg, NULL};
+    if (posix_spawn(&pid, self, NULL, NULL, spawn_argv, environ) == 0)
       waitpid(pid, &status, 0);
-    char command[512];
-    snprintf(command, sizeof command, "cat '%s'", arg);
+    char command[2200];
+    snprintf(command, sizeof command, "'%s' cat '%s'", self, arg);
     status = system(command);
     printf("children done\n");
+  } else if (!strcmp(what, "cat")) {
+    char buf[256];
+    long fd = raw_openat(arg);
+    long n = fd < 0 ? 0 : raw(SYS_read, fd, (long)buf, sizeof buf);
+    if (n > 0)
+      raw(SYS_write, 1, (long)buf, n);
   } else if (!strcmp(what, "masked")) {
     handle(SIGSYS, own_sigsys, 0, 0);
     sigset_t all, now;
@@ -211,7 +230,7 @@ int main(int argc, char **argv) {
   } else if (!strcmp(what, "alarm")) {
     alarm_soon();
     struct timespec ts = {0, 300000000};
-    printf("nanosleep: %ld\n", raw(35, (long)&ts, 0, 0));
+    printf("nanosleep: %ld\n", raw(SYS_nanosleep, (long)&ts, 0, 0));
   } else if (!strcmp(what, "alarm-libc")) {
     alarm_soon();
     struct sigaction back;
@@ -231,7 +250,7 @@ int main(int argc, char **argv) {
         printf("failed: %ld\n", fd);
         return 0;
       }
-      raw(3, fd, 0, 0);
+      raw(SYS_close, fd, 0, 0);
       usleep(50000);
     }
     return 1;
@@ -239,14 +258,14 @@ int main(int argc, char **argv) {
     handle(SIGSYS, seccomp_sigsys, SA_SIGINFO, 0);
     struct sock_filter filter[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 110, 0, 1),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
     struct sock_fprog prog = {sizeof filter / sizeof filter[0], filter};
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
       return 1;
-    long r = raw(110, 0, 0, 0);
+    long r = raw(SYS_getppid, 0, 0, 0);
     printf("trapped: %d, result %ld\n", trapped, r);
   } else {
     return 2;

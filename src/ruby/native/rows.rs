@@ -126,7 +126,7 @@ unsafe extern "C" fn m_sud_unsupported(mrb: *mut State, _self: Value) -> Value {
     let why = if cfg!(target_os = "macos") {
         "macOS has no Syscall User Dispatch: hijack sees libSystem's functions there"
     } else {
-        "this build is not for x86_64: Syscall User Dispatch is used on Linux x86_64 only"
+        "this build is not for x86_64 or i686: Syscall User Dispatch is used on Linux x86_64 and i686 only"
     };
     mrb::str(mrb, why.as_bytes())
 }
