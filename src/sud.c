@@ -1,6 +1,7 @@
 /* Syscall User Dispatch (hijack run --all-syscalls): the machine part, in C
  * and assembly because it is made of instructions the kernel must find at
- * known places (Linux x86_64 only; elsewhere this file is empty).
+ * known places (Linux x86_64; src/sud_i386.c is i686's, src/sud_rewrite.c the
+ * fast path; elsewhere this file is empty).
  *
  * - The allowed range is the section `hijack_sud`: system calls made from
  *   it are never dispatched. It holds the one place hijack makes a call on

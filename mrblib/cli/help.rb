@@ -44,10 +44,11 @@ module Hijack
         --control           every process listens for `hijack ctl` (see `hijack help ctl`)
         --all-syscalls      every system call the programs make reaches the hooks, not
                             only the C library's functions (stdio's reads and writes,
-                            raw `syscall` instructions): Linux x86_64, Syscall User
-                            Dispatch; the names of `man 2` hook them. Sites making
-                            many calls are rewritten in memory to skip the SIGSYS
-                            (HIJACK_ALL_SYSCALLS=sigsys: never)
+                            raw `syscall` instructions): Linux x86_64 and i686,
+                            Syscall User Dispatch; the names of `man 2` hook them.
+                            On x86_64 sites making many calls are rewritten in
+                            memory to skip the SIGSYS (HIJACK_ALL_SYSCALLS=sigsys:
+                            never)
         -q, --quiet         no notes from the runner (the seed it drew for fault flags)
         --strict            refuse (exit 126) a command hijack cannot hook (statically
                             linked, or for a loader this build does not support),

@@ -1,9 +1,10 @@
-//! Syscall User Dispatch (`hijack run --all-syscalls`, Linux x86_64): the
+//! Syscall User Dispatch (`hijack run --all-syscalls`, Linux x86_64 and i686): the
 //! system calls a program makes outside the C library's functions of the
 //! table (stdio's, raw `syscall` instructions) reach hijack through SIGSYS.
-//! The machine part is src/sud.c; this is its typed face: whether dispatch
-//! is on, the selector flipped around hijack's own code, the real call made
-//! from the allowed range.
+//! The machine part is src/sud.c (src/sud_i386.c for i686, src/sud_rewrite.c
+//! the fast path); this is its typed face: whether dispatch is on, the
+//! selector flipped around hijack's own code, the real call made from the
+//! allowed range.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
