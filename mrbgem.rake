@@ -103,7 +103,7 @@ MRuby::Gem::Specification.new("mruby-hijack") do |spec|
   # Linux x86_64).
   sud_objs = %w[sud sud_rewrite sud_i386].map do |name|
     obj = "#{spec.build_dir}/#{name}_shared.o"
-    file obj => ["#{dir}/src/#{name}.c"] do |t|
+    file obj => ["#{dir}/src/#{name}.c", "#{dir}/src/sud_common.h"] do |t|
       build.cc.run t.name, t.prerequisites.first, ["HIJACK_PRELOAD"], []
     end
     obj

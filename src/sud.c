@@ -25,13 +25,11 @@
 #include <string.h>
 #include <ucontext.h>
 
-#define SUD_ALLOW 0
-#define SUD_BLOCK 1
-#define PR_SET_SYSCALL_USER_DISPATCH 59
-#define PR_SYS_DISPATCH_ON 1
-#define SYS_USER_DISPATCH_CODE 2
-#define HIJACK_SA_RESTORER 0x04000000
-#define HIJACK_SA_NODEFER 0x40000000
+#define NR_RT_SIGACTION 13
+#define NR_KILL 62
+#define NR_GETPID 39
+#define NR_PRCTL 157
+
 
 __thread volatile char hijack_sud_selector __attribute__((tls_model("initial-exec")));
 /* What the selector is set to when the SIGSYS handler returns. */
@@ -52,8 +50,6 @@ __thread unsigned int hijack_sud_depth __attribute__((tls_model("initial-exec"))
 /* What hijack_sud_call returns for a call the program makes itself, after
  * the handler (src/entry/raw.rs: PASS). */
 #define SUD_PASS (-0x7fffffffffffffffL - 1)
-
-extern char __start_hijack_sud[], __stop_hijack_sud[];
 
 long hijack_sud_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 void hijack_sud_restorer(void);
@@ -198,6 +194,8 @@ __asm__(
     "  ret\n"
     ".popsection\n");
 
+#include "sud_common.h"
+
 /* hijack_sud_switch(arg, fn, top): fn(arg) on the stack ending at top. */
 __asm__(
     ".text\n"
@@ -220,36 +218,10 @@ void hijack_sud_switch(void *arg, void (*fn)(void *), char *top);
  * (kernel layout: handler, flags, restorer, mask; src/entry/signals.rs),
  * and what its handlers run with. */
 extern long hijack_sud_call(long nr, long *args, ucontext_t *uc);
-extern const unsigned long *hijack_sud_program_action(int sig);
 extern void hijack_sud_signal_enter(void *uc);
 extern unsigned char hijack_sud_signal_leave(void *uc);
 /* src/sud_rewrite.c: a call came from the site ending at this address. */
 extern void hijack_sud_site(unsigned long a, long nr);
-
-/* A SIGSYS that is not dispatch's (the program's own seccomp filter): what
- * the program asked for. */
-static void program_sigsys(int sig, siginfo_t *si, void *context) {
-  const unsigned long *act = hijack_sud_program_action(SIGSYS);
-  unsigned long handler = act[0], flags = act[1];
-  if (handler == (unsigned long)SIG_IGN)
-    return;
-  if (handler == (unsigned long)SIG_DFL) {
-    /* its default: the process ends by SIGSYS */
-    struct {
-      void *handler;
-      unsigned long flags;
-      void *restorer;
-      uint64_t mask;
-    } dfl = {SIG_DFL, 0, 0, 0};
-    hijack_sud_syscall(13 /* rt_sigaction */, SIGSYS, (long)&dfl, 0, 8, 0, 0);
-    hijack_sud_syscall(62 /* kill */, hijack_sud_syscall(39 /* getpid */, 0, 0, 0, 0, 0, 0), SIGSYS, 0, 0, 0, 0);
-    return;
-  }
-  if (flags & SA_SIGINFO)
-    ((void (*)(int, siginfo_t *, void *))handler)(sig, si, context);
-  else
-    ((void (*)(int))handler)(sig);
-}
 
 /* This thread's own stack, made on its first SIGSYS; 0 where it cannot be
  * had (then the handler runs where the kernel put it). */
@@ -415,38 +387,6 @@ static void hijack_sud_handler(int sig, siginfo_t *si, void *context) {
     program_sigreturn(g[REG_RSP]);
   set_result(g, nr, args, r);
   hijack_sud_after = SUD_BLOCK;
-}
-
-/* Installs the SIGSYS handler (with the restorer in the range; SIGSYS is
- * not blocked while it runs, so that a child cloned from it starts with
- * the program's mask; on the thread's signal stack where it has one, as
- * Go's threads do, whose goroutine stacks are small): 0, or the raw error. */
-long hijack_sud_install(void) {
-  struct {
-    void *handler;
-    unsigned long flags;
-    void *restorer;
-    uint64_t mask;
-  } sa = {(void *)hijack_sud_handler, SA_SIGINFO | SA_ONSTACK | HIJACK_SA_RESTORER | HIJACK_SA_NODEFER, (void *)hijack_sud_restorer, 0};
-  return hijack_sud_syscall(13 /* rt_sigaction */, SIGSYS, (long)&sa, 0, 8, 0, 0);
-}
-
-/* Turns dispatch on for the calling thread: 0, or the raw error. */
-long hijack_sud_enable(void) {
-  hijack_sud_selector = SUD_BLOCK;
-  long r = hijack_sud_syscall(157 /* prctl */, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
-                              (long)__start_hijack_sud, (long)(__stop_hijack_sud - __start_hijack_sud),
-                              (long)&hijack_sud_selector, 0);
-  if (r != 0)
-    hijack_sud_selector = SUD_ALLOW;
-  return r;
-}
-
-/* The selector's value before, after setting it to `v`. */
-char hijack_sud_swap(char v) {
-  char old = hijack_sud_selector;
-  hijack_sud_selector = v;
-  return old;
 }
 
 #endif

@@ -17,13 +17,6 @@
 #include <stdint.h>
 #include <ucontext.h>
 
-#define SUD_ALLOW 0
-#define SUD_BLOCK 1
-#define PR_SET_SYSCALL_USER_DISPATCH 59
-#define PR_SYS_DISPATCH_ON 1
-#define SYS_USER_DISPATCH_CODE 2
-#define HIJACK_SA_RESTORER 0x04000000
-#define HIJACK_SA_NODEFER 0x40000000
 #define NR_EXIT 1
 #define NR_GETPID 20
 #define NR_KILL 37
@@ -41,8 +34,6 @@ __thread volatile char hijack_sud_selector __attribute__((tls_model("initial-exe
 #define SUD_RESUMES 64
 __thread unsigned long hijack_sud_resumes[SUD_RESUMES] __attribute__((tls_model("initial-exec")));
 __thread unsigned int hijack_sud_resume_depth __attribute__((tls_model("initial-exec")));
-
-extern char __start_hijack_sud[], __stop_hijack_sud[];
 
 long hijack_sud_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 void hijack_sud_restorer(void);
@@ -175,9 +166,10 @@ __asm__(
     "  ret\n"
     ".popsection\n");
 
-/* Rust's side (src/entry/raw.rs, src/entry/signals.rs). */
+#include "sud_common.h"
+
+/* Rust's side (src/entry/raw.rs). */
 extern long long hijack_sud_call(long long nr, long long *args, ucontext_t *uc);
-extern const unsigned long *hijack_sud_program_action(int sig);
 
 /* hijack_sud_resume's way back: the address its call was made from. */
 __attribute__((force_align_arg_pointer)) unsigned long hijack_sud_resumed(void) {
@@ -186,35 +178,9 @@ __attribute__((force_align_arg_pointer)) unsigned long hijack_sud_resumed(void) 
   return hijack_sud_resumes[depth];
 }
 
-/* A new thread's dispatch, on (its selector then at BLOCK). */
+/* A new thread's dispatch, on (called by hijack_sud_clone's child). */
 void hijack_sud_child_enable(void) {
-  hijack_sud_syscall(NR_PRCTL, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, (long)__start_hijack_sud,
-                     (long)(__stop_hijack_sud - __start_hijack_sud), (long)&hijack_sud_selector, 0);
-  hijack_sud_selector = SUD_BLOCK;
-}
-
-/* A SIGSYS that is not dispatch's (the program's own seccomp filter): what
- * the program asked for. */
-static void program_sigsys(int sig, siginfo_t *si, void *context) {
-  const unsigned long *act = hijack_sud_program_action(SIGSYS);
-  unsigned long handler = act[0], flags = act[1];
-  if (handler == (unsigned long)SIG_IGN)
-    return;
-  if (handler == (unsigned long)SIG_DFL) {
-    struct {
-      void *handler;
-      unsigned long flags;
-      void *restorer;
-      uint64_t mask;
-    } dfl = {SIG_DFL, 0, 0, 0};
-    hijack_sud_syscall(NR_RT_SIGACTION, SIGSYS, (long)&dfl, 0, 8, 0, 0);
-    hijack_sud_syscall(NR_KILL, hijack_sud_syscall(NR_GETPID, 0, 0, 0, 0, 0, 0), SIGSYS, 0, 0, 0, 0);
-    return;
-  }
-  if (flags & SA_SIGINFO)
-    ((void (*)(int, siginfo_t *, void *))handler)(sig, si, context);
-  else
-    ((void (*)(int))handler)(sig);
+  hijack_sud_enable();
 }
 
 /* The program's own (rt_)sigreturn, made from the range with its stack,
@@ -261,35 +227,6 @@ static void hijack_sud_handler(int sig, siginfo_t *si, void *context) {
   }
   g[REG_EAX] = (greg_t)r;
   hijack_sud_selector = SUD_BLOCK;
-}
-
-/* Installs the SIGSYS handler (its restorer in the range; SIGSYS not
- * blocked while it runs): 0, or the raw error. */
-long hijack_sud_install(void) {
-  struct {
-    void *handler;
-    unsigned long flags;
-    void *restorer;
-    uint64_t mask;
-  } sa = {(void *)hijack_sud_handler, SA_SIGINFO | SA_ONSTACK | HIJACK_SA_RESTORER | HIJACK_SA_NODEFER, (void *)hijack_sud_restorer, 0};
-  return hijack_sud_syscall(NR_RT_SIGACTION, SIGSYS, (long)&sa, 0, 8, 0, 0);
-}
-
-/* Turns dispatch on for the calling thread: 0, or the raw error. */
-long hijack_sud_enable(void) {
-  hijack_sud_selector = SUD_BLOCK;
-  long r = hijack_sud_syscall(NR_PRCTL, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, (long)__start_hijack_sud,
-                              (long)(__stop_hijack_sud - __start_hijack_sud), (long)&hijack_sud_selector, 0);
-  if (r != 0)
-    hijack_sud_selector = SUD_ALLOW;
-  return r;
-}
-
-/* The selector's value before, after setting it to `v`. */
-char hijack_sud_swap(char v) {
-  char old = hijack_sud_selector;
-  hijack_sud_selector = v;
-  return old;
 }
 
 #endif
