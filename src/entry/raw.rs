@@ -9,9 +9,8 @@
 //! memory calls pass straight through (they come from inside the allocator,
 //! whose lock is held), signal actions go through src/entry/signals.rs; what
 //! rt_sigreturn puts back (the mask, the signal stack) is changed in the
-//! saved context. A call no
-//! hook wants is made by the program itself once the handler has returned
-//! ([`PASS`]).
+//! saved context. A call no hook wants is made by the program itself once
+//! the handler has returned ([`PASS`]).
 
 use crate::platform::{guard, sud, sys};
 use crate::table::{class, CALLS, SYSCALLS};

@@ -152,12 +152,14 @@ impl<'a> Frame<'a> {
         self.elapsed = sys::stamp::now();
         // (--all-syscalls: the system calls a function makes inside are the
         // program's, caught as they are made)
-        if self.info().inner && crate::platform::sud::on() {
-            crate::platform::guard::suspend();
-        } else if crate::platform::sud::on() {
-            // (a signal handler of the program's that runs now is the
-            // program's code: src/entry/signals.rs)
-            crate::platform::guard::at_real(true);
+        if crate::platform::sud::on() {
+            if self.info().inner {
+                crate::platform::guard::suspend();
+            } else {
+                // (a signal handler of the program's that runs now is the
+                // program's code: src/entry/signals.rs)
+                crate::platform::guard::at_real(true);
+            }
         }
         // The real function sees the caller's errno: one that succeeds
         // without touching errno (most do) leaves it as the caller had it.
@@ -168,10 +170,12 @@ impl<'a> Frame<'a> {
     /// Records what the real call returned (and left in errno).
     pub fn end_real(&mut self, result: i64) -> i64 {
         self.errno = sys::errno();
-        if self.info().inner && crate::platform::sud::on() {
-            crate::platform::guard::resume();
-        } else if crate::platform::sud::on() {
-            crate::platform::guard::at_real(false);
+        if crate::platform::sud::on() {
+            if self.info().inner {
+                crate::platform::guard::resume();
+            } else {
+                crate::platform::guard::at_real(false);
+            }
         }
         self.elapsed = sys::stamp::now().saturating_sub(self.elapsed);
         self.result = result;
