@@ -43,7 +43,7 @@ PARTIAL = %w[BENCH_WORKLOADS BENCH_MODES BENCH_BASELINE].any? { |v| !ENV[v].to_s
 
 # --- the workloads -------------------------------------------------------
 FileUtils.mkdir_p(File.join(OUT, "bin"))
-%w[io_loop hot read_file spawn nothing threads raw sigsys_floor dispatch_on].each do |name|
+%w[io_loop hot read_file spawn nothing threads raw sigsys_floor dispatch_on shell_loop].each do |name|
   src = File.join(ROOT, "bench", "#{name}.c")
   exe = File.join(OUT, "bin", name)
   next if File.exist?(exe) && File.mtime(exe) > File.mtime(src) && File.mtime(exe) > File.mtime(File.join(ROOT, "bench", "common.h"))
@@ -63,6 +63,7 @@ WORKLOADS = {
   "read 4K" => [[BIN["read_file"], big, "4096"], %i[open read close], :open],
   "read 64K" => [[BIN["read_file"], big, "65536"], %i[open read close], :open],
   "process start" => [[BIN["spawn"], BIN["nothing"], scaled(300).to_s], %i[fork execl], nil],
+  "300 processes from sh" => [[BIN["shell_loop"], scaled(300).to_s], %i[fork execve], nil],
   "threads" => [[BIN["threads"], scratch, "4", scaled(10_000).to_s], %i[open write close], :open],
   "raw call" => [[BIN["raw"], scaled(200_000).to_s], %i[close], :close],
   "SIGSYS floor" => [[BIN["sigsys_floor"], scaled(200_000).to_s], %i[close], :close],
@@ -237,6 +238,12 @@ target.call("observe-only Ruby hook, added per hooked call (hot call)", added.ca
 target.call("native path filter never matching, added per call (hot call)", added.call("hot call", "hijack, path filter never matching"), 10, "ns")
 spawn_added = added.call("process start", "hijack, hook on an unused call")
 target.call("process start with a script, added per process", spawn_added && spawn_added / 1e6, 1, "ms")
+# (issue 18: many short processes, each hooking nothing it calls)
+target.call("300 processes from sh, library preloaded with no script", ratio.call("300 processes from sh", "hijack, nothing hooked"), 1.15, "x")
+target.call("300 processes from sh, a script hooking a call they never make", ratio.call("300 processes from sh", "hijack, hook on an unused call"), 1.5, "x")
+strace_sh = med(results, "300 processes from sh", "strace -f -o FILE")
+unused_sh = med(results, "300 processes from sh", "hijack, hook on an unused call")
+target.call("300 processes from sh: strace -f -o vs a script hooking a call they never make", strace_sh && unused_sh && strace_sh / unused_sh, 2, "x", :higher)
 target.call("4 threads with hooks vs their bare run", ratio.call("threads", "hijack, observe-only Ruby hook"), 1.15, "x")
 # (--all-syscalls: the raw call's site is rewritten after its first calls;
 # =sigsys keeps every call on the SIGSYS path)

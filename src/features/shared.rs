@@ -258,7 +258,16 @@ mod tests {
         assert_eq!(mine.incr(None, key, 2), Some(3));
         assert_eq!(mine.incr(Some(7), key, 2), Some(5), "the Symbol with the same name");
         std::thread::spawn(move || drop(incr(key(), Value::Int(10)))).join().unwrap();
-        assert_eq!(mine.incr(Some(7), || unreachable!("known by its id"), 1), Some(16), "the same counter, without the lock");
+        // (known by its id, its name not read: unless a test running
+        // beside this one replaced some counter meanwhile, which makes
+        // every thread's shortcuts go)
+        let before = mine.generation;
+        let read_name = std::cell::Cell::new(false);
+        let sum = mine.incr(Some(7), || { read_name.set(true); key() }, 1);
+        assert_eq!(sum, Some(16), "the same counter");
+        if GENERATION.load(Ordering::Acquire) == before {
+            assert!(!read_name.get(), "the same counter, without the lock");
+        }
         set(key(), Some(Value::Int(100)));
         assert_eq!(mine.incr(Some(7), key, 1), Some(101), "a reset key is the new counter");
         assert_eq!(incr(key(), Value::Float(0.5)), Ok(Value::Float(101.5)));
