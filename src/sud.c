@@ -218,8 +218,6 @@ void hijack_sud_switch(void *arg, void (*fn)(void *), char *top);
  * (kernel layout: handler, flags, restorer, mask; src/entry/signals.rs),
  * and what its handlers run with. */
 extern long hijack_sud_call(long nr, long *args, ucontext_t *uc);
-extern void hijack_sud_signal_enter(void *uc);
-extern unsigned char hijack_sud_signal_leave(void *uc);
 /* src/sud_rewrite.c: a call came from the site ending at this address. */
 extern void hijack_sud_site(unsigned long a, long nr);
 
@@ -269,19 +267,7 @@ static void set_result(greg_t *g, long nr, long *args, long r) {
  * signal landed in. */
 static void __attribute__((noreturn)) program_sigreturn(long rsp) {
   ((ucontext_t *)rsp)->uc_sigmask.__val[0] &= ~(1UL << (SIGSYS - 1));
-  hijack_sud_sigreturn(rsp, hijack_sud_signal_leave((void *)rsp));
-}
-
-/* Every handler of the program's (src/entry/signals.rs installs this one
- * in its place): run as the program's code, wherever the signal landed. */
-void hijack_sud_on_signal(int sig, siginfo_t *si, void *context) {
-  const unsigned long *act = hijack_sud_program_action(sig);
-  unsigned long handler = act[0], flags = act[1];
-  hijack_sud_signal_enter(context);
-  if (flags & SA_SIGINFO)
-    ((void (*)(int, siginfo_t *, void *))handler)(sig, si, context);
-  else
-    ((void (*)(int))handler)(sig);
+  hijack_sud_sigreturn(rsp, hijack_sud_signal_leave((void *)rsp, SUD_BLOCK));
 }
 
 /* A SIGSYS frame moved to this thread's own stack. */

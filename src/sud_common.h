@@ -1,6 +1,6 @@
 /* What src/sud.c (x86_64) and src/sud_i386.c (i686) share: the program's
- * own SIGSYS, hijack's handler installed, dispatch turned on for a thread,
- * the selector swapped. Included once by the file of the target's
+ * own SIGSYS and its other handlers, hijack's handler installed, dispatch
+ * turned on for a thread, the selector swapped. Included once by the file of the target's
  * architecture, which defines NR_RT_SIGACTION, NR_KILL, NR_GETPID and
  * NR_PRCTL (its numbers), hijack_sud_selector, hijack_sud_syscall,
  * hijack_sud_restorer and hijack_sud_handler. */
@@ -30,6 +30,11 @@ extern char __start_hijack_sud[], __stop_hijack_sud[];
 /* src/entry/signals.rs: the program's own action for a signal (handler
  * and flags first). */
 extern const unsigned long *hijack_sud_program_action(int sig);
+/* src/entry/signals.rs: a handler of the program's about to run on the
+ * frame whose context is `uc`, and what its return puts back (the
+ * selector it had, or `otherwise`). */
+extern void hijack_sud_signal_enter(void *uc);
+extern unsigned char hijack_sud_signal_leave(void *uc, unsigned char otherwise);
 static void hijack_sud_handler(int sig, siginfo_t *si, void *context);
 
 /* A SIGSYS that is not dispatch's (the program's own seccomp filter): what
@@ -50,6 +55,30 @@ static void program_sigsys(int sig, siginfo_t *si, void *context) {
     ((void (*)(int, siginfo_t *, void *))handler)(sig, si, context);
   else
     ((void (*)(int))handler)(sig);
+}
+
+/* Every handler of the program's (src/entry/signals.rs installs this one
+ * in its place): run as the program's code, wherever the signal landed. */
+void hijack_sud_on_signal(int sig, siginfo_t *si, void *context) {
+  const unsigned long *act = hijack_sud_program_action(sig);
+  unsigned long handler = act[0], flags = act[1];
+#if defined(__i386__)
+  /* (i686, a handler without SA_SIGINFO: a sigframe, whose sigcontext
+   * follows the signal's number, is known by that) */
+  void *frame = (flags & SA_SIGINFO) ? context : (void *)(&sig + 1);
+#else
+  void *frame = context;
+#endif
+  hijack_sud_signal_enter(frame);
+  if (flags & SA_SIGINFO)
+    ((void (*)(int, siginfo_t *, void *))handler)(sig, si, context);
+  else
+    ((void (*)(int))handler)(sig);
+#if defined(__i386__)
+  /* (i686: the handler returns through the vDSO's sigreturn, which the
+   * kernel never dispatches: the state goes back here) */
+  hijack_sud_selector = hijack_sud_signal_leave(frame, hijack_sud_selector);
+#endif
 }
 
 /* Installs the SIGSYS handler (with the restorer in the range; SIGSYS is

@@ -4,10 +4,9 @@
  * syscall), the number in EAX, the arguments in EBX ECX EDX ESI EDI EBP.
  * The allowed range is the section `hijack_sud` too; what differs from
  * x86_64: the hooks run on the stack the kernel put the handler on (no
- * stack of hijack's own), no site is rewritten, the program's handlers
- * are not wrapped, and the
- * program's `sigreturn` (a handler without SA_SIGINFO) is redone as its
- * rt_sigreturn is.
+ * stack of hijack's own), no site is rewritten, and a handler's
+ * `sigreturn` (one without SA_SIGINFO: a sigframe, not an rt frame) is
+ * redone as rt_sigreturn is.
  *
  * Compiled only into libhijack.so (HIJACK_PRELOAD). */
 #if defined(HIJACK_PRELOAD) && defined(__linux__) && defined(__i386__)
@@ -168,8 +167,9 @@ __asm__(
 
 #include "sud_common.h"
 
-/* Rust's side (src/entry/raw.rs). */
+/* Rust's side (src/entry/raw.rs, src/entry/signals.rs). */
 extern long long hijack_sud_call(long long nr, long long *args, ucontext_t *uc);
+
 
 /* hijack_sud_resume's way back: the address its call was made from. */
 __attribute__((force_align_arg_pointer)) unsigned long hijack_sud_resumed(void) {
@@ -184,16 +184,21 @@ void hijack_sud_child_enable(void) {
 }
 
 /* The program's own (rt_)sigreturn, made from the range with its stack,
- * its mask keeping SIGSYS unblocked: rt_sigreturn's frame points at its
- * context (esp + 8), sigreturn's is a sigcontext, whose old mask is word
- * 20. */
+ * its mask keeping SIGSYS unblocked, back to the state its handler's
+ * signal landed in: rt_sigreturn's frame points at its context (esp + 8),
+ * sigreturn's is a sigcontext, whose old mask is word 20. */
 static void __attribute__((noreturn)) program_sigreturn(long esp, long nr) {
   unsigned long sigsys = 1UL << (SIGSYS - 1);
-  if (nr == NR_RT_SIGRETURN)
-    (*(ucontext_t **)(esp + 8))->uc_sigmask.__val[0] &= ~sigsys;
-  else
+  char selector = SUD_BLOCK;
+  if (nr == NR_RT_SIGRETURN) {
+    ucontext_t *uc = *(ucontext_t **)(esp + 8);
+    uc->uc_sigmask.__val[0] &= ~sigsys;
+    selector = hijack_sud_signal_leave(uc, SUD_BLOCK);
+  } else {
     ((unsigned long *)esp)[20] &= ~sigsys;
-  hijack_sud_selector = SUD_BLOCK;
+    selector = hijack_sud_signal_leave((void *)esp, SUD_BLOCK);
+  }
+  hijack_sud_selector = selector;
   hijack_sud_sigreturn(esp, nr);
 }
 

@@ -13,6 +13,10 @@ use crate::platform::{fds, sud};
 // No lock of hijack's may be inherited held by a thread the child does not
 // have.
 extern "C" fn prepare() {
+    // (from here to the fork's end hijack holds its locks: a signal handler
+    // of the program's that runs meanwhile is not let into the hooks, as
+    // it is elsewhere in a real call: src/entry/signals.rs)
+    crate::platform::guard::at_real(false);
     filter::lock_for_fork().raw_lock();
     shared::fork_lock();
     listing::fork_lock();

@@ -9,8 +9,9 @@
 //! caught as the program's, its rt_sigreturn too, which puts back the state
 //! hijack had there. Landing in hijack's own code (a hook running), it runs
 //! as before: its calls made, unhooked. The program reads its own handlers
-//! back. (i686: handlers are not wrapped, the C library's restorer there
-//! depends on SA_SIGINFO.)
+//! back. (i686: a handler without SA_SIGINFO keeps its sigframe and the C
+//! library's restorer, which makes sigreturn: the frame is known by its
+//! sigcontext.)
 
 use crate::platform::guard::{self, SignalFrame};
 use crate::platform::sud;
@@ -31,18 +32,25 @@ struct Action {
 
 const NO_ACTION: Action = Action { handler: 0, flags: 0, restorer: 0, mask: 0 };
 
-#[cfg(target_arch = "x86_64")]
 extern "C" {
     fn hijack_sud_on_signal(sig: i32, si: *mut libc::siginfo_t, uc: *mut libc::c_void);
 }
 
-/// hijack_sud_on_signal's address, as an action holds it (None: handlers
-/// are not wrapped here).
-fn wrapper() -> Option<usize> {
+/// hijack_sud_on_signal's address, as an action holds it.
+fn wrapper() -> usize {
+    hijack_sud_on_signal as *const () as usize
+}
+
+/// The action that runs the program's `action` behind the wrapper (on
+/// x86_64 every frame is an rt frame: the wrapper takes its context; on
+/// i686 the frame stays the one the program's flags ask for).
+fn wrapped(mut action: Action) -> Action {
+    action.handler = wrapper();
     #[cfg(target_arch = "x86_64")]
-    return Some(hijack_sud_on_signal as *const () as usize);
-    #[cfg(not(target_arch = "x86_64"))]
-    None
+    {
+        action.flags |= libc::SA_SIGINFO as usize;
+    }
+    action
 }
 
 /// The program's actions: SIGSYS's kept instead of set, the others' behind
@@ -91,20 +99,18 @@ pub unsafe fn rt_sigaction(a: &[u64; 6]) -> i64 {
         // (a handler blocking every signal, as Go's do, would otherwise be
         // killed by its first system call, its own rt_sigreturn among them)
         action.mask &= !SIGSYS_BIT;
-        if let (Some(w), true) = (wrapper(), action.handler > libc::SIG_IGN) {
+        if action.handler > libc::SIG_IGN {
             (*actions())[sig] = action;
-            action.handler = w;
-            action.flags |= libc::SA_SIGINFO as usize;
+            action = wrapped(action);
         }
         set = &action;
     }
     let r = sud::syscall(NR_RT_SIGACTION, &[a[0], set as usize as u64, a[2], a[3], a[4], a[5]]);
     if r != 0 {
         (*actions())[sig] = before;
-    } else if !old.is_null() && Some((*old).handler) == wrapper() {
+    } else if !old.is_null() && (*old).handler == wrapper() {
         // (the program's own, as it set it)
-        (*old).handler = before.handler;
-        (*old).flags = before.flags;
+        *old = Action { mask: (*old).mask, ..before };
     }
     r
 }
@@ -134,10 +140,12 @@ pub extern "C" fn hijack_sud_signal_enter(uc: *mut libc::c_void) {
 }
 
 /// The program's rt_sigreturn of the frame whose context is `uc` (its
-/// handler returned, src/sud.c makes the call): what hijack_sud_signal_enter
-/// changed is put back; the selector to return with.
+/// handler returned, src/sud.c makes the call; on i686 the wrapper after
+/// the handler, the vDSO's sigreturn being one the kernel never
+/// dispatches): what hijack_sud_signal_enter changed is put back; the
+/// selector to return with (`otherwise` where it changed nothing).
 #[no_mangle]
-pub extern "C" fn hijack_sud_signal_leave(uc: *mut libc::c_void) -> u8 {
+pub extern "C" fn hijack_sud_signal_leave(uc: *mut libc::c_void, otherwise: u8) -> u8 {
     match guard::pop_frame(uc as usize) {
         Some(f) => {
             if f.suspended {
@@ -145,6 +153,6 @@ pub extern "C" fn hijack_sud_signal_leave(uc: *mut libc::c_void) -> u8 {
             }
             f.selector
         }
-        None => sud::BLOCK,
+        None => otherwise,
     }
 }

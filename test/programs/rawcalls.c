@@ -30,6 +30,10 @@
  *   rawcalls alarm-libc -    the same with the C library's nanosleep: prints
  *                            its result, errno and whether sigaction reads
  *                            the handler back as set
+ *   rawcalls fork-storm N    N forks whose children exit at once, reaped by a
+ *                            SIGCHLD handler that makes a raw getppid (its
+ *                            signals land in the next forks): prints "forked
+ *                            N" once all are reaped
  *   rawcalls own-sud -       turns on Syscall User Dispatch of its own:
  *                            prints prctl's result and errno
  *   rawcalls until-fails PATH  a raw openat of PATH every 50 ms (at most
@@ -103,6 +107,14 @@ static void alarmed(int sig) {
 }
 
 static void own_sigsys(int sig) { (void)sig; }
+
+static volatile int reaped;
+static void chld(int sig) {
+  (void)sig;
+  raw(SYS_getppid, 0, 0, 0);
+  while (waitpid(-1, NULL, WNOHANG) > 0)
+    reaped++;
+}
 
 static volatile int trapped;
 static void seccomp_sigsys(int sig, siginfo_t *si, void *context) {
@@ -239,6 +251,16 @@ int main(int argc, char **argv) {
     struct timespec ts = {0, 300000000};
     int r = nanosleep(&ts, NULL);
     printf("nanosleep: %d %s, handler read back: %d\n", r, strerror(errno), same);
+  } else if (!strcmp(what, "fork-storm")) {
+    handle(SIGCHLD, chld, SA_RESTART, 0);
+    alarm(60); /* (a hang ends the test, killed) */
+    int n = atoi(arg);
+    for (int i = 0; i < n; i++)
+      if (fork() == 0)
+        _exit(0);
+    while (reaped < n)
+      pause();
+    printf("forked %d\n", n);
   } else if (!strcmp(what, "own-sud")) {
     static volatile char own_selector;
     int r = prctl(59 /* PR_SET_SYSCALL_USER_DISPATCH */, 1, 0, 0, &own_selector);
