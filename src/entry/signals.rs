@@ -1,17 +1,17 @@
 //! The program's signal handlers under `--all-syscalls`. Its rt_sigaction
 //! calls reach src/entry/raw.rs: SIGSYS stays hijack's (the program's
-//! action is kept, and honoured by src/sud.c for the SIGSYS its own seccomp
-//! filter raises), no handler's mask blocks SIGSYS, and a handler is
-//! installed behind src/sud.c's `hijack_sud_on_signal`, which runs it as the
+//! action is kept, and honoured by the SIGSYS handler for the SIGSYS its own
+//! seccomp filter raises), no handler's mask blocks SIGSYS, and a handler is
+//! installed behind src/sud_common.h's `hijack_sud_on_signal`, which runs it as the
 //! program's code wherever the signal lands: in the real call of a hooked
 //! function (a shell's SIGCHLD handler during its wait4) or of a function
 //! nothing hooks (made with the selector at ALLOW), its system calls are
 //! caught as the program's, its rt_sigreturn too, which puts back the state
 //! hijack had there. Landing in hijack's own code (a hook running), it runs
 //! as before: its calls made, unhooked. The program reads its own handlers
-//! back. (i686: a handler without SA_SIGINFO keeps its sigframe and the C
-//! library's restorer, which makes sigreturn: the frame is known by its
-//! sigcontext.)
+//! back. (i686: a handler without SA_SIGINFO keeps its sigframe, known by
+//! its sigcontext; the C library returns from it by the vDSO's sigreturn,
+//! which the kernel never dispatches: the wrapper puts the state back.)
 
 use crate::platform::guard::{self, SignalFrame};
 use crate::platform::sud;
@@ -115,8 +115,8 @@ pub unsafe fn rt_sigaction(a: &[u64; 6]) -> i64 {
     r
 }
 
-/// src/sud.c's hijack_sud_on_signal, before the program's handler runs on
-/// the frame whose context is `uc`: where the signal landed in hijack's
+/// hijack_sud_on_signal, before the program's handler runs on the frame
+/// whose context is `uc`: where the signal landed in hijack's
 /// code at a real call, or with the selector at ALLOW outside hijack's code
 /// (a function nothing hooks, made straight), the handler is made to run as
 /// the program's code (the guard suspended, the selector at BLOCK) and the
