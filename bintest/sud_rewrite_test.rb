@@ -23,6 +23,14 @@ assert("--all-syscalls: a rewritten site keeps the general registers, RCX and R1
   out, err, st = hijack("run", "--all-syscalls", "-e", VECTOR_HOOK, "--", fastpath, "state", "20")
   assert_equal 0, st.exitstatus, err
   assert_match "regs 0 vec 0 ymm 0 redzone 0 result * rewritten 4/4\n", out
+  # (and a call no hook wants, which the program makes without hijack
+  # saving anything)
+  unhooked, err, st = hijack("run", "--all-syscalls", "-e", "Hijack.after(:unlink) { }", "--", fastpath, "state", "20")
+  assert_equal [out, 0], [unhooked, st.exitstatus], err
+  # (the SIGSYS path's own: the program makes the call from hijack's range)
+  unhooked, err, st = hijack("run", "--all-syscalls", "-e", "Hijack.after(:unlink) { }", "--", fastpath, "state", "20",
+                             env: { "HIJACK_ALL_SYSCALLS" => "sigsys" })
+  assert_equal [out.sub("rewritten 4/4", "rewritten 0/4"), 0], [unhooked, st.exitstatus], err
   # (the same result as the SIGSYS path's: the parent's pid)
   sigsys, _e, st = hijack("run", "--all-syscalls", "-e", VECTOR_HOOK, "--", fastpath, "state", "20", env: { "HIJACK_ALL_SYSCALLS" => "sigsys" })
   assert_equal 0, st.exitstatus

@@ -91,20 +91,26 @@ __asm__(
     /* The program's call made again, by the program, from here (the
      * handler put the call's number back in RAX and this address in RIP;
      * the arguments are in their registers still), then back where it was
-     * made, popped from hijack_sud_resumes. RCX and R11 are the system
-     * call's to clobber; no flag changes after it. */
+     * made, popped from hijack_sud_resumes: RCX that address and R11 the
+     * flags, as the kernel leaves them (a scratch register saved below the
+     * red zone); no flag changes after the call. */
     ".globl hijack_sud_resume\n"
     ".hidden hijack_sud_resume\n"
     ".type hijack_sud_resume,@function\n"
     "hijack_sud_resume:\n"
     "  syscall\n"
-    "  mov hijack_sud_resume_depth@gottpoff(%rip), %r11\n"
-    "  movl %fs:(%r11), %ecx\n"
+    "  lea -128(%rsp), %rsp\n"
+    "  push %rdx\n"
+    "  mov hijack_sud_resume_depth@gottpoff(%rip), %rdx\n"
+    "  movl %fs:(%rdx), %ecx\n"
     "  lea -1(%rcx), %ecx\n"
-    "  movl %ecx, %fs:(%r11)\n"
-    "  mov hijack_sud_resumes@gottpoff(%rip), %r11\n"
-    "  lea (%r11,%rcx,8), %r11\n"
-    "  jmp *%fs:(%r11)\n"
+    "  movl %ecx, %fs:(%rdx)\n"
+    "  mov hijack_sud_resumes@gottpoff(%rip), %rdx\n"
+    "  lea (%rdx,%rcx,8), %rdx\n"
+    "  mov %fs:(%rdx), %rcx\n"
+    "  pop %rdx\n"
+    "  lea 128(%rsp), %rsp\n"
+    "  jmp *%rcx\n"
     /* hijack_sud_sigreturn(rsp, selector): the program's own rt_sigreturn
      * (from the C library's restorer, outside the range), made again from
      * here with its stack: the selector as the interrupted code had it

@@ -52,6 +52,7 @@ long hijack_sud_syscall(long nr, long a1, long a2, long a3, long a4, long a5, lo
  * without a signal frame. */
 extern long hijack_sud_call(long nr, long *args, void *uc);
 extern int hijack_sud_fast_ok(long nr);
+extern int hijack_sud_wanted(long nr, const long *args);
 
 /* A trampoline (one slot of a page of them):
  *    0  b8 imm32        mov $NR, %eax        (the site's own instruction)
@@ -145,12 +146,23 @@ static int use_xsave;
 static unsigned int save_size = 512;
 
 /* hijack_sud_fast's call, on the thread's own stack: frame[0] the number,
- * frame[1..6] the arguments. The raw result, or SUD_PASS. */
+ * frame[1..6] the arguments. The raw result, or SUD_PASS (the program
+ * makes the call). */
 long hijack_sud_fast_call(long *frame) {
+  /* (a call nothing of hijack's wants: made by the program, no state
+   * saved) */
+  if (!hijack_sud_wanted(frame[0], frame + 1))
+    return SUD_PASS;
   char *area = __builtin_alloca(save_size + 64);
   area = (char *)(((uintptr_t)area + 63) & ~(uintptr_t)63);
-  if (use_xsave)
+  if (use_xsave) {
+    /* (XSAVE writes only the first word of the area's header; XRSTOR
+     * faults on anything but zero in the rest, which the stack may hold
+     * from an earlier signal frame) */
+    for (int i = 0; i < 8; i++)
+      ((volatile uint64_t *)(area + 512))[i] = 0;
     __asm__ volatile("xsave64 (%0)" ::"r"(area), "a"(-1), "d"(-1) : "memory");
+  }
   else
     __asm__ volatile("fxsave64 (%0)" ::"r"(area) : "memory");
   hijack_sud_selector = SUD_ALLOW;

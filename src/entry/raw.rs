@@ -181,19 +181,36 @@ unsafe fn call(nr: i64, a: &[u64; 6], uc: *mut libc::ucontext_t) -> i64 {
         super::exit::at_exit();
     }
     // (hijack's own code, or a call no hook wants: straight through)
-    let straight = || if made_here(nr, a) { made(nr, uc, a) } else { pass(nr, a) };
-    let Some(id) = crate::table::raw_row(nr) else {
-        return straight();
+    let Some(id) = wanted_row(nr) else {
+        return if made_here(nr, a) { made(nr, uc, a) } else { pass(nr, a) };
     };
+    let n = SYSCALLS[CALLS[id].sys.unwrap()].args.len();
+    let proceed = |w: &[u64]| real(nr, uc, w);
+    raw_result(dispatch::dispatch(id, &a[..n], &proceed))
+}
+
+/// The raw row of call `nr` when the hooks (or following) want it now:
+/// not a memory call (made inside the allocator, its lock held), not
+/// hijack's own code. Integer work only (see [`hijack_sud_wanted`]).
+fn wanted_row(nr: i64) -> Option<usize> {
+    let id = crate::table::raw_row(nr)?;
     let info = &CALLS[id];
     let memory = info.sys.is_some_and(|s| SYSCALLS[s].classes & class::MEMORY != 0);
     let following = info.follow.any() && follow::active();
-    if memory || guard::active() || !frame::hooked(id) && !following {
-        return straight();
-    }
-    let n = SYSCALLS[info.sys.unwrap()].args.len();
-    let proceed = |w: &[u64]| real(nr, uc, w);
-    raw_result(dispatch::dispatch(id, &a[..n], &proceed))
+    (!memory && !guard::active() && (frame::hooked(id) || following)).then_some(id)
+}
+
+/// Whether the call `nr` with `args` needs hijack at all (the hooks, or
+/// hijack making it, or the exit work), asked by src/sud_rewrite.c's fast
+/// path before it saves the vector state: 0 for one the program just makes.
+/// Runs with the program's vector registers live: integer work only.
+///
+/// # Safety
+/// `args`: the call's six arguments.
+#[no_mangle]
+pub unsafe extern "C" fn hijack_sud_wanted(nr: i64, args: *const i64) -> i32 {
+    let a: [u64; 6] = std::array::from_fn(|i| *args.add(i) as u64);
+    i32::from(nr == NR_EXIT_GROUP || made_here(nr, &a) || wanted_row(nr).is_some())
 }
 
 /// The program's own Syscall User Dispatch: a thread has one, which
