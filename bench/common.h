@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 static long long
 now_ns(void)
@@ -25,6 +27,20 @@ rss_kb(void)
   if (f)
     fclose(f);
   return kb;
+}
+
+/* Runs argv[0] (a path) with argv in a child and waits for it: 0 when it
+ * exited with status 0. (fork + exec + wait: the workloads of processes) */
+static int __attribute__((unused))
+run_child(char *const argv[])
+{
+  pid_t pid = fork();
+  if (pid == 0) {
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  int status;
+  return pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0;
 }
 
 static void

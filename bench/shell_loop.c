@@ -1,8 +1,6 @@
 /* Workload 10: many short processes, as a build or a shell script makes
  * them: `sh -c 'for i in $(seq N); do /bin/true; done'`, timed whole (per
  * process). shell_loop N */
-#include <sys/wait.h>
-#include <unistd.h>
 #include "common.h"
 
 int
@@ -14,13 +12,8 @@ main(int argc, char **argv)
   char script[128];
   snprintf(script, sizeof script, "for i in $(seq %ld); do /bin/true; done", n);
   long long start = now_ns();
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", script, (char *)NULL);
-    _exit(127);
-  }
-  int status;
-  if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+  char *child[] = {"/bin/sh", "-c", script, NULL};
+  if (run_child(child))
     return 1;
   report(now_ns() - start, n);
   return 0;
