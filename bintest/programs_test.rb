@@ -45,6 +45,13 @@ def trace_calls(text, pid_prefix)
     pid = raw[pid_prefix, 1] or next
     line = raw.sub(pid_prefix, "").strip
     next if line.start_with?("+++", "---")
+    # (strace -k sometimes writes a call's first stack line on the line of
+    # the call it has not finished, without " <unfinished ...>": `close(2 >
+    # /usr/lib/.../libc.so.6(_exit+0x29) [0xd4409]`, its result on a
+    # `<... close resumed>` line later)
+    if (m = line.match(/\A(\w+\(.*?) > (\S+\(.*\) \[0x\h+\])\z/))
+      line = "#{m[1]} <unfinished ...>"
+    end
     if (m = line.match(/\A(.*) <unfinished \.\.\.>\z/))
       pending[pid] = m[1]
       next
