@@ -15,16 +15,6 @@ module Coverage
 
   MARK = "/hijack-coverage-mark".freeze
 
-  # The memory class of syscalls.tab: the allocator's own calls
-  # (brk, mmap...) are made with its lock held, where no hook may run.
-  def memory_calls(root)
-    File.readlines(File.join(root, "src", "table", "syscalls.tab")).filter_map do |l|
-      next if l.start_with?("#") || l.strip.empty?
-      name, _nr, _nr32, classes = l.split
-      name if classes.split(",").include?("memory")
-    end
-  end
-
   # The files the programs work on, made afresh in `dir` for each run (a
   # second run of sqlite3 or git on the first's files makes other calls).
   def files(dir)
@@ -102,9 +92,8 @@ module Coverage
     end
   end
 
-  # [[program, strace's calls, missing, missing but the allocator's, {name => n}]]
+  # [[program, strace's calls, missing, {name => n}]]
   def measure(root, hijack)
-    memory = memory_calls(root)
     Dir.mktmpdir("hijack-coverage") do |dir|
       mark = File.join(dir, "mark.so")
       system("cc", "-O2", "-shared", "-fPIC", "-o", mark, File.join(root, "bench", "mark.c")) or raise "cannot build bench/mark.c"
@@ -122,7 +111,7 @@ module Coverage
         s = strace_calls(theirs)
         h = hijack_calls(ours)
         missing = s.to_h { |n, c| [n, c - h[n]] }.select { |_, d| d.positive? }
-        [name, s.values.sum, missing.values.sum, missing.reject { |n, _| memory.include?(n) }.values.sum, missing]
+        [name, s.values.sum, missing.values.sum, missing]
       ensure
         FileUtils.rm_f([theirs, ours].compact)
       end
@@ -132,12 +121,12 @@ module Coverage
   end
 
   def table(rows)
-    lines = ["| program | calls strace shows | not seen by --all-syscalls | not seen, but the allocator's memory calls | which (strace's count more) |",
-             "|---|---:|---:|---:|---|"]
-    rows.each do |name, total, missing, outside, which|
-      next lines << "| #{name} | n/a | | | #{which} |" if total.nil?
+    lines = ["| program | calls strace shows | not seen by --all-syscalls | which (strace's count more) |",
+             "|---|---:|---:|---|"]
+    rows.each do |name, total, missing, which|
+      next lines << "| #{name} | n/a | | #{which} |" if total.nil?
       shown = which.sort_by { |n, d| [-d, n] }.map { |n, d| "#{n} #{d}" }.join(", ")
-      lines << "| #{name} | #{total} | #{missing} | #{outside} | #{shown} |"
+      lines << "| #{name} | #{total} | #{missing} | #{shown} |"
     end
     lines
   end

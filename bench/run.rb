@@ -288,8 +288,8 @@ unless PARTIAL
   lines << "hijack's library starts, that `hijack run --all-syscalls --trace all,memory` does not show (by name):"
   lines << ""
   lines.concat(Coverage.table(coverage))
-  coverage.each do |name, _total, _missing, outside, _which|
-    target.call("--all-syscalls coverage, #{name}: calls strace shows and the trace does not, but the allocator's", outside, 0, "calls")
+  coverage.each do |name, _total, missing, _which|
+    target.call("--all-syscalls coverage, #{name}: calls strace shows and the trace does not", missing, 0, "calls")
   end
 end
 

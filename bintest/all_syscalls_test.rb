@@ -60,6 +60,29 @@ assert("--all-syscalls: 8 threads making 10,000 raw getppid each are counted exa
   assert_equal "n=80000\n", err
 end
 
+assert("--all-syscalls: the mmap and munmap malloc and free make inside, on 8 threads, reach Ruby hooks that allocate (hijack's own heap), counted as strace counts them") do
+  sud_only
+  n = 300
+  big = "(256 * 1024..264 * 1024)"
+  code = <<~RUBY
+    Hijack.after(:mmap) { |c| Hijack::Shared.incr(:mmap) if #{big}.include?(c.length) && ("x" * 1000 + c.length.to_s).size > 0 }
+    Hijack.after(:munmap) { |c| Hijack::Shared.incr(:munmap) if #{big}.include?(c.length) && [c.length, {a: 1}].size == 2 }
+    Hijack.at_exit { Hijack.log "mmap=\#{Hijack::Shared[:mmap]} munmap=\#{Hijack::Shared[:munmap]}" }
+  RUBY
+  out, err, st = hijack("run", "--all-syscalls", "-e", code, "--", rawcalls, "mallocs", n.to_s)
+  assert_equal ["mallocs done\n", 0], [out, st.exitstatus], err
+  assert_equal "mmap=#{8 * n} munmap=#{8 * n}\n", err, "every block one mmap (inside malloc) and one munmap (inside free)"
+  in_tmpdir do |dir|
+    system("strace", "-f", "-qq", "-e", "trace=mmap,munmap", "-o", "#{dir}/strace", rawcalls, "mallocs", n.to_s, out: File::NULL)
+    theirs = File.read("#{dir}/strace").scan(/(mmap\(NULL|munmap\(0x\h+), (\d+)/).count { |_c, len| (256 * 1024..264 * 1024).include?(len.to_i) }
+    assert_equal 16 * n, theirs, "strace sees the same calls"
+    _out, err, st = hijack("run", "--all-syscalls", "--trace", "mmap,munmap", "-o", "#{dir}/t", "--", rawcalls, "mallocs", n.to_s)
+    assert_equal 0, st.exitstatus, err
+    ours = File.read("#{dir}/t").scan(/(mmap\(NULL|munmap\(0x\h+), (\d+)/).count { |_c, len| (256 * 1024..264 * 1024).include?(len.to_i) }
+    assert_equal theirs, ours, "traced as strace shows them"
+  end
+end
+
 assert("--all-syscalls: fork, vfork + exec, posix_spawn and system children are all covered, as strace counts them") do
   sud_only
   in_tmpdir do |dir|

@@ -26,6 +26,12 @@ pub mod ruby;
 pub mod dispatch;
 pub mod entry;
 
+/// Rust's allocations in the preload library come from hijack's own heap,
+/// never the program's (src/platform/heap.rs).
+#[cfg(all(feature = "preload", target_os = "linux"))]
+#[global_allocator]
+static OWN_HEAP: platform::heap::Own = platform::heap::Own;
+
 /// Property tests: bounded fuzzing of the glob, Regexp and trace decoding.
 #[cfg(test)]
 mod props;

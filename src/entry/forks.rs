@@ -21,9 +21,15 @@ extern "C" fn prepare() {
     shared::fork_lock();
     listing::fork_lock();
     sud::before_fork();
+    // (last: a thread holding one of the locks above may be allocating)
+    crate::platform::heap::fork_lock();
 }
 
 extern "C" fn parent() {
+    // SAFETY: taken by prepare on this thread.
+    unsafe {
+        crate::platform::heap::fork_unlock()
+    };
     sud::after_fork();
     // SAFETY: taken by prepare on this thread.
     unsafe {

@@ -5,11 +5,19 @@
 //! memory is a no-op). Allocations made by hijack's own code go straight to
 //! the real allocator (the re-entrancy guard), and with no hook the cost is
 //! one branch, as for every call.
+//!
+//! Under --all-syscalls the system calls the allocator makes inside (brk,
+//! mmap, munmap) are the program's and reach the hooks, which then run
+//! where the allocator may hold its lock: hijack's Rust and mruby memory is
+//! its own heap's (src/platform/heap.rs), and what the C library allocates
+//! for hijack's code meanwhile is lent from that heap too (`nested`), known
+//! again when it is freed or resized.
 
 #![cfg_attr(not(feature = "preload"), allow(dead_code, unused_imports))]
 
 use crate::frame::word::{self, Word};
 use crate::table::id;
+use crate::platform::{guard, heap};
 use crate::{dispatch, frame, platform::real};
 use libc::{c_int, c_void, size_t};
 use std::cell::UnsafeCell;
@@ -63,6 +71,51 @@ fn early_size(p: *mut c_void) -> usize {
     unsafe { *((p as usize - HEADER) as *const usize) }
 }
 
+/// Whether this allocation is the C library's, for hijack's code running
+/// inside the program's allocator (--all-syscalls): it comes from hijack's
+/// heap.
+#[inline(always)]
+fn nested() -> bool {
+    crate::platform::sud::on() && guard::inside_allocator()
+}
+
+/// The program's allocator, called (--all-syscalls: the thread marked as
+/// inside it meanwhile).
+#[inline(always)]
+fn in_allocator<R>(f: impl FnOnce() -> R) -> R {
+    if !crate::platform::sud::on() {
+        return f();
+    }
+    let old = guard::set_in_allocator(true);
+    let r = f();
+    guard::set_in_allocator(old);
+    r
+}
+
+/// A block lent by hijack's heap (see [`nested`]); ENOMEM when none.
+fn lent(size: usize, align: usize, zeroed: bool) -> *mut c_void {
+    let p = heap::lend(size, align.max(HEADER), zeroed) as *mut c_void;
+    if p.is_null() {
+        crate::platform::sys::set_errno(libc::ENOMEM);
+    }
+    p
+}
+
+/// realloc of a block the C library got from the program's allocator,
+/// inside that allocator: a lent block with its bytes; the old one is kept
+/// (freeing it would want the lock the allocator may hold).
+unsafe fn moved_out(ptr: *mut c_void, size: usize) -> *mut c_void {
+    let new = lent(size, HEADER, false);
+    if !new.is_null() {
+        #[cfg(target_os = "linux")]
+        let old = libc::malloc_usable_size(ptr);
+        #[cfg(not(target_os = "linux"))]
+        let old = size;
+        std::ptr::copy_nonoverlapping(ptr as *const u8, new as *mut u8, old.min(size));
+    }
+    new
+}
+
 /// Runs the real function only while hijack's own code runs or nothing
 /// is hooked; a freed arena block (or NULL) goes nowhere. (free(NULL) is a
 /// call the program made: hooks see it too.)
@@ -70,32 +123,46 @@ unsafe fn release(ptr: *mut c_void) {
     if ptr.is_null() || in_arena(ptr) {
         return;
     }
+    if heap::lent_block(ptr) {
+        return heap::free(ptr as *mut u8);
+    }
     if let Some(f) = real::free.get() {
-        f(ptr)
+        in_allocator(|| f(ptr))
     }
 }
 
 #[cfg(feature = "preload")]
 entry!(early malloc, real: unsafe extern "C" fn(size_t) -> *mut c_void, (size: size_t) -> *mut c_void,
-    first: {},
+    first: {
+        if nested() {
+            return lent(size, HEADER, false);
+        }
+    },
     early: early(size, HEADER),
     skip: !frame::hooked(id::malloc),
-    direct: real(size),
+    direct: in_allocator(|| real(size)),
     words: [size as u64],
-    proceed: |w| real(w[0] as size_t) as usize as i64,
+    proceed: |w| in_allocator(|| real(w[0] as size_t)) as usize as i64,
     result: |r| r as usize as *mut c_void);
 
 #[cfg(feature = "preload")]
 entry!(early calloc, real: unsafe extern "C" fn(size_t, size_t) -> *mut c_void, (nmemb: size_t, size: size_t) -> *mut c_void,
-    first: {},
+    first: {
+        if nested() {
+            return match nmemb.checked_mul(size) {
+                Some(total) => lent(total, HEADER, true),
+                None => lent(usize::MAX, HEADER, true),
+            };
+        }
+    },
     early: match nmemb.checked_mul(size) {
         Some(total) => early(total, HEADER),
         None => std::ptr::null_mut(),
     },
     skip: !frame::hooked(id::calloc),
-    direct: real(nmemb, size),
+    direct: in_allocator(|| real(nmemb, size)),
     words: [nmemb as u64, size as u64],
-    proceed: |w| real(w[0] as size_t, w[1] as size_t) as usize as i64,
+    proceed: |w| in_allocator(|| real(w[0] as size_t, w[1] as size_t)) as usize as i64,
     result: |r| r as usize as *mut c_void);
 
 #[cfg(feature = "preload")]
@@ -109,18 +176,36 @@ entry!(early realloc, real: unsafe extern "C" fn(*mut c_void, size_t) -> *mut c_
             }
             return new;
         }
+        if heap::lent_block(ptr) {
+            return heap::c_realloc(ptr as *mut u8, size) as *mut c_void;
+        }
+        if nested() {
+            return if ptr.is_null() { lent(size, HEADER, false) } else { moved_out(ptr, size) };
+        }
     },
     early: if ptr.is_null() { early(size, HEADER) } else { std::ptr::null_mut() },
     skip: !frame::hooked(id::realloc),
-    direct: real(ptr, size),
+    direct: in_allocator(|| real(ptr, size)),
     words: [word::of(ptr), size as u64],
-    proceed: |w| real(w[0].ptr::<c_void>(), w[1] as size_t) as usize as i64,
+    proceed: |w| in_allocator(|| real(w[0].ptr::<c_void>(), w[1] as size_t)) as usize as i64,
     result: |r| r as usize as *mut c_void);
 
 #[cfg(feature = "preload")]
 entry!(early posix_memalign, real: unsafe extern "C" fn(*mut c_void, size_t, size_t) -> c_int,
     (memptr: *mut *mut c_void, alignment: size_t, size: size_t) -> c_int,
-    first: {},
+    first: {
+        if nested() {
+            if !alignment.is_power_of_two() || alignment % std::mem::size_of::<usize>() != 0 {
+                return libc::EINVAL;
+            }
+            let p = lent(size, alignment, false);
+            if p.is_null() {
+                return libc::ENOMEM;
+            }
+            *memptr = p;
+            return 0;
+        }
+    },
     early: {
         let p = early(size, alignment);
         if p.is_null() {
@@ -130,19 +215,27 @@ entry!(early posix_memalign, real: unsafe extern "C" fn(*mut c_void, size_t, siz
         0
     },
     skip: !frame::hooked(id::posix_memalign),
-    direct: real(memptr as *mut c_void, alignment, size),
+    direct: in_allocator(|| real(memptr as *mut c_void, alignment, size)),
     words: [word::of(memptr), alignment as u64, size as u64],
-    proceed: |w| real(w[0].ptr::<c_void>(), w[1] as size_t, w[2] as size_t) as i64,
+    proceed: |w| in_allocator(|| real(w[0].ptr::<c_void>(), w[1] as size_t, w[2] as size_t)) as i64,
     result: |r| r as c_int);
 
 #[cfg(feature = "preload")]
 entry!(early aligned_alloc, real: unsafe extern "C" fn(size_t, size_t) -> *mut c_void, (alignment: size_t, size: size_t) -> *mut c_void,
-    first: {},
+    first: {
+        if nested() {
+            if !alignment.is_power_of_two() {
+                crate::platform::sys::set_errno(libc::EINVAL);
+                return std::ptr::null_mut();
+            }
+            return lent(size, alignment, false);
+        }
+    },
     early: early(size, alignment),
     skip: !frame::hooked(id::aligned_alloc),
-    direct: real(alignment, size),
+    direct: in_allocator(|| real(alignment, size)),
     words: [alignment as u64, size as u64],
-    proceed: |w| real(w[0] as size_t, w[1] as size_t) as usize as i64,
+    proceed: |w| in_allocator(|| real(w[0] as size_t, w[1] as size_t)) as usize as i64,
     result: |r| r as usize as *mut c_void);
 
 #[cfg(feature = "preload")]

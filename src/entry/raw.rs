@@ -5,15 +5,14 @@
 //! is made from the allowed range. Some calls are the handler's own
 //! business: clone3 is answered ENOSYS (glibc then makes clone, which hijack
 //! can make as the program would), a clone with a new stack is made with
-//! the program's registers, a copied child turns dispatch on again, the
-//! memory calls pass straight through (they come from inside the allocator,
-//! whose lock is held), signal actions go through src/entry/signals.rs; what
+//! the program's registers, a copied child turns dispatch on again, signal
+//! actions go through src/entry/signals.rs; what
 //! rt_sigreturn puts back (the mask, the signal stack) is changed in the
 //! saved context. A call no hook wants is made by the program itself once
 //! the handler has returned ([`PASS`]).
 
 use crate::platform::{guard, sud, sys};
-use crate::table::{class, CALLS, SYSCALLS};
+use crate::table::{CALLS, SYSCALLS};
 use crate::{dispatch, features::follow, frame};
 
 const NR_RT_SIGRETURN: i64 = libc::SYS_rt_sigreturn as i64;
@@ -184,20 +183,24 @@ unsafe fn call(nr: i64, a: &[u64; 6], uc: *mut libc::ucontext_t) -> i64 {
     let Some(id) = wanted_row(nr) else {
         return if made_here(nr, a) { made(nr, uc, a) } else { pass(nr, a) };
     };
-    let n = SYSCALLS[CALLS[id].sys.unwrap()].args.len();
+    let args = SYSCALLS[CALLS[id].sys.unwrap()].args;
+    let mut words = *a;
+    for (w, arg) in words.iter_mut().zip(args) {
+        *w = arg.from_register(*w);
+    }
     let proceed = |w: &[u64]| real(nr, uc, w);
-    raw_result(dispatch::dispatch(id, &a[..n], &proceed))
+    raw_result(dispatch::dispatch(id, &words[..args.len()], &proceed))
 }
 
 /// The raw row of call `nr` when the hooks (or following) want it now:
-/// not a memory call (made inside the allocator, its lock held), not
-/// hijack's own code. Integer work only (see [`hijack_sud_wanted`]).
+/// not hijack's own code. (A memory call made inside the program's
+/// allocator is wanted too: hijack's code allocates from its own heap,
+/// src/entry/memory.rs.) Integer work only (see [`hijack_sud_wanted`]).
 fn wanted_row(nr: i64) -> Option<usize> {
     let id = crate::table::raw_row(nr)?;
     let info = &CALLS[id];
-    let memory = info.sys.is_some_and(|s| SYSCALLS[s].classes & class::MEMORY != 0);
     let following = info.follow.any() && follow::active();
-    (!memory && !guard::active() && (frame::hooked(id) || following)).then_some(id)
+    (!guard::active() && (frame::hooked(id) || following)).then_some(id)
 }
 
 /// Whether the call `nr` with `args` needs hijack at all (the hooks, or

@@ -23,6 +23,9 @@ pub struct Thread {
     /// In the real call of a hooked function (--all-syscalls: a signal
     /// handler of the program's that runs now is the program's code).
     at_real: Cell<bool>,
+    /// --all-syscalls: in the program's allocator (its lock may be held):
+    /// what hijack's code allocates meanwhile must not come from it.
+    in_allocator: Cell<bool>,
     /// --all-syscalls: the signal frames whose handler runs as the
     /// program's code, and what their return puts back (src/entry/signals.rs).
     frames: [Cell<SignalFrame>; FRAMES],
@@ -50,6 +53,7 @@ thread_local! {
             vm: Cell::new(std::ptr::null_mut()),
             vm_failed: Cell::new(false),
             at_real: Cell::new(false),
+            in_allocator: Cell::new(false),
             frames: [const { Cell::new(NO_FRAME) }; FRAMES],
         }
     };
@@ -128,6 +132,20 @@ pub fn at_real(v: bool) {
 /// function (inside the guard, the call's function running).
 pub fn in_real_call() -> bool {
     THREAD.try_with(|t| t.active.get() && t.at_real.get()).unwrap_or(false)
+}
+
+/// Marks the thread as in the program's allocator (or out of it): the old
+/// mark.
+#[inline]
+pub fn set_in_allocator(v: bool) -> bool {
+    THREAD.try_with(|t| t.in_allocator.replace(v)).unwrap_or(false)
+}
+
+/// Whether hijack's code runs inside the program's allocator on this
+/// thread (a hook on a system call malloc makes, a signal handler that
+/// interrupted it): what it allocates must come from hijack's heap.
+pub fn inside_allocator() -> bool {
+    THREAD.try_with(|t| t.active.get() && t.in_allocator.get()).unwrap_or(false)
 }
 
 /// Remembers a signal frame whose handler runs as the program's code (the

@@ -5,6 +5,7 @@ pub mod errnames;
 pub mod fds;
 pub mod glob;
 pub mod guard;
+pub mod heap;
 pub mod lock;
 pub mod log;
 #[cfg(all(feature = "preload", target_os = "linux"))]

@@ -230,9 +230,24 @@ impl DataType {
 
 // ---- states and bytecode ---------------------------------------------------
 
-/// A new mruby state, its gems initialised (null when out of memory).
+/// A new mruby state, its gems initialised (null when out of memory); in
+/// the Linux preload library its memory is hijack's own heap's.
 pub unsafe fn open() -> *mut State {
-    ffi::mrb_open()
+    #[cfg(all(feature = "preload", target_os = "linux"))]
+    return ffi::mrb_open_allocf(Some(own_heap), std::ptr::null_mut());
+    #[cfg(not(all(feature = "preload", target_os = "linux")))]
+    return ffi::mrb_open();
+}
+
+/// mruby's allocation function over hijack's heap: size 0 frees.
+#[cfg(all(feature = "preload", target_os = "linux"))]
+unsafe extern "C" fn own_heap(_mrb: *mut State, p: *mut c_void, size: usize, _ud: *mut c_void) -> *mut c_void {
+    use crate::platform::heap;
+    if size == 0 {
+        heap::free(p as *mut u8);
+        return std::ptr::null_mut();
+    }
+    heap::c_realloc(p as *mut u8, size) as *mut c_void
 }
 
 pub unsafe fn close(mrb: *mut State) {

@@ -83,6 +83,20 @@ pub struct ArgInfo {
     pub decode: Decode,
 }
 
+impl ArgInfo {
+    /// The argument as a word, from the register a system call passed it
+    /// in: a 32-bit C type is only the register's low half (the kernel reads
+    /// no more; the C library may leave the high half as it was), widened
+    /// as the symbol's entry point widens it (`-1` for an `int` fd).
+    pub fn from_register(&self, r: u64) -> u64 {
+        match self.ctype {
+            "int" | "pid_t" | "clockid_t" | "key_t" | "mqd_t" => r as u32 as i32 as i64 as u64,
+            "unsigned int" | "uid_t" | "gid_t" | "mode_t" | "socklen_t" => r as u32 as u64,
+            _ => r,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct CallInfo {
     pub name: &'static str,
@@ -367,6 +381,17 @@ mod tests {
             assert_eq!(find(c.name), Some(i), "{}", c.name);
         }
         assert_eq!(find("no_such_call"), None);
+    }
+
+    #[test]
+    fn a_32_bit_argument_is_the_low_half_of_its_register() {
+        let mmap = &SYSCALLS[find_sys("mmap").unwrap()];
+        let [start, _, _, _, fd, _] = mmap.args else { panic!("mmap has six arguments") };
+        assert_eq!(fd.from_register(0xffff_ffff) as i64, -1, "an int fd of -1 zero-extended by the C library");
+        assert_eq!(fd.from_register(0x1234_0000_0003), 3, "a stale high half");
+        assert_eq!(start.from_register(0x7fff_0000_1000), 0x7fff_0000_1000, "a pointer is the whole register");
+        let setuid = &SYSCALLS[find_sys("setuid").unwrap()];
+        assert_eq!(setuid.args[0].from_register(0xdead_ffff_fffe), 0xffff_fffe, "an unsigned id is not sign-extended");
     }
 
     #[test]

@@ -37,7 +37,11 @@
  *   rawcalls own-sud -       turns on Syscall User Dispatch of its own:
  *                            prints prctl's result and errno
  *   rawcalls until-fails PATH  a raw openat of PATH every 50 ms (at most
- *                            600 times) until one fails: prints its result */
+ *                            600 times) until one fails: prints its result
+ *   rawcalls mallocs N       8 threads, N times each malloc of 256 KiB (past
+ *                            a fixed mmap threshold: one mmap and one munmap
+ *                            each, made inside malloc and free), its bytes
+ *                            written and checked: prints "mallocs done" */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -78,6 +82,23 @@ static void *getppids(void *arg) {
   (void)arg;
   for (long i = 0; i < per_thread; i++)
     raw(SYS_getppid, 0, 0, 0);
+  return NULL;
+}
+
+#include <malloc.h>
+#define BIG_BLOCK (256 * 1024)
+static void *mallocs(void *arg) {
+  unsigned char tag = (unsigned char)(size_t)arg;
+  for (long i = 0; i < per_thread; i++) {
+    unsigned char *p = malloc(BIG_BLOCK);
+    if (!p)
+      abort();
+    memset(p, tag, BIG_BLOCK);
+    for (size_t j = 0; j < BIG_BLOCK; j += 4096)
+      if (p[j] != tag)
+        abort();
+    free(p);
+  }
   return NULL;
 }
 
@@ -173,6 +194,17 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 8; i++)
       pthread_join(t[i], NULL);
     printf("threads done\n");
+  } else if (!strcmp(what, "mallocs")) {
+    per_thread = atol(arg);
+    /* (a fixed threshold: glibc's moving one would serve later blocks
+     * from the heap) */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++)
+      pthread_create(&t[i], NULL, mallocs, (void *)(size_t)(i + 1));
+    for (int i = 0; i < 8; i++)
+      pthread_join(t[i], NULL);
+    printf("mallocs done\n");
   } else if (!strcmp(what, "children")) {
     int status;
     pid_t pid = fork();
