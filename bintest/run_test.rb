@@ -134,3 +134,23 @@ assert("the runner does not interpose its own calls") do
   listed = hijack("list", "--functions")[0].lines.map { |l| l.split.first }
   assert_equal [], listed & defined
 end
+
+assert("a process started by exec runs the scripts at its first hooked call: one that makes none never does, unless they have exit work") do
+  native_programs_only("sh, rm and true")
+  in_tmpdir do |dir|
+    write("#{dir}/victim", "x")
+    tree = "/bin/true; rm -f #{dir}/victim; /bin/true; echo done"
+    code = %(Hijack.log "loaded"; Hijack.before(:unlinkat) { raise Errno::EACCES })
+    out, err, st = hijack("run", "-e", code, "--", "sh", "-c", tree)
+    assert_equal ["done\n", 0], [out, st.exitstatus]
+    # sh (the first process, which runs them at its start) and rm (at its
+    # unlinkat, which the hook then denies); not the two trues
+    assert_equal 2, err.scan("loaded").size, err
+    assert_include err, "Permission denied"
+    assert_true File.exist?("#{dir}/victim"), "the first hooked call of a process is hooked"
+    # exit work: each process that exits runs it (and so the scripts)
+    out, err, st = hijack("run", "-e", %(Hijack.log "loaded"; Hijack.at_exit { Hijack.log "exit work" }), "--", "sh", "-c", "/bin/true; /bin/true; echo done")
+    assert_equal ["done\n", 0], [out, st.exitstatus]
+    assert_equal [3, 3], [err.scan("loaded").size, err.scan("exit work").size], err
+  end
+end

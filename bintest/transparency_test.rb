@@ -162,7 +162,9 @@ assert("user data never travels in the environment: a 10 MiB --fake and a 200 KB
     # (four shells, cat and env; a shell may exec its last command)
     assert_true err.scan("script loaded: #{(0...6000).sum}").size >= 5, "every process ran the script: #{err[0, 300]}"
     # -e code too large for an environment variable goes in a file.
-    code = "Hijack.log \"eval loaded\" # #{'x' * 100_000}"
+    # (every one of the processes makes a call hooked here: each runs the
+    # code, at that call)
+    code = "Hijack.before(:execve, :write) { }; Hijack.log \"eval loaded\" # #{'x' * 100_000}"
     out, err, st = Open3.capture3(exe, "run", "-e", code, "--", "sh", "-c", 'sh -c "sh -c \"env\""')
     assert_equal 0, st.exitstatus
     assert_true err.scan("eval loaded").size >= 3, err

@@ -251,6 +251,7 @@ module Hijack
     # from main; not on _exit or a fatal signal).
     def at_exit(&block)
       raise ArgumentError, "Hijack.at_exit needs a block" unless block
+      __exit_work
       (@at_exit ||= []) << block
       block
     end

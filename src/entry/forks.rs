@@ -17,6 +17,8 @@ extern "C" fn prepare() {
     // of the program's that runs meanwhile is not let into the hooks, as
     // it is elsewhere in a real call: src/entry/signals.rs)
     crate::platform::guard::at_real(false);
+    // (first: the thread loading the scripts takes the others)
+    crate::ruby::vm::fork_lock();
     filter::lock_for_fork().raw_lock();
     shared::fork_lock();
     listing::fork_lock();
@@ -36,6 +38,7 @@ extern "C" fn parent() {
         listing::fork_unlock();
         shared::fork_unlock();
         filter::lock_for_fork().raw_unlock();
+        crate::ruby::vm::fork_unlock();
     }
 }
 

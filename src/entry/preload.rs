@@ -1,48 +1,18 @@
 //! Start-up inside a target process: the preload library's constructor
 //! (preload.c) calls [`hijack_preload_init`], which compiles the scripts
 //! named by the environment once and runs them in this thread's VM, which
-//! registers their hooks.
+//! registers their hooks; or, in a process whose environment says what the
+//! scripts hook (HIJACK_HOOKED, put there by the exec that started it),
+//! marks those calls and leaves the scripts for the first of them: a
+//! process that makes none never opens a VM.
 //!
 //! Environment: HIJACK_SCRIPT (colon-separated paths), HIJACK_EVAL (code,
 //! as with `-e`), HIJACK_EVAL_FILE (a file of such code), HIJACK_LOG (hijack's log file; default standard error).
 
 #![cfg_attr(not(feature = "preload"), allow(dead_code))]
 
-use crate::{features::follow, platform::guard, platform::log, platform::sys, ruby::mrb, ruby::script, ruby::vm};
+use crate::{features::follow, platform::guard, platform::log, platform::sys, ruby::script, ruby::vm};
 use std::ffi::OsString;
-
-/// Reads and compiles the scripts named by the environment.
-unsafe fn compile_program(
-    mrb: *mut mrb::State,
-    scripts: Option<OsString>,
-    eval_file: Option<OsString>,
-    eval: Option<String>,
-) -> Result<Vec<script::Unit>, String> {
-    use std::os::unix::ffi::OsStrExt;
-    let mut units = Vec::new();
-    if let Some(paths) = scripts {
-        for path in paths.as_bytes().split(|b| *b == b':').filter(|p| !p.is_empty()) {
-            let name = String::from_utf8_lossy(path).into_owned();
-            let source = std::fs::read(std::ffi::OsStr::from_bytes(path))
-                .map_err(|e| format!("cannot read script {name}: {e}"))?;
-            if script::is_bytecode(&source) {
-                units.push(script::Unit { name, irep: source });
-            } else {
-                units.push(script::compile(mrb, &source, &name)?);
-            }
-        }
-    }
-    // -e code too large for the environment comes in a file (the runner's
-    // stash), named "-e" in messages all the same.
-    if let Some(path) = eval_file {
-        let code = std::fs::read(&path).map_err(|e| format!("cannot read the -e code in {}: {e}", path.to_string_lossy()))?;
-        units.push(script::compile(mrb, &code, "-e")?);
-    }
-    if let Some(code) = eval {
-        units.push(script::compile(mrb, code.as_bytes(), "-e")?);
-    }
-    Ok(units)
-}
 
 extern "C" fn at_exit() {
     crate::entry::exit::at_exit();
@@ -65,45 +35,67 @@ fn env_nonempty(name: &str) -> Option<OsString> {
     std::env::var_os(name).filter(|v| !v.is_empty())
 }
 
+/// What the scripts hook, as the process that exec'd this one knew it
+/// (src/features/follow.rs): with it, the scripts wait for this process's
+/// first hooked call (src/ruby/vm.rs). Not with --control (hooks come
+/// through the socket too) nor the one-VM-per-call mode.
+fn manifest(control: bool) -> Option<OsString> {
+    let per_call = std::env::var_os("HIJACK_VM").is_some_and(|v| v == "per-call");
+    env_nonempty(follow::MANIFEST).filter(|_| !control && !per_call)
+}
+
+/// What starts with the scripts, run or deferred: dispatch (--all-syscalls),
+/// following exec, the exit and fork work.
+fn started(guard: &guard::Guard) {
+    if crate::platform::sud::requested() {
+        start_dispatch(guard);
+    }
+    // After the scripts ran: what they put in the environment (the
+    // clock's anchor) follows too, and HIJACK_ALL_SYSCALLS as
+    // dispatch left it (0 where it was refused).
+    if let Some(library) = library_path() {
+        follow::start(&library);
+    }
+    // SAFETY: registering plain functions.
+    unsafe { libc::atexit(at_exit) };
+    crate::entry::forks::register();
+}
+
 unsafe fn init() {
     let Some(guard) = guard::enter() else { return };
     if sys::secure_execution() {
         return;
     }
-    let scripts = env_nonempty("HIJACK_SCRIPT");
-    let eval_file = env_nonempty("HIJACK_EVAL_FILE");
-    let eval = env_nonempty("HIJACK_EVAL").map(|v| v.to_string_lossy().into_owned());
+    let sources = script::Sources::from_environment();
     let control = env_nonempty("HIJACK_CONTROL").is_some_and(|v| v == "1");
     // With --control and no script, hooks come later through the socket.
-    if scripts.is_none() && eval_file.is_none() && eval.is_none() && !control {
+    if sources.is_empty() && !control {
         return;
     }
     log::open();
+    if let Some(m) = manifest(control) {
+        if crate::frame::watch_manifest(&m.to_string_lossy()) {
+            vm::defer(sources);
+            started(&guard);
+            return;
+        }
+    }
     let Some(first) = vm::Vm::open() else {
         vm::give_up("mruby could not open a VM");
         return;
     };
     // The scripts are compiled in the VM that then runs them for this thread.
-    let program = compile_program(first.state(), scripts, eval_file, eval);
-    match program {
+    match sources.compile(first.state()) {
         Ok(units) => {
             vm::install(units);
             let adopted = vm::adopt(&guard, first);
             if adopted && control {
                 crate::features::control::start(crate::ruby::vm::control_loader);
             }
-            if adopted && crate::platform::sud::requested() {
-                start_dispatch(&guard);
-            }
-            // After the scripts ran: what they put in the environment (the
-            // clock's anchor) follows too, and HIJACK_ALL_SYSCALLS as
-            // dispatch left it (0 where it was refused).
-            if let Some(library) = library_path() {
-                follow::start(&library);
-            }
             if adopted {
-                libc::atexit(at_exit);
-                crate::entry::forks::register();
+                started(&guard);
+            } else if let Some(library) = library_path() {
+                follow::start(&library);
             }
         }
         Err(msg) => vm::give_up(&msg),

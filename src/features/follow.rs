@@ -29,6 +29,10 @@ pub const VARIABLES: &[&str] = &[
     "HIJACK_ALL_SYSCALLS",
 ];
 
+/// What the scripts hook, for a new program (src/frame: the manifest): not
+/// a snapshot but made at each exec, from what this process hooks then.
+pub const MANIFEST: &str = "HIJACK_HOOKED";
+
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static SNAPSHOT: OnceLock<Vec<(String, String)>> = OnceLock::new();
 
@@ -57,6 +61,10 @@ pub fn start(library: &str) {
 
 /// The value `name` must have given the caller's value for it (None: keep it).
 fn wanted(name: &str, ours: &str, theirs: Option<&str>) -> Option<String> {
+    // (hijack's own, whatever the caller's environment holds)
+    if name == MANIFEST {
+        return (theirs != Some(ours)).then(|| ours.to_string());
+    }
     if name != sys::PRELOAD_VAR {
         return if theirs.is_some() { None } else { Some(ours.to_string()) };
     }
@@ -107,7 +115,10 @@ pub fn prepare(frame: &mut Frame) -> Instead {
     if !active() {
         return Instead::Real;
     }
-    let Some(vars) = SNAPSHOT.get() else { return Instead::Real };
+    let Some(snapshot) = SNAPSHOT.get() else { return Instead::Real };
+    let mut vars = snapshot.clone();
+    vars.push((MANIFEST.to_string(), crate::frame::manifest()));
+    let vars = &vars;
     let arg = |name: &str| frame.info().args.iter().position(|a| a.name == name);
     match frame.info().follow {
         Follow::No => Instead::Real,

@@ -25,6 +25,69 @@ pub fn watch(id: usize) {
     HOOKED[id].store(true, Ordering::Relaxed);
 }
 
+/// Set once a script asked for exit work (Hijack.at_exit): a process that
+/// loads its scripts lazily loads them at its exit too.
+static EXIT_WORK: AtomicBool = AtomicBool::new(false);
+
+pub fn watch_exit() {
+    EXIT_WORK.store(true, Ordering::Relaxed);
+}
+
+pub fn exit_work() -> bool {
+    EXIT_WORK.load(Ordering::Relaxed)
+}
+
+/// What tells one build's table from another's: a hash of the calls' names.
+fn table_print() -> u64 {
+    static PRINT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *PRINT.get_or_init(|| {
+        CALLS.iter().flat_map(|c| c.name.bytes().chain([0])).fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+    })
+}
+
+/// What this process's scripts hook, as a new program's environment
+/// carries it (HIJACK_HOOKED, src/features/follow.rs): the table's print,
+/// the hooked calls as a bitmap in hex, and `x` for exit work.
+pub fn manifest() -> String {
+    let mut out = format!("{:016x}:", table_print());
+    for chunk in HOOKED.chunks(4) {
+        let nibble = chunk.iter().enumerate().fold(0u32, |n, (i, f)| n | (f.load(Ordering::Relaxed) as u32) << i);
+        out.push(char::from_digit(nibble, 16).unwrap());
+    }
+    if exit_work() {
+        out.push_str(":x");
+    }
+    out
+}
+
+/// Marks the calls of a [`manifest`] as hooked (the scripts are loaded at
+/// the first of them): false, and nothing marked, when it is not one of
+/// this build's table.
+pub fn watch_manifest(manifest: &str) -> bool {
+    let mut parts = manifest.split(':');
+    let (Some(print), Some(bits)) = (parts.next(), parts.next()) else { return false };
+    let exit = match parts.next() {
+        None => false,
+        Some("x") => true,
+        Some(_) => return false,
+    };
+    if u64::from_str_radix(print, 16) != Ok(table_print()) || bits.len() != CALL_COUNT.div_ceil(4) {
+        return false;
+    }
+    let Some(nibbles) = bits.chars().map(|c| c.to_digit(16)).collect::<Option<Vec<u32>>>() else { return false };
+    for (i, n) in nibbles.iter().enumerate() {
+        for bit in 0..4 {
+            if n & (1 << bit) != 0 && i * 4 + bit < CALL_COUNT {
+                watch(i * 4 + bit);
+            }
+        }
+    }
+    if exit {
+        watch_exit();
+    }
+    true
+}
+
 /// Unhooks every call: the process runs as if hijack were not there.
 pub fn unwatch_all() {
     for flag in HOOKED.iter() {
@@ -295,6 +358,21 @@ pub use word::{arg_argv, arg_str, arg_timespec, Word};
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_manifest_carries_the_hooked_calls_to_the_same_table_only() {
+        watch(crate::table::id::unlinkat);
+        watch_exit();
+        let m = manifest();
+        assert!(m.ends_with(":x"), "{m}");
+        let bits = m.split(':').nth(1).unwrap();
+        let (nibble, bit) = (crate::table::id::unlinkat / 4, crate::table::id::unlinkat % 4);
+        assert_ne!(bits.chars().nth(nibble).unwrap().to_digit(16).unwrap() & (1 << bit), 0, "{m}");
+        assert!(watch_manifest(&m));
+        assert!(!watch_manifest(&m.replacen(&m[..16], "0123456789abcdef", 1)), "another table's print");
+        assert!(!watch_manifest(&format!("{}0", &m[..m.len() - 2])), "a bitmap of another length");
+        assert!(!watch_manifest("junk"));
+    }
     use crate::table::id;
 
     #[test]

@@ -5,7 +5,7 @@
 
 use crate::frame::{self, Frame};
 use crate::ruby::hooks::Invocation;
-use crate::ruby::script::Unit;
+use crate::ruby::script::{Sources, Unit};
 use crate::platform::guard::{self, Guard};
 use crate::{features::control, platform::log, ruby::hooks, ruby::mrb};
 use std::ffi::c_void;
@@ -13,6 +13,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 static PROGRAM: OnceLock<Vec<Unit>> = OnceLock::new();
+/// The scripts of a process that loads them at its first hooked call
+/// ([`defer`]), and whether that load was made (or is being made: a thread
+/// that finds the lock held waits for it; a fork too, src/entry/forks.rs).
+static DEFERRED: OnceLock<Sources> = OnceLock::new();
+static LOADED: crate::platform::lock::SpinLock<bool> = crate::platform::lock::SpinLock::new(false);
 static LOAD_ERROR_REPORTED: AtomicBool = AtomicBool::new(false);
 
 // A thread's VM is kept in its guard::Thread, without a Rust destructor: it
@@ -175,6 +180,56 @@ pub fn install(units: Vec<Unit>) {
     let _ = PROGRAM.set(units);
 }
 
+/// Keeps the scripts for the process's first hooked call (a process started
+/// by exec whose environment says what the scripts hook: HIJACK_HOOKED),
+/// which opens the first VM and runs them; until then no VM is opened.
+pub fn defer(sources: Sources) {
+    let _ = DEFERRED.set(sources);
+}
+
+/// Whether this process has run its scripts, or will at its first hooked
+/// call (the exit work included: see [`run_at_exit`]).
+fn deferred_unloaded() -> bool {
+    PROGRAM.get().is_none() && DEFERRED.get().is_some()
+}
+
+/// The deferred scripts, compiled and run in a new VM that becomes this
+/// thread's: None when another thread did it (or it failed).
+#[cold]
+unsafe fn load_deferred(guard: &Guard) -> Option<*mut Vm> {
+    let sources = DEFERRED.get()?;
+    let mut loaded = LOADED.lock();
+    if *loaded {
+        return None;
+    }
+    *loaded = true;
+    let Some(vm) = Vm::open() else {
+        give_up("mruby could not open a VM");
+        return None;
+    };
+    match sources.compile(vm.state()) {
+        Ok(units) => {
+            install(units);
+            adopt(guard, vm).then(|| guard.thread().vm.get() as *mut Vm).filter(|v| !v.is_null())
+        }
+        Err(msg) => {
+            give_up(&msg);
+            None
+        }
+    }
+}
+
+/// Around fork: no child inherits the deferred load half made.
+pub fn fork_lock() {
+    LOADED.raw_lock();
+}
+
+/// # Safety
+/// After [`fork_lock`], on the same thread (or in its fork child).
+pub unsafe fn fork_unlock() {
+    LOADED.raw_unlock();
+}
+
 /// Reports a program that failed to load, once per process, and unhooks
 /// everything: the process runs as if hijack were not there.
 pub fn give_up(msg: &str) {
@@ -204,6 +259,11 @@ unsafe fn new_thread_vm(guard: &Guard) -> Option<*mut Vm> {
     let thread = guard.thread();
     if thread.vm_failed.get() || vm_per_call() {
         return None;
+    }
+    if deferred_unloaded() {
+        if let Some(vm) = load_deferred(guard) {
+            return Some(vm);
+        }
     }
     let vm = PROGRAM.get().and_then(|units| new_vm(units));
     let Some(vm) = vm else {
@@ -309,6 +369,10 @@ pub unsafe fn observe_exec(frame: &Frame) {
 /// Runs the Hijack.at_exit blocks (from the preload library's atexit
 /// handler), in this thread's VM.
 pub fn run_at_exit() {
+    // (scripts never loaded: loaded now only for their exit work)
+    if deferred_unloaded() && !frame::exit_work() {
+        return;
+    }
     let Some(guard) = guard::enter() else { return };
     // SAFETY: as in begin.
     unsafe {

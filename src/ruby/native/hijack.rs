@@ -96,6 +96,13 @@ unsafe extern "C" fn m_log(mrb: *mut State, _self: Value) -> Value {
     log_argument(mrb, log::line)
 }
 
+/// Hijack.at_exit was called: a process that loads the scripts lazily
+/// loads them at its exit too (src/ruby/vm.rs).
+unsafe extern "C" fn m_exit_work(_mrb: *mut State, _self: Value) -> Value {
+    frame::watch_exit();
+    mrb::nil()
+}
+
 unsafe extern "C" fn m_version(mrb: *mut State, _self: Value) -> Value {
     mrb::str(mrb, env!("CARGO_PKG_VERSION").as_bytes())
 }
@@ -482,6 +489,7 @@ pub(super) unsafe fn define(mrb: *mut State, m: *mut mrb::Class) {
     function(mrb, m, c"__watch", m_watch, args_req(2));
     function(mrb, m, c"log", m_log, args_req(1));
     function(mrb, m, c"version", m_version, ARGS_NONE);
+    function(mrb, m, c"__exit_work", m_exit_work, ARGS_NONE);
     function(mrb, m, c"pid", m_pid, ARGS_NONE);
     function(mrb, m, c"tid", m_tid, ARGS_NONE);
     function(mrb, m, c"platform", m_platform, ARGS_NONE);
