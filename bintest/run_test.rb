@@ -152,5 +152,15 @@ assert("a process started by exec runs the scripts at its first hooked call: one
     out, err, st = hijack("run", "-e", %(Hijack.log "loaded"; Hijack.at_exit { Hijack.log "exit work" }), "--", "sh", "-c", "/bin/true; /bin/true; echo done")
     assert_equal ["done\n", 0], [out, st.exitstatus]
     assert_equal [3, 3], [err.scan("loaded").size, err.scan("exit work").size], err
+    # HIJACK_LAZY=0: every process at its start
+    _out, err, st = hijack("run", "-e", code, "--", "sh", "-c", tree, env: { "HIJACK_LAZY" => "0" })
+    assert_equal [0, 4], [st.exitstatus, err.scan("loaded").size], err
+    # a hook registered in a child only: said, naming the call
+    write("#{dir}/victim", "x")
+    marker = "#{dir}/marker"
+    only_later = %(Hijack.before(:unlinkat) { }; Hijack.before(:fchmodat) { } if File.exist?(#{marker.inspect}))
+    _out, err, st = hijack("run", "-e", only_later, "--", "sh", "-c", "touch #{marker}; rm -f #{dir}/victim")
+    assert_equal 0, st.exitstatus, err
+    assert_equal 1, err.scan("hijack: the scripts hook fchmodat in this process but not in the one that started it").size, err
   end
 end

@@ -38,10 +38,11 @@ fn env_nonempty(name: &str) -> Option<OsString> {
 /// What the scripts hook, as the process that exec'd this one knew it
 /// (src/features/follow.rs): with it, the scripts wait for this process's
 /// first hooked call (src/ruby/vm.rs). Not with --control (hooks come
-/// through the socket too) nor the one-VM-per-call mode.
+/// through the socket too), the one-VM-per-call mode, nor HIJACK_LAZY=0.
 fn manifest(control: bool) -> Option<OsString> {
     let per_call = std::env::var_os("HIJACK_VM").is_some_and(|v| v == "per-call");
-    env_nonempty(follow::MANIFEST).filter(|_| !control && !per_call)
+    let eager = std::env::var_os("HIJACK_LAZY").is_some_and(|v| v == "0");
+    env_nonempty(follow::MANIFEST).filter(|_| !control && !per_call && !eager)
 }
 
 /// What starts with the scripts, run or deferred: dispatch (--all-syscalls),

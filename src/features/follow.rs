@@ -27,6 +27,7 @@ pub const VARIABLES: &[&str] = &[
     "HIJACK_AUDIT",
     "HIJACK_CONTROL",
     "HIJACK_ALL_SYSCALLS",
+    "HIJACK_LAZY",
 ];
 
 /// What the scripts hook, for a new program (src/frame: the manifest): not

@@ -207,15 +207,37 @@ unsafe fn load_deferred(guard: &Guard) -> Option<*mut Vm> {
         give_up("mruby could not open a VM");
         return None;
     };
+    let before: Vec<bool> = (0..crate::table::CALL_COUNT).map(frame::hooked).collect();
     match sources.compile(vm.state()) {
         Ok(units) => {
             install(units);
-            adopt(guard, vm).then(|| guard.thread().vm.get() as *mut Vm).filter(|v| !v.is_null())
+            let adopted = adopt(guard, vm);
+            if adopted {
+                report_unannounced(&before);
+            }
+            adopted.then(|| guard.thread().vm.get() as *mut Vm).filter(|v| !v.is_null())
         }
         Err(msg) => {
             give_up(&msg);
             None
         }
+    }
+}
+
+/// Says so when the scripts, run late, hook calls the process's parent did
+/// not (a hook only some processes register): those this process made
+/// before its first hooked call were not seen.
+fn report_unannounced(before: &[bool]) {
+    let new: Vec<usize> = (0..before.len()).filter(|&id| frame::hooked(id) && !before[id]).collect();
+    // (by the functions' names; a raw row's, SYS_NAME, when only those)
+    let calls = &crate::table::CALLS;
+    let named: Vec<&str> = new.iter().filter(|&&id| !calls[id].raw).map(|&id| calls[id].name).collect();
+    let names = if named.is_empty() { new.iter().map(|&id| calls[id].name).collect() } else { named };
+    if !names.is_empty() {
+        log::line(&format!(
+            "hijack: the scripts hook {} in this process but not in the one that started it: calls of those made before this process's first hooked call were not seen (HIJACK_LAZY=0 runs the scripts at every process's start)",
+            names.join(", ")
+        ));
     }
 }
 
