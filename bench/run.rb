@@ -43,7 +43,7 @@ PARTIAL = %w[BENCH_WORKLOADS BENCH_MODES BENCH_BASELINE].any? { |v| !ENV[v].to_s
 
 # --- the workloads -------------------------------------------------------
 FileUtils.mkdir_p(File.join(OUT, "bin"))
-%w[io_loop hot read_file spawn nothing threads raw sigsys_floor dispatch_on shell_loop].each do |name|
+%w[io_loop hot read_file spawn nothing threads raw sigsys_floor dispatch_on shell_loop first_call].each do |name|
   src = File.join(ROOT, "bench", "#{name}.c")
   exe = File.join(OUT, "bin", name)
   next if File.exist?(exe) && File.mtime(exe) > File.mtime(src) && File.mtime(exe) > File.mtime(File.join(ROOT, "bench", "common.h"))
@@ -65,6 +65,8 @@ WORKLOADS = {
   "process start" => [[BIN["spawn"], BIN["nothing"], scaled(300).to_s], %i[fork execl], nil],
   "300 processes from sh" => [[BIN["shell_loop"], scaled(300).to_s], %i[fork execve], nil],
   "threads" => [[BIN["threads"], scratch, "4", scaled(10_000).to_s], %i[open write close], :open],
+  "first call of a process" => [[BIN["first_call"], "process", scaled(100).to_s], %i[close], :close],
+  "first call of a thread" => [[BIN["first_call"], "thread", scaled(300).to_s], %i[close], :close],
   "raw call" => [[BIN["raw"], scaled(200_000).to_s], %i[close], :close],
   "SIGSYS floor" => [[BIN["sigsys_floor"], scaled(200_000).to_s], %i[close], :close],
   "dispatch on, none dispatched" => [[BIN["dispatch_on"], scaled(1_000_000).to_s], %i[close], :close],
@@ -245,6 +247,12 @@ strace_sh = med(results, "300 processes from sh", "strace -f -o FILE")
 unused_sh = med(results, "300 processes from sh", "hijack, hook on an unused call")
 target.call("300 processes from sh: strace -f -o vs a script hooking a call they never make", strace_sh && unused_sh && strace_sh / unused_sh, 2, "x", :higher)
 target.call("4 threads with hooks vs their bare run", ratio.call("threads", "hijack, observe-only Ruby hook"), 1.15, "x")
+# (a process an exec started opens its VM and runs the scripts at its first
+# hooked call; a new thread opens its VM at its own)
+first_process = added.call("first call of a process", "hijack, observe-only Ruby hook")
+target.call("a process's first hooked call: VM opened and scripts run", first_process && first_process / 1000.0, 200, "us")
+first_thread = added.call("first call of a thread", "hijack, observe-only Ruby hook")
+target.call("a new thread's first hooked call: its VM opened", first_thread && first_thread / 1000.0, 100, "us")
 # (--all-syscalls: the raw call's site is rewritten after its first calls;
 # =sigsys keeps every call on the SIGSYS path)
 raw_added = added.call("raw call", "hijack --all-syscalls, observe-only Ruby hook")
