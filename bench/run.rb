@@ -16,6 +16,7 @@ require "json"
 require "open3"
 require "tmpdir"
 require_relative "coverage"
+require_relative "servers"
 
 ROOT = File.expand_path("..", __dir__)
 BUILD = File.join(ROOT, "build")
@@ -287,6 +288,21 @@ target.call("memory added by one VM", one_vm, 2048, "KiB")
 four = (a = results.dig(["threads", "hijack, observe-only Ruby hook"], :rss_kb)) && (b = results.dig(["threads", "bare"], :rss_kb)) && a - b
 per_thread = four && one_vm && (four - one_vm) / 4.0
 target.call("memory per additional thread VM", per_thread, 512, "KiB")
+
+# --- real servers (bench/servers.rb) ---------------------------------------
+unless PARTIAL
+  server_modes = Servers.modes(LIB).keys
+  servers = Servers.measure(LIB, REPS)
+  lines << ""
+  lines << "Real servers (the clients bare, the server as the mode says; #{REPS} runs, the median), requests or"
+  lines << "transactions per second:"
+  lines << ""
+  lines.concat(Servers.table(servers, server_modes))
+  servers.each do |name, test, v|
+    share = test && v["bare"].to_f > 0 && v["hijack, observe-all Ruby hook"] && v["hijack, observe-all Ruby hook"] / v["bare"]
+    target.call("#{name}#{test ? ", #{test}" : ''}: throughput with an observe-all Ruby hook vs bare", share || nil, 0.95, "x", :higher)
+  end
+end
 
 # --- coverage of --all-syscalls (bench/coverage.rb) ------------------------
 unless PARTIAL

@@ -37,6 +37,15 @@ fn record(start: usize, size: usize) -> bool {
     false
 }
 
+fn shrink(start: usize, size: usize) {
+    for (s, e) in &SEGMENTS {
+        if s.load(Ordering::Acquire) == start {
+            e.store(start + size, Ordering::Release);
+            return;
+        }
+    }
+}
+
 fn forget(start: usize) {
     for (s, e) in &SEGMENTS {
         if s.load(Ordering::Acquire) == start {
@@ -67,8 +76,14 @@ unsafe impl dlmalloc::Allocator for Segments {
     fn remap(&self, _ptr: *mut u8, _old: usize, _new: usize, _can_move: bool) -> *mut u8 {
         std::ptr::null_mut()
     }
-    fn free_part(&self, _ptr: *mut u8, _old: usize, _new: usize) -> bool {
-        false
+    fn free_part(&self, ptr: *mut u8, old: usize, new: usize) -> bool {
+        let Some(munmap) = real::munmap.cached() else { return false };
+        // SAFETY: the segment's tail, which dlmalloc no longer uses.
+        if unsafe { munmap(ptr.add(new) as *mut libc::c_void, old - new) } != 0 {
+            return false;
+        }
+        shrink(ptr as usize, new);
+        true
     }
     fn free(&self, ptr: *mut u8, size: usize) -> bool {
         let Some(munmap) = real::munmap.cached() else { return false };
@@ -77,7 +92,7 @@ unsafe impl dlmalloc::Allocator for Segments {
         unsafe { munmap(ptr as *mut libc::c_void, size) == 0 }
     }
     fn can_release_part(&self, _flags: u32) -> bool {
-        false
+        true
     }
     fn allocates_zeros(&self) -> bool {
         true
@@ -89,9 +104,8 @@ unsafe impl dlmalloc::Allocator for Segments {
 
 type Heap = dlmalloc::Dlmalloc<Segments>;
 
-/// Segments of at least 1 MiB (dlmalloc's default is 64 KiB): fewer for
-/// the table, and only what is touched costs memory.
-const GRANULARITY: usize = 1 << 20;
+/// Segments grow, and their free tails go back ([`trim`]), by 64 KiB.
+const GRANULARITY: usize = 64 << 10;
 
 static HEAP: SpinLock<Heap> = SpinLock::new({
     let mut h = dlmalloc::Dlmalloc::new_with_allocator(Segments);
@@ -148,6 +162,13 @@ pub unsafe fn realloc(p: *mut u8, old: usize, align: usize, new: usize) -> *mut 
 /// `p`: null or a live block of this heap.
 pub unsafe fn c_realloc(p: *mut u8, new: usize) -> *mut u8 {
     lock().c_realloc(p, new)
+}
+
+/// Gives the free memory at the top of the heap back (after a burst of
+/// short-lived allocations: the compiler's, loading the scripts).
+pub fn trim() {
+    // SAFETY: the heap is locked.
+    unsafe { lock().trim(0) };
 }
 
 /// A block made for the C library (see the module's doc), `size` bytes

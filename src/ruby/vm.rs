@@ -304,6 +304,9 @@ pub unsafe fn adopt(guard: &Guard, mut vm: Vm) -> bool {
         guard.thread().vm_failed.set(true);
         return false;
     }
+    // (what compiling and loading them used and freed goes back)
+    #[cfg(all(feature = "preload", target_os = "linux"))]
+    crate::platform::heap::trim();
     // (in the one-VM-per-call mode no thread keeps one)
     if !vm_per_call() {
         set_thread_vm(guard, vm);
