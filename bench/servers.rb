@@ -39,8 +39,9 @@ module Servers
     end
   end
 
+  # (the server's process group: under strace, the server is strace's child)
   def stop(pid)
-    Process.kill("TERM", pid)
+    Process.kill("TERM", -pid)
     Process.wait(pid)
   rescue Errno::ESRCH, Errno::ECHILD
     nil
@@ -50,10 +51,10 @@ module Servers
   def redis(dir, env, prefix)
     sock = File.join(dir, "redis.sock")
     pid = Process.spawn(env, *prefix, "redis-server", "--port", "0", "--unixsocket", sock, "--save", "",
-                        "--appendonly", "no", "--dir", dir, out: File::NULL, err: File::NULL)
+                        "--appendonly", "no", "--dir", dir, out: File::NULL, err: File::NULL, pgroup: true)
     begin
       wait_for(sock, pid)
-      out, _err, st = Open3.capture3("redis-benchmark", "-s", sock, "-t", "set,get", "-n", "100000", "-q")
+      out, _err, st = Open3.capture3("redis-benchmark", "-s", sock, "-t", "set,get", "-n", "50000", "-q")
       raise "redis-benchmark failed" unless st.success?
       # ("SET: 123456.79 requests per second, p50=...": the last value on the line)
       out.split(/[\r\n]/).filter_map { |l| (m = l.match(/\A(SET|GET): ([\d.]+) requests per second/)) && [m[1], m[2].to_f] }.to_h
@@ -72,7 +73,7 @@ module Servers
     _out, err, st = Open3.capture3(*as_user, "#{POSTGRES_BIN}/initdb", "-D", data, "-U", "postgres", "-A", "trust")
     raise "initdb failed: #{err.lines.last}" unless st.success?
     pid = Process.spawn(env, *prefix, *as_user, "#{POSTGRES_BIN}/postgres", "-D", data, "-k", dir, "-c", "listen_addresses=",
-                        "-c", "fsync=off", out: File::NULL, err: File::NULL)
+                        "-c", "fsync=off", out: File::NULL, err: File::NULL, pgroup: true)
     begin
       wait_for(File.join(dir, ".s.PGSQL.5432"), pid)
       _out, err, st = Open3.capture3("pgbench", "-i", "-s", "2", "-q", "-h", dir, "-U", "postgres", "postgres")
