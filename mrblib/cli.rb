@@ -5,6 +5,8 @@
 # syntax error; 70 an installation problem (no preload library); 126 the
 # command could not be executed; 127 the command was not found. `hijack run`
 # otherwise becomes the command (same pid), so its status is the command's.
+# (the runner's only: a target process's VM never defines it)
+if Hijack.__runner?
 module Hijack
   class CLI
     EX_USAGE = 2
@@ -165,3 +167,4 @@ end
 def __main__(argv)
   Hijack::CLI.new(argv[1..-1] || []).main
 end
+end # Hijack.__runner?

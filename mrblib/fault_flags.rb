@@ -1,6 +1,8 @@
 # The fault flags of `hijack run` (--fail read:EIO@0.05, ...): parsed and
 # checked before the command starts, then turned into calls of the Ruby
 # verbs (mrblib/faults.rb) that the command's processes run.
+# (the runner's only: a target process's VM never defines it)
+if Hijack.__runner?
 module Hijack
   module FaultFlags
     VERBS = {
@@ -130,3 +132,4 @@ module Hijack
     end
   end
 end
+end # Hijack.__runner?

@@ -1,4 +1,6 @@
 # `hijack compile`: a script to bytecode (.mrb) that `run -s` loads as it is.
+# (the runner's only: a target process's VM never defines it)
+if Hijack.__runner?
 module Hijack
   class CLI
     def compile(args)
@@ -32,3 +34,4 @@ module Hijack
     end
   end
 end
+end # Hijack.__runner?

@@ -1,4 +1,6 @@
 # `hijack ctl`: hook code into (or out of) a running process.
+# (the runner's only: a target process's VM never defines it)
+if Hijack.__runner?
 module Hijack
   class CLI
     def ctl(args)
@@ -27,3 +29,4 @@ module Hijack
     end
   end
 end
+end # Hijack.__runner?

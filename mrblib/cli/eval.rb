@@ -1,4 +1,6 @@
 # `hijack eval`: Ruby with the Hijack library, for unit-testing hook scripts.
+# (the runner's only: a target process's VM never defines it)
+if Hijack.__runner?
 module Hijack
   class CLI
     def eval(args)
@@ -33,3 +35,4 @@ module Hijack
     end
   end
 end
+end # Hijack.__runner?

@@ -1,4 +1,6 @@
 # The help texts of `hijack` and its commands, and the commands themselves.
+# (the runner's only: a target process's VM never defines it)
+if Hijack.__runner?
 module Hijack
   class CLI
     HELP = <<~TEXT
@@ -216,3 +218,4 @@ module Hijack
     }
   end
 end
+end # Hijack.__runner?

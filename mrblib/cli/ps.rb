@@ -1,4 +1,6 @@
 # `hijack ps`: the processes listening for live control.
+# (the runner's only: a target process's VM never defines it)
+if Hijack.__runner?
 module Hijack
   class CLI
     def ps(args)
@@ -10,3 +12,4 @@ module Hijack
     end
   end
 end
+end # Hijack.__runner?

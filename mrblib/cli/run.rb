@@ -1,4 +1,6 @@
 # `hijack run`: check the scripts, set the environment, become the command.
+# (the runner's only: a target process's VM never defines it)
+if Hijack.__runner?
 module Hijack
   class CLI
     def run(args)
@@ -88,3 +90,4 @@ module Hijack
     end
   end
 end
+end # Hijack.__runner?

@@ -1,5 +1,7 @@
 # `hijack run`'s options (shared by `top`): parsed into RunOptions, and the
 # Ruby source the fake-time and fake-file flags become.
+# (the runner's only: a target process's VM never defines it)
+if Hijack.__runner?
 module Hijack
   class CLI
     # The parsed options of `hijack run`.
@@ -175,3 +177,4 @@ module Hijack
     end
   end
 end
+end # Hijack.__runner?

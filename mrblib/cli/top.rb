@@ -1,4 +1,6 @@
 # `hijack top`: a command with a live view of its calls.
+# (the runner's only: a target process's VM never defines it)
+if Hijack.__runner?
 module Hijack
   class CLI
     def top(args)
@@ -19,3 +21,4 @@ module Hijack
     end
   end
 end
+end # Hijack.__runner?

@@ -37,12 +37,10 @@ pub fn exit_work() -> bool {
     EXIT_WORK.load(Ordering::Relaxed)
 }
 
-/// What tells one build's table from another's: a hash of the calls' names.
+/// What tells one build's table from another's (build.rs: a hash of the
+/// rows' names).
 fn table_print() -> u64 {
-    static PRINT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *PRINT.get_or_init(|| {
-        CALLS.iter().flat_map(|c| c.name.bytes().chain([0])).fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
-    })
+    crate::table::TABLE_PRINT
 }
 
 /// What this process's scripts hook, as a new program's environment
@@ -358,6 +356,12 @@ pub use word::{arg_argv, arg_str, arg_timespec, Word};
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_print_is_the_hash_of_its_names() {
+        let print = CALLS.iter().flat_map(|c| c.name.bytes().chain([0])).fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+        assert_eq!(print, table_print());
+    }
 
     #[test]
     fn a_manifest_carries_the_hooked_calls_to_the_same_table_only() {

@@ -103,6 +103,13 @@ unsafe extern "C" fn m_exit_work(_mrb: *mut State, _self: Value) -> Value {
     mrb::nil()
 }
 
+/// Whether this is the runner's VM (or mrbtest's): the command line's Ruby
+/// (mrblib/cli*.rb, fault_flags.rb) is defined there only, not in the VMs of
+/// the processes hijack runs.
+unsafe extern "C" fn m_runner(_mrb: *mut State, _self: Value) -> Value {
+    mrb::boolean(cfg!(not(feature = "preload")))
+}
+
 unsafe extern "C" fn m_version(mrb: *mut State, _self: Value) -> Value {
     mrb::str(mrb, env!("CARGO_PKG_VERSION").as_bytes())
 }
@@ -490,6 +497,7 @@ pub(super) unsafe fn define(mrb: *mut State, m: *mut mrb::Class) {
     function(mrb, m, c"log", m_log, args_req(1));
     function(mrb, m, c"version", m_version, ARGS_NONE);
     function(mrb, m, c"__exit_work", m_exit_work, ARGS_NONE);
+    function(mrb, m, c"__runner?", m_runner, ARGS_NONE);
     function(mrb, m, c"pid", m_pid, ARGS_NONE);
     function(mrb, m, c"tid", m_tid, ARGS_NONE);
     function(mrb, m, c"platform", m_platform, ARGS_NONE);
