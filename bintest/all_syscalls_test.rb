@@ -58,6 +58,12 @@ assert("--all-syscalls: 8 threads making 10,000 raw getppid each are counted exa
   out, err, st = hijack("run", "--all-syscalls", "-e", code, "--", rawcalls, "threads", "10000")
   assert_equal ["threads done\n", 0], [out, st.exitstatus]
   assert_equal "n=80000\n", err
+  # the same started by exec (through sh): its threads' first hooked calls
+  # are the process's first, at once (one loads the scripts, the others
+  # wait for it)
+  out, err, st = hijack("run", "--all-syscalls", "-e", code, "--", "sh", "-c", "#{rawcalls} threads 10000; true")
+  assert_equal ["threads done\n", 0], [out, st.exitstatus]
+  assert_include err.lines, "n=80000\n"
 end
 
 # (the blocks' mmap: read-write, 256 KiB and a page; a munmap of that size
