@@ -149,10 +149,11 @@ entry!(early malloc, real: unsafe extern "C" fn(size_t) -> *mut c_void, (size: s
 entry!(early calloc, real: unsafe extern "C" fn(size_t, size_t) -> *mut c_void, (nmemb: size_t, size: size_t) -> *mut c_void,
     first: {
         if nested() {
-            return match nmemb.checked_mul(size) {
-                Some(total) => lent(total, HEADER, true),
-                None => lent(usize::MAX, HEADER, true),
+            let Some(total) = nmemb.checked_mul(size) else {
+                crate::platform::sys::set_errno(libc::ENOMEM);
+                return std::ptr::null_mut();
             };
+            return lent(total, HEADER, true);
         }
     },
     early: match nmemb.checked_mul(size) {

@@ -40,9 +40,8 @@ fn env_nonempty(name: &str) -> Option<OsString> {
 /// first hooked call (src/ruby/vm.rs). Not with --control (hooks come
 /// through the socket too), the one-VM-per-call mode, nor HIJACK_LAZY=0.
 fn manifest(control: bool) -> Option<OsString> {
-    let per_call = std::env::var_os("HIJACK_VM").is_some_and(|v| v == "per-call");
     let eager = std::env::var_os("HIJACK_LAZY").is_some_and(|v| v == "0");
-    env_nonempty(follow::MANIFEST).filter(|_| !control && !per_call && !eager)
+    env_nonempty(follow::MANIFEST).filter(|_| !control && !vm::vm_per_call() && !eager)
 }
 
 /// What starts with the scripts, run or deferred: dispatch (--all-syscalls),

@@ -37,17 +37,12 @@ pub fn exit_work() -> bool {
     EXIT_WORK.load(Ordering::Relaxed)
 }
 
-/// What tells one build's table from another's (build.rs: a hash of the
-/// rows' names).
-fn table_print() -> u64 {
-    crate::table::TABLE_PRINT
-}
-
 /// What this process's scripts hook, as a new program's environment
-/// carries it (HIJACK_HOOKED, src/features/follow.rs): the table's print,
-/// the hooked calls as a bitmap in hex, and `x` for exit work.
+/// carries it (HIJACK_HOOKED, src/features/follow.rs): the table's print
+/// (build.rs: what tells one build's table from another's), the hooked
+/// calls as a bitmap in hex, and `x` for exit work.
 pub fn manifest() -> String {
-    let mut out = format!("{:016x}:", table_print());
+    let mut out = format!("{:016x}:", crate::table::TABLE_PRINT);
     for chunk in HOOKED.chunks(4) {
         let nibble = chunk.iter().enumerate().fold(0u32, |n, (i, f)| n | (f.load(Ordering::Relaxed) as u32) << i);
         out.push(char::from_digit(nibble, 16).unwrap());
@@ -69,7 +64,7 @@ pub fn watch_manifest(manifest: &str) -> bool {
         Some("x") => true,
         Some(_) => return false,
     };
-    if u64::from_str_radix(print, 16) != Ok(table_print()) || bits.len() != CALL_COUNT.div_ceil(4) {
+    if u64::from_str_radix(print, 16) != Ok(crate::table::TABLE_PRINT) || bits.len() != CALL_COUNT.div_ceil(4) {
         return false;
     }
     let Some(nibbles) = bits.chars().map(|c| c.to_digit(16)).collect::<Option<Vec<u32>>>() else { return false };
@@ -360,7 +355,7 @@ mod tests {
     #[test]
     fn the_table_print_is_the_hash_of_its_names() {
         let print = CALLS.iter().flat_map(|c| c.name.bytes().chain([0])).fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
-        assert_eq!(print, table_print());
+        assert_eq!(print, crate::table::TABLE_PRINT);
     }
 
     #[test]

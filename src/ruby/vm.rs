@@ -339,7 +339,7 @@ unsafe fn new_vm(units: &[Unit]) -> Option<Vm> {
 /// HIJACK_VM=per-call: a fresh VM for every hooked call, as the naive design
 /// the project started from did. Kept only for the benchmark's comparison,
 /// and looked at only when a thread has no VM: never on the hot path.
-fn vm_per_call() -> bool {
+pub fn vm_per_call() -> bool {
     static MODE: OnceLock<bool> = OnceLock::new();
     *MODE.get_or_init(|| std::env::var_os("HIJACK_VM").is_some_and(|v| v == "per-call"))
 }
