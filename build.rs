@@ -19,8 +19,12 @@ use std::path::{Path, PathBuf};
 
 #[path = "test/programs/exercise.rs"]
 mod exercise;
+#[path = "codegen/pool.rs"]
+mod pool;
 #[path = "codegen/syscalls.rs"]
 mod syscalls;
+
+use pool::{List, Pool};
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Class {
@@ -545,6 +549,7 @@ fn c_prototype(c: &Call) -> String {
 /// `$OUT_DIR/calls.rs`, included by src/table/mod.rs: the table's metadata.
 fn generate_table(calls: &[Call], sys: &[syscalls::Syscall], target: &Target) -> String {
     let mut s = String::new();
+    let mut pool = Pool::default();
     let i386 = !target.macos && !target.x86_64;
     // After the functions, the raw rows: every system call of this ABI, as
     // --all-syscalls catches it when no function of the table made it
@@ -575,39 +580,41 @@ fn generate_table(calls: &[Call], sys: &[syscalls::Syscall], target: &Target) ->
             (false, false) => syscalls::view(c, c.sys.as_deref(), sys),
         };
         let (made_id, view, result) = match &made {
-            Some((i, v, r)) => (format!("Some(sysid::{})", sys[*i].name), v.join(", "), *r),
-            None => ("None".to_string(), String::new(), "Same"),
+            Some((i, v, r)) => (format!("Some(sysid::{})", sys[*i].name), v.clone(), *r),
+            None => ("None".to_string(), Vec::new(), "Same"),
         };
+        let stream = match view.iter().find_map(|v| v.strip_prefix("Src::Fileno(")) {
+            Some(i) => format!("Some({}", i),
+            None => "None".to_string(),
+        };
+        let view = pool.span(List::Srcs, view);
+        let groups = c.groups.iter().map(|g| pool.text(g)).collect();
+        let groups = pool.span(List::Texts, groups);
         let family_id = family.map_or("None".to_string(), |(i, _, _)| format!("Some(sysid::{})", sys[i].name));
         writeln!(
             s,
-            "    CallInfo {{ name: {:?}, prototype: {:?}, errors: Errors::{}, groups: &{:?}, returns: {:?}, \
-             returns_pointer: {}, args: &[{}], variadic: {}, buffer: BufDir::{}, follow: Follow::{}, exec: {}, ends: {}, real: {:?}, \
-             access: Access::{}, sys: {made_id}, family: {family_id}, view: &[{view}], sys_result: SysResult::{result}, like: {:?}, \
+            "    CallInfo {{ name: {}, prototype: {}, errors: Errors::{}, groups: {groups}, returns: {}, \
+             returns_pointer: {}, args: {}, variadic: {}, buffer: BufDir::{}, follow: Follow::{}, exec: {}, ends: {}, real: {}, \
+             access: Access::{}, sys: {made_id}, family: {family_id}, view: {view}, sys_result: SysResult::{result}, like: {}, \
              stream_arg: {stream}, socklen_arg: {socklen}, forks: {}, by_number: {}, raw: false, inner: {inner} }},",
-            c.name,
-            c_prototype(c),
+            pool.text(&c.name),
+            pool.text(&c_prototype(c)),
             c.errors,
-            c.groups,
-            c.ret.ctype,
+            pool.text(&c.ret.ctype),
             c.ret.class == Class::Pointer,
-            syscalls::arg_list(c),
+            syscalls::arg_list(c, &mut pool),
             c.tail != Tail::None,
             buf_direction(&c.args),
             c.follow.unwrap_or("No"),
             c.exec,
             c.via.as_deref() == Some("exit"),
-            c.real,
+            pool.text(&c.real),
             c.access,
-            c.like.as_deref().unwrap_or(""),
+            pool.text(c.like.as_deref().unwrap_or("")),
             c.forks,
             c.sys.as_deref() == Some("number"),
             inner = c.inner,
             socklen = socklen_arg(&c.args),
-            stream = match view.find("Src::Fileno(") {
-                Some(p) => format!("Some({})", &view[p + 12..p + 12 + view[p + 12..].find(')').unwrap()]),
-                None => "None".to_string(),
-            },
         )
         .unwrap();
     }
@@ -620,16 +627,20 @@ fn generate_table(calls: &[Call], sys: &[syscalls::Syscall], target: &Target) ->
         let exec = matches!(sc.name.as_str(), "execve" | "execveat");
         writeln!(
             s,
-            "    CallInfo {{ name: \"SYS_{name}\", prototype: {proto:?}, errors: Errors::MinusOne, groups: &[{group:?}], returns: {ret:?}, \
-             returns_pointer: {ptr}, args: &[{args}], variadic: false, buffer: BufDir::{buffer}, follow: Follow::{follow}, exec: {exec}, ends: {ends}, real: \"\", \
-             access: Access::{access}, sys: Some({i}), family: Some({i}), view: &[], sys_result: SysResult::Same, like: \"\", \
+            "    CallInfo {{ name: {name}, prototype: {proto}, errors: Errors::MinusOne, groups: {group}, returns: {ret}, \
+             returns_pointer: {ptr}, args: {args}, variadic: false, buffer: BufDir::{buffer}, follow: Follow::{follow}, exec: {exec}, ends: {ends}, real: {none}, \
+             access: Access::{access}, sys: Some({i}), family: Some({i}), view: Span::at(0, 0), sys_result: SysResult::Same, like: {none}, \
              stream_arg: None, socklen_arg: {socklen}, forks: {forks}, by_number: false, raw: true, inner: false }},",
-            name = sc.name,
-            proto = sc.prototype,
-            group = syscalls::group_of(sc),
-            ret = sc.ret.ctype,
+            name = pool.text(&format!("SYS_{}", sc.name)),
+            proto = pool.text(&sc.prototype),
+            group = {
+                let g = vec![pool.text(syscalls::group_of(sc))];
+                pool.span(List::Texts, g)
+            },
+            ret = pool.text(&sc.ret.ctype),
+            none = pool.text(""),
             ptr = sc.ret.class == Class::Pointer,
-            args = syscalls::sys_arg_list(sc),
+            args = syscalls::sys_arg_list(sc, &mut pool),
             follow = twin.and_then(|c| c.follow).unwrap_or("No"),
             access = sc.access,
             forks = matches!(sc.name.as_str(), "fork" | "vfork" | "clone"),
@@ -651,7 +662,8 @@ fn generate_table(calls: &[Call], sys: &[syscalls::Syscall], target: &Target) ->
         writeln!(s, "    pub const {}: usize = {i};", c.name).unwrap();
     }
     writeln!(s, "}}\n").unwrap();
-
+    s.push_str(&syscalls::generate(sys, &mut pool));
+    s.push_str(&pool.emit());
     s
 }
 
@@ -860,6 +872,7 @@ fn main() {
     println!("cargo:rerun-if-changed=src/table/calls.tab");
     println!("cargo:rerun-if-changed=src/table/syscalls.tab");
     println!("cargo:rerun-if-changed=codegen/syscalls.rs");
+    println!("cargo:rerun-if-changed=codegen/pool.rs");
     println!("cargo:rerun-if-changed=test/programs/exercise.rs");
     println!("cargo:rerun-if-env-changed=HIJACK_GEN_DIR");
     let table = fs::read_to_string("src/table/calls.tab").expect("cannot read src/table/calls.tab");
@@ -867,9 +880,7 @@ fn main() {
     let calls = for_target(parse_table(&table), &target);
     let sys_text = fs::read_to_string("src/table/syscalls.tab").expect("cannot read src/table/syscalls.tab");
     let sys = syscalls::parse(&sys_text);
-    let mut table = generate_table(&calls, &sys, &target);
-    table.push_str(&syscalls::generate(&sys));
-    write_if_changed(&out.join("calls.rs"), &table);
+    write_if_changed(&out.join("calls.rs"), &generate_table(&calls, &sys, &target));
     write_if_changed(&out.join("reals.rs"), &generate_reals(&calls));
     write_if_changed(&out.join("entries.rs"), &generate_entries(&calls, &target));
 

@@ -2,6 +2,7 @@
 //! each calls.tab row gives of the one it makes (`sys NAME(ARG,...)`).
 
 use super::*;
+use super::pool::{List, Pool};
 
 pub struct Syscall {
     pub name: String,
@@ -125,7 +126,7 @@ fn source(expr: &str, row: &Call, line: &str) -> String {
         }
     }
     match expr {
-        "\"\"" => return "Src::Str(b\"\")".to_string(),
+        "\"\"" => return "Src::Empty".to_string(),
         "environ" => return "Src::Environ".to_string(),
         "tidaddress()" => return "Src::TidAddress".to_string(),
         "NULL" => return "Src::Const(0)".to_string(),
@@ -196,19 +197,21 @@ pub fn view(row: &Call, spec: Option<&str>, syscalls: &[Syscall]) -> Option<(usi
     Some((index, sources, result))
 }
 
-fn arg_infos(args: &[Decl], decode: &[(String, &'static str)]) -> String {
+/// A row's arguments, as the place of their list in the pool.
+fn arg_infos(args: &[Decl], decode: &[(String, &'static str)], pool: &mut Pool) -> String {
     let list: Vec<String> = args
         .iter()
         .map(|a| {
-            format!("ArgInfo {{ name: {:?}, kind: Kind::{}, ctype: {:?}, decode: Decode::{} }}", a.name, kind(a), a.ctype, decoder_of(decode, a))
+            let (name, ctype) = (pool.text(&a.name), pool.text(&a.ctype));
+            format!("ArgInfo {{ name: {name}, kind: Kind::{}, ctype: {ctype}, decode: Decode::{} }}", kind(a), decoder_of(decode, a))
         })
         .collect();
-    list.join(", ")
+    pool.span(List::Args, list)
 }
 
 /// The arguments of a system call's row.
-pub fn sys_arg_list(sc: &Syscall) -> String {
-    arg_infos(&sc.args, &sc.decode)
+pub fn sys_arg_list(sc: &Syscall, pool: &mut Pool) -> String {
+    arg_infos(&sc.args, &sc.decode, pool)
 }
 
 /// hijack's group of a system call's raw row, from its strace classes.
@@ -227,12 +230,12 @@ pub fn group_of(sc: &Syscall) -> &'static str {
     }
 }
 
-pub fn arg_list(c: &Call) -> String {
-    arg_infos(&c.args, &c.decode)
+pub fn arg_list(c: &Call, pool: &mut Pool) -> String {
+    arg_infos(&c.args, &c.decode, pool)
 }
 
 /// table::SYSCALLS and its index module `sysid`.
-pub fn generate(syscalls: &[Syscall]) -> String {
+pub fn generate(syscalls: &[Syscall], pool: &mut Pool) -> String {
     let mut s = String::new();
     let n = syscalls.len();
     writeln!(s, "pub const SYSCALL_COUNT: usize = {n};").unwrap();
@@ -246,16 +249,19 @@ pub fn generate(syscalls: &[Syscall]) -> String {
             .collect();
         writeln!(
             s,
-            "    SysInfo {{ name: {:?}, nr64: {}, nr32: {}, classes: {}, args: &[{}], mode_tail: {}, returns_pointer: {}, access: Access::{}, manual: &{:?}, timeout: {} }},",
-            sc.name,
+            "    SysInfo {{ name: {}, nr64: {}, nr32: {}, classes: {}, args: {}, mode_tail: {}, returns_pointer: {}, access: Access::{}, manual: {}, timeout: {} }},",
+            pool.text(&sc.name),
             nr(sc.nr64),
             nr(sc.nr32),
             if classes.is_empty() { "0".to_string() } else { classes.join(" | ") },
-            arg_infos(&sc.args, &sc.decode),
+            arg_infos(&sc.args, &sc.decode, pool),
             sc.mode_tail,
             sc.ret.class == Class::Pointer,
             sc.access,
-            sc.manual,
+            {
+                let names = sc.manual.iter().map(|m| pool.text(m)).collect();
+                pool.span(List::Texts, names)
+            },
             sc.timeout,
         )
         .unwrap();

@@ -19,8 +19,8 @@ fn slot(frame: &Frame) -> usize {
 
 fn slot_name(slot: usize) -> &'static str {
     match slot.checked_sub(SYSCALL_COUNT) {
-        None => SYSCALLS[slot].name,
-        Some(id) => CALLS[id].name,
+        None => SYSCALLS[slot].name.as_str(),
+        Some(id) => CALLS[id].name.as_str(),
     }
 }
 

@@ -55,8 +55,8 @@ impl Frame<'_> {
     /// own where it makes no one call).
     pub fn sys_args(&self) -> &'static [ArgInfo] {
         match self.made() {
-            Some(s) => SYSCALLS[s].args,
-            None => self.info().args,
+            Some(s) => SYSCALLS[s].args.as_slice(),
+            None => self.info().args.as_slice(),
         }
     }
 
@@ -72,7 +72,7 @@ impl Frame<'_> {
 
     /// The name its trace shows: the system call's, or the function's.
     pub fn made_name(&self) -> &'static str {
-        self.made().map_or(self.info().name, |s| SYSCALLS[s].name)
+        self.made().map_or(self.info().name, |s| SYSCALLS[s].name).as_str()
     }
 
     /// How many arguments the system call has.
@@ -92,10 +92,10 @@ impl Frame<'_> {
             return None;
         }
         if info.sys.is_none() || info.raw {
-            return info.args.get(i).map(|a| a.ctype);
+            return info.args.get(i).map(|a| a.ctype.as_str());
         }
         match info.view.get(i)? {
-            Src::Arg(j) => info.args.get(*j as usize).map(|a| a.ctype),
+            Src::Arg(j) => info.args.get(*j as usize).map(|a| a.ctype.as_str()),
             _ => None,
         }
     }
@@ -117,7 +117,7 @@ impl Frame<'_> {
             Src::Arg(j) => SysArg::Word(self.args[j as usize]),
             Src::Const(c) => SysArg::Word(c as u64),
             Src::Or(j, bits) => SysArg::Word(self.args[j as usize] | bits as u64),
-            Src::Str(s) => SysArg::Bytes(s),
+            Src::Empty => SysArg::Bytes(b""),
             // (read before the real call: fclose frees the stream)
             Src::Fileno(_) => SysArg::Word(self.stream_fd as u64),
             Src::Stdio(j) => SysArg::Word(stdio_flags(self.args[j as usize].c_str().unwrap_or(b"")) as u64),

@@ -173,7 +173,7 @@ unsafe fn call_class(mrb: *mut mrb::State, id: usize) -> Option<*mut mrb::Class>
     let reg = registry(mrb);
     if (*reg).classes[id].is_null() {
         let hijack = mrb::class_value(mrb::module_get(mrb, c"Hijack"));
-        let name = mrb::symbol(mrb, CALLS[id].name);
+        let name = mrb::symbol(mrb, CALLS[id].name.as_str());
         // (Ruby runs here: no reference into the registry is alive)
         let class = mrb::protect(mrb, |m| mrb::funcall(m, hijack, "__call_class", &[name])).ok()?;
         (*reg).classes[id] = mrb::class_of_value(class);

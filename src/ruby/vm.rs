@@ -231,8 +231,8 @@ fn report_unannounced(before: &[bool]) {
     let new: Vec<usize> = (0..before.len()).filter(|&id| frame::hooked(id) && !before[id]).collect();
     // (by the functions' names; a raw row's, SYS_NAME, when only those)
     let calls = &crate::table::CALLS;
-    let named: Vec<&str> = new.iter().filter(|&&id| !calls[id].raw).map(|&id| calls[id].name).collect();
-    let names = if named.is_empty() { new.iter().map(|&id| calls[id].name).collect() } else { named };
+    let named: Vec<&str> = new.iter().filter(|&&id| !calls[id].raw).map(|&id| calls[id].name.as_str()).collect();
+    let names = if named.is_empty() { new.iter().map(|&id| calls[id].name.as_str()).collect() } else { named };
     if !names.is_empty() {
         log::line(&format!(
             "hijack: the scripts hook {} in this process but not in the one that started it: calls of those made before this process's first hooked call were not seen (HIJACK_LAZY=0 runs the scripts at every process's start)",

@@ -3,9 +3,11 @@
 
 mod decode;
 pub mod names;
+mod pool;
 pub mod symbols;
 
 pub use decode::Decode;
+pub use pool::{Pooled, Span, Text};
 
 /// How a function reports failure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,9 +79,9 @@ impl Kind {
 
 #[derive(Debug)]
 pub struct ArgInfo {
-    pub name: &'static str,
+    pub name: Text,
     pub kind: Kind,
-    pub ctype: &'static str,
+    pub ctype: Text,
     pub decode: Decode,
 }
 
@@ -89,7 +91,7 @@ impl ArgInfo {
     /// no more; the C library may leave the high half as it was), widened
     /// as the symbol's entry point widens it (`-1` for an `int` fd).
     pub fn from_register(&self, r: u64) -> u64 {
-        match self.ctype {
+        match self.ctype.as_str() {
             "int" | "pid_t" | "clockid_t" | "key_t" | "mqd_t" => r as u32 as i32 as i64 as u64,
             "unsigned int" | "uid_t" | "gid_t" | "mode_t" | "socklen_t" => r as u32 as u64,
             _ => r,
@@ -99,13 +101,13 @@ impl ArgInfo {
 
 #[derive(Debug)]
 pub struct CallInfo {
-    pub name: &'static str,
-    pub prototype: &'static str,
+    pub name: Text,
+    pub prototype: Text,
     pub errors: Errors,
-    pub groups: &'static [&'static str],
-    pub returns: &'static str,
+    pub groups: Span<Text>,
+    pub returns: Text,
     pub returns_pointer: bool,
-    pub args: &'static [ArgInfo],
+    pub args: Span<ArgInfo>,
     pub variadic: bool,
     pub buffer: BufDir,
     /// Exec-like: how hijack's variables are put back into the new
@@ -117,7 +119,7 @@ pub struct CallInfo {
     /// It ends the process (`_exit`): what observes it runs before it.
     pub ends: bool,
     /// The function really called (execl's is execv).
-    pub real: &'static str,
+    pub real: Text,
     /// What it does to the path or peer it names (Hijack::FS and
     /// Hijack::Policy choose their calls by it).
     pub access: Access,
@@ -130,11 +132,11 @@ pub struct CallInfo {
     pub family: Option<usize>,
     /// The system call's arguments, from the function's (one per argument
     /// of `sys`).
-    pub view: &'static [Src],
+    pub view: Span<Src>,
     /// The system call's result, from the function's.
     pub sys_result: SysResult,
     /// The function it is a variant of (open for open64), or "".
-    pub like: &'static str,
+    pub like: Text,
     /// The FILE * argument its view reads the descriptor of (fclose's).
     pub stream_arg: Option<u8>,
     /// The argument that is a `socklen_t *` both ways (the room given, the
@@ -167,8 +169,8 @@ pub enum Src {
     /// The function's argument i with bits added (open64's flags on i386:
     /// O_LARGEFILE).
     Or(u8, i64),
-    /// A constant string (fstat's path: "").
-    Str(&'static [u8]),
+    /// The empty string (fstat's path: "").
+    Empty,
     /// The descriptor of the FILE * argument i (fclose's).
     Fileno(u8),
     /// The open flags of the stdio mode string i (fopen's "w": O_WRONLY|O_CREAT|O_TRUNC).
@@ -212,19 +214,19 @@ pub enum SysResult {
 /// A system call (src/table/syscalls.tab).
 #[derive(Debug)]
 pub struct SysInfo {
-    pub name: &'static str,
+    pub name: Text,
     /// Its number on x86_64 and on i386 (-1: none there).
     pub nr64: i32,
     pub nr32: i32,
     /// strace's classes: `class::*` bits.
     pub classes: u16,
-    pub args: &'static [ArgInfo],
+    pub args: Span<ArgInfo>,
     /// The last argument, a mode, is shown only when the flags ask for one.
     pub mode_tail: bool,
     pub returns_pointer: bool,
     pub access: Access,
     /// The names section 2 of the manual gives its family (stat for newfstatat).
-    pub manual: &'static [&'static str],
+    pub manual: Span<Text>,
     /// A result of 0 means the wait timed out (poll, select).
     pub timeout: bool,
 }
@@ -378,7 +380,7 @@ mod tests {
     #[test]
     fn names_are_unique_and_indexed() {
         for (i, c) in CALLS.iter().enumerate() {
-            assert_eq!(find(c.name), Some(i), "{}", c.name);
+            assert_eq!(find(c.name.as_str()), Some(i), "{}", c.name);
         }
         assert_eq!(find("no_such_call"), None);
     }
@@ -386,7 +388,7 @@ mod tests {
     #[test]
     fn a_32_bit_argument_is_the_low_half_of_its_register() {
         let mmap = &SYSCALLS[find_sys("mmap").unwrap()];
-        let [start, _, _, _, fd, _] = mmap.args else { panic!("mmap has six arguments") };
+        let [start, _, _, _, fd, _] = mmap.args.as_slice() else { panic!("mmap has six arguments") };
         assert_eq!(fd.from_register(0xffff_ffff) as i64, -1, "an int fd of -1 zero-extended by the C library");
         assert_eq!(fd.from_register(0x1234_0000_0003), 3, "a stale high half");
         assert_eq!(start.from_register(0x7fff_0000_1000), 0x7fff_0000_1000, "a pointer is the whole register");
@@ -486,7 +488,7 @@ mod tests {
                 assert_eq!(c.view.len(), SYSCALLS[s].args.len(), "{}", c.name);
             }
             if !c.like.is_empty() {
-                assert!(find(c.like).is_some(), "{} is like {}, not in the table", c.name, c.like);
+                assert!(find(c.like.as_str()).is_some(), "{} is like {}, not in the table", c.name, c.like);
             }
         }
         assert_eq!(CALLS[id::open].family, Some(sysid::openat));
@@ -495,12 +497,12 @@ mod tests {
         assert_eq!(CALLS[id::read].view, [Src::Arg(0), Src::Arg(1), Src::Arg(2)]);
         #[cfg(target_os = "linux")]
         assert_eq!(CALLS[id::open].view[0], Src::Const(libc::AT_FDCWD as i64));
-        assert_eq!(SYSCALLS[sysid::openat].manual, ["open"]);
+        assert_eq!(SYSCALLS[sysid::openat].manual.iter().map(|m| m.as_str()).collect::<Vec<_>>(), ["open"]);
         assert_eq!(SYSCALLS[sysid::openat].classes, class::DESC | class::FILE);
         // after the functions, a raw row per system call of this ABI
         for c in CALLS[FUNCTION_COUNT..].iter() {
             let s = c.sys.unwrap();
-            assert!(c.raw && c.name == format!("SYS_{}", SYSCALLS[s].name) && c.args.len() == SYSCALLS[s].args.len());
+            assert!(c.raw && c.name.as_str() == format!("SYS_{}", SYSCALLS[s].name) && c.args.len() == SYSCALLS[s].args.len());
             assert_eq!(raw_row(SYSCALLS[s].nr().unwrap() as i64).map(|i| CALLS[i].name), Some(c.name));
         }
     }
@@ -508,7 +510,7 @@ mod tests {
     #[test]
     fn list_calls_and_substitutes() {
         let execl = &CALLS[id::execl];
-        assert_eq!((execl.real, execl.variadic, execl.follow), ("execv", true, Follow::Environ));
+        assert_eq!((execl.real.as_str(), execl.variadic, execl.follow), ("execv", true, Follow::Environ));
         assert!(execl.prototype.contains("const char *arg, ..."));
         assert_eq!(CALLS[id::vfork].real, "fork");
         assert_eq!(CALLS[id::syscall].args.len(), 7);

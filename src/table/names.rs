@@ -10,8 +10,8 @@ use super::{class, find, find_sys, CALLS, FUNCTION_COUNT, SYSCALLS};
 /// open64), or the function's own name when it makes no one call.
 pub fn call_name(id: usize) -> &'static str {
     match CALLS[id].family {
-        Some(s) => SYSCALLS[s].name,
-        None => CALLS[id].name,
+        Some(s) => SYSCALLS[s].name.as_str(),
+        None => CALLS[id].name.as_str(),
     }
 }
 
@@ -20,7 +20,7 @@ pub fn resolve(name: &str) -> Result<Vec<usize>, String> {
     if let Some(f) = name.strip_suffix("()") {
         return find(f).map(|i| vec![i]).ok_or_else(|| format!("no function {f}() in hijack's table (`hijack list --functions` shows them)"));
     }
-    let named = |s: Option<usize>| s.is_some_and(|s| SYSCALLS[s].name == name || SYSCALLS[s].manual.contains(&name));
+    let named = |s: Option<usize>| s.is_some_and(|s| SYSCALLS[s].name == name || SYSCALLS[s].manual.iter().any(|m| *m == name));
     // (under --all-syscalls the system calls a function makes inside are
     // caught themselves: it answers to its own name only)
     let all = crate::platform::sud::requested();
@@ -74,7 +74,7 @@ mod tests {
     use crate::table::id;
 
     fn names(v: Vec<usize>) -> Vec<&'static str> {
-        v.into_iter().map(|i| CALLS[i].name).collect()
+        v.into_iter().map(|i| CALLS[i].name.as_str()).collect()
     }
 
     #[test]
@@ -109,7 +109,7 @@ mod tests {
         #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
         {
             assert_eq!(names(resolve("io_uring_enter").unwrap()), ["SYS_io_uring_enter"]);
-            assert_eq!(crate::table::raw_row(257).map(|i| CALLS[i].name), Some("SYS_openat"));
+            assert_eq!(crate::table::raw_row(257).map(|i| CALLS[i].name.as_str()), Some("SYS_openat"));
             assert!(resolve("_llseek").unwrap_err().contains("not a system call of this platform"));
         }
     }

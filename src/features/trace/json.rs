@@ -149,7 +149,7 @@ pub unsafe fn chrome(f: &Frame, strsize: usize, phase: Phase, out: &mut Vec<u8>)
     let info = f.info();
     let end_us = sys::clock_ns(libc::CLOCK_MONOTONIC) / 1000;
     let dur = if phase == Phase::Entering { 0 } else { (f.elapsed_ns() / 1000) as i64 };
-    let group = info.groups.first().copied().unwrap_or("other");
+    let group = info.groups.first().map_or("other", |g| g.as_str());
     let ph = if phase == Phase::Entering { "\"ph\":\"i\",\"s\":\"t\"" } else { "\"ph\":\"X\"" };
     push(out, format_args!("{{\"name\":\"{}\",\"cat\":\"{group}\",{ph},\"ts\":{},\"dur\":{dur},\"pid\":{pid},\"tid\":{tid},\"args\":", names::call_name(f.id), end_us - dur));
     json_args(f, strsize, true, out);

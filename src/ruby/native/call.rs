@@ -181,12 +181,12 @@ unsafe extern "C" fn c_function(mrb: *mut State, this: Value) -> Value {
     if info.raw {
         return mrb::nil();
     }
-    mrb::symbol(mrb, info.name)
+    mrb::symbol(mrb, info.name.as_str())
 }
 
 /// call.__row: the name of the call's row in the table (open64, SYS_openat).
 unsafe extern "C" fn c_row(mrb: *mut State, this: Value) -> Value {
-    mrb::symbol(mrb, frame(mrb, this).info().name)
+    mrb::symbol(mrb, frame(mrb, this).info().name.as_str())
 }
 
 /// call.__sys_arg(i): the system call's argument i, as the function's

@@ -6,7 +6,7 @@ use super::hijack::struct_class;
 
 unsafe extern "C" fn m_check_name(mrb: *mut State, _self: Value) -> Value {
     let id = call_id(mrb, arg(mrb, 0));
-    mrb::symbol(mrb, CALLS[id].name)
+    mrb::symbol(mrb, CALLS[id].name.as_str())
 }
 
 /// Hijack.__table: every call's row (see `table_row`).
@@ -30,7 +30,7 @@ unsafe fn table_row(mrb: *mut State, c: &table::CallInfo) -> Value {
     let (row_class, arg_class) = (struct_class(mrb, c"Row"), struct_class(mrb, c"Arg"));
     let args = mrb::ary_new(mrb, c.args.len());
     for a in c.args {
-        let triple = [mrb::symbol(mrb, a.name), mrb::symbol(mrb, a.kind.name()), mrb::str(mrb, a.ctype.as_bytes())];
+        let triple = [mrb::symbol(mrb, a.name.as_str()), mrb::symbol(mrb, a.kind.name()), mrb::str(mrb, a.ctype.as_bytes())];
         mrb::ary_push(mrb, args, mrb::funcall(mrb, arg_class, "new", &triple));
     }
     let groups = mrb::ary_new(mrb, c.groups.len());
@@ -51,14 +51,14 @@ unsafe fn table_row(mrb: *mut State, c: &table::CallInfo) -> Value {
         BufDir::NoBuf => mrb::nil(),
     };
     let access = c.access.name().map_or_else(|| mrb::nil(), |a| mrb::symbol(mrb, a));
-    let id = table::find(c.name).unwrap_or(0);
+    let id = table::find(c.name.as_str()).unwrap_or(0);
     let sys_class = struct_class(mrb, c"SysArg");
     let sys_args = match c.sys {
         Some(s) => {
             let list = mrb::ary_new(mrb, c.view.len());
             for (i, a) in table::SYSCALLS[s].args.iter().enumerate() {
                 let from = crate::frame::view::sys_arg_index(id, i).map_or_else(|| mrb::nil(), |j| mrb::int(mrb, j as i64));
-                let triple = [mrb::symbol(mrb, a.name), mrb::symbol(mrb, a.kind.name()), from];
+                let triple = [mrb::symbol(mrb, a.name.as_str()), mrb::symbol(mrb, a.kind.name()), from];
                 mrb::ary_push(mrb, list, mrb::funcall(mrb, sys_class, "new", &triple));
             }
             list
@@ -66,7 +66,7 @@ unsafe fn table_row(mrb: *mut State, c: &table::CallInfo) -> Value {
         None => mrb::ary_new(mrb, 0),
     };
     let row = [
-        mrb::symbol(mrb, c.name),
+        mrb::symbol(mrb, c.name.as_str()),
         args,
         mrb::symbol(mrb, errors),
         groups,
@@ -74,9 +74,9 @@ unsafe fn table_row(mrb: *mut State, c: &table::CallInfo) -> Value {
         buffer,
         access,
         mrb::symbol(mrb, names::call_name(id)),
-        c.sys.map_or_else(|| mrb::nil(), |s| mrb::symbol(mrb, table::SYSCALLS[s].name)),
+        c.sys.map_or_else(|| mrb::nil(), |s| mrb::symbol(mrb, table::SYSCALLS[s].name.as_str())),
         sys_args,
-        if c.like.is_empty() { mrb::nil() } else { mrb::symbol(mrb, c.like) },
+        if c.like.is_empty() { mrb::nil() } else { mrb::symbol(mrb, c.like.as_str()) },
         mrb::boolean(c.raw),
         mrb::boolean(c.inner),
     ];
@@ -109,7 +109,7 @@ unsafe fn symbols_or_raise(mrb: *mut State, result: Result<Vec<usize>, String>) 
         Ok(ids) => {
             let list = mrb::ary_new(mrb, ids.len());
             for id in ids {
-                mrb::ary_push(mrb, list, mrb::symbol(mrb, CALLS[id].name));
+                mrb::ary_push(mrb, list, mrb::symbol(mrb, CALLS[id].name.as_str()));
             }
             Ok(list)
         }
