@@ -3,6 +3,7 @@
 # small C part in src/), the `hijack` runner (tools/hijack/) and, for each
 # build, the preload library build/<target>/lib/libhijack.so.
 require_relative "tasks/targets"
+require_relative "tasks/lazy_relocations"
 require "shellwords"
 
 # -z pack-relative-relocs (DT_RELR) where the C library loads it (glibc 2.36
@@ -110,7 +111,7 @@ MRuby::Gem::Specification.new("mruby-hijack") do |spec|
   end
 
   so = "#{build.build_dir}/lib/#{darwin ? 'libhijack.dylib' : 'libhijack.so'}"
-  file so => [preload_obj, *sud_objs, preload_lib, build.libmruby_static, "#{gen_dir}/exports.map"] do |t|
+  file so => [preload_obj, *sud_objs, preload_lib, build.libmruby_static, "#{gen_dir}/exports.map", "#{dir}/tasks/lazy_relocations.rb"] do |t|
     mkdir_p File.dirname(t.name)
     linker = Shellwords.split(build.linker.command) + build.linker.flags.flatten
     if darwin
@@ -126,6 +127,9 @@ MRuby::Gem::Specification.new("mruby-hijack") do |spec|
       sh(*linker, "-shared", "-o", t.name, "-Wl,--version-script=#{gen_dir}/exports.map", "-Wl,-z,defs",
          *undefined, preload_obj, *sud_objs, "-Wl,--start-group", preload_lib, build.libmruby_static, "-Wl,--end-group",
          *packed_relocations(linker), "-Wl,--gc-sections", "-static-libgcc", "-lpthread", "-ldl", "-lc")
+      # mruby's data is relocated by hijack at a process's first VM, not by
+      # the loader in every process (tasks/lazy_relocations.rb).
+      Hijack::LazyRelocations.patch(t.name) unless packed_relocations(linker).empty?
     end
   end
   build.products << so

@@ -5,9 +5,9 @@
 //! family (its observers) and of the calls that follow a process tree
 //! through exec (the environment put back) is chosen here, from the table.
 
-use crate::frame::{Frame, Instead, RealFn};
+use crate::frame::{Frame, Instead, RealFn, Words};
 use crate::ruby::hooks::Invocation;
-use crate::table::CALLS;
+use crate::table::{CALLS, MAX_ARGS};
 use crate::{features::control, features::filter, features::follow, frame, platform::guard, platform::sys, ruby::vm};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -87,7 +87,7 @@ impl Dispatch<'_> {
     /// it with when the entry point must make it now (then `returned`);
     /// None when the hooks decided the call or already made it.
     #[inline(never)]
-    pub fn before(&mut self) -> Option<&[u64]> {
+    pub fn before(&mut self) -> Option<&Words> {
         let inv = &mut self.inv;
         let real_wanted = if self.start.hooks {
             let guard = &self.start.guard;
@@ -116,7 +116,7 @@ impl Dispatch<'_> {
             frame.end_real(result);
             return None;
         }
-        Some(&frame.args[..frame.nargs])
+        Some(&frame.args)
     }
 
     /// The real call returned `result` (errno is still what it left).
@@ -145,11 +145,13 @@ impl Dispatch<'_> {
 /// code disturbed.
 pub fn dispatch(id: usize, args: &[u64], real: RealFn<'_>) -> i64 {
     let Some(started) = start(id, args) else {
-        return real(args);
+        let mut words = [0; MAX_ARGS];
+        words[..args.len()].copy_from_slice(args);
+        return real.call(&words);
     };
     let mut d = Dispatch::new(started, id, args, real);
     if let Some(words) = d.before() {
-        let result = real(words);
+        let result = real.call(words);
         d.returned(result);
     }
     d.finish()

@@ -19,6 +19,8 @@ extern "C" fn prepare() {
     crate::platform::guard::at_real(false);
     // (first: the thread loading the scripts takes the others)
     crate::ruby::vm::fork_lock();
+    #[cfg(target_os = "linux")]
+    crate::platform::relocs::fork_lock();
     filter::lock_for_fork().raw_lock();
     shared::fork_lock();
     listing::fork_lock();
@@ -38,6 +40,8 @@ extern "C" fn parent() {
         listing::fork_unlock();
         shared::fork_unlock();
         filter::lock_for_fork().raw_unlock();
+        #[cfg(target_os = "linux")]
+        crate::platform::relocs::fork_unlock();
         crate::ruby::vm::fork_unlock();
     }
 }

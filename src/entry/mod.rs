@@ -111,8 +111,8 @@ macro_rules! entry {
             let Some(started) = dispatch::start(id::$name, &args) else {
                 return direct!($name, $direct);
             };
-            let proceed = |$w: &[u64]| $proceed;
-            let mut d = dispatch::Dispatch::new(started, id::$name, &args, &proceed);
+            let proceed = |$w: &frame::Words| $proceed;
+            let mut d = dispatch::Dispatch::new(started, id::$name, &args, frame::RealFn::new(&proceed));
             if let Some(w) = d.before() {
                 let r = proceed(w);
                 d.returned(r);

@@ -32,11 +32,9 @@ pub unsafe fn syscall(
     };
     let args = [a1, a2, a3, a4, a5, a6].map(|a| a as u64);
     let count = CALLS[id].sys.map_or(6, |s| SYSCALLS[s].args.len()).min(6);
-    let proceed = |w: &[u64]| {
-        let mut a = [0u64; 6];
-        a[..w.len()].copy_from_slice(w);
-        let [b1, b2, b3, b4, b5, b6] = a.map(|v| v as libc::c_long);
+    let proceed = |w: &frame::Words| {
+        let [b1, b2, b3, b4, b5, b6] = [w[0], w[1], w[2], w[3], w[4], w[5]].map(|v| v as libc::c_long);
         fds::syscall(real, n, b1, b2, b3, b4, b5, b6) as i64
     };
-    dispatch::dispatch(id, &args[..count], &proceed) as libc::c_long
+    dispatch::dispatch(id, &args[..count], frame::RealFn::new(&proceed)) as libc::c_long
 }

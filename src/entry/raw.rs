@@ -188,8 +188,8 @@ unsafe fn call(nr: i64, a: &[u64; 6], uc: *mut libc::ucontext_t) -> i64 {
     for (w, arg) in words.iter_mut().zip(args) {
         *w = arg.from_register(*w);
     }
-    let proceed = |w: &[u64]| real(nr, uc, w);
-    raw_result(dispatch::dispatch(id, &words[..args.len()], &proceed))
+    let proceed = |w: &crate::frame::Words| real(nr, uc, w);
+    raw_result(dispatch::dispatch(id, &words[..args.len()], crate::frame::RealFn::new(&proceed)))
 }
 
 /// The raw row of call `nr` when the hooks (or following) want it now:

@@ -103,15 +103,15 @@ mod tests {
 
     #[test]
     fn counts_add_up_per_call() {
-        let real = |_: &[u64]| 5;
-        let mut f = Frame::new(id::pread, &[3, 0, 5, 0], &real, 0);
+        let real = |_: &crate::frame::Words| 5;
+        let mut f = Frame::new(id::pread, &[3, 0, 5, 0], crate::frame::RealFn::new(&real), 0);
         f.proceed();
         count(&f, false);
         count(&f, false);
         let (_, c) = counts().into_iter().find(|(n, _)| *n == "pread64").unwrap();
         assert_eq!((c[0], c[1], c[3], c[4]), (2, 0, 10, 0));
         // syscall() counts as the call it numbers
-        let mut f = Frame::new(id::syscall, &[libc::SYS_getppid as u64, 0, 0, 0, 0, 0, 0], &real, 0);
+        let mut f = Frame::new(id::syscall, &[libc::SYS_getppid as u64, 0, 0, 0, 0, 0, 0], crate::frame::RealFn::new(&real), 0);
         f.proceed();
         count(&f, false);
         assert!(counts().iter().any(|(n, c)| *n == "getppid" && c[0] >= 1));

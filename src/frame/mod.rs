@@ -88,8 +88,35 @@ pub fn unwatch_all() {
     }
 }
 
-/// The real function, called with argument words (see build.rs).
-pub type RealFn<'a> = &'a dyn Fn(&[u64]) -> i64;
+/// A call's argument words, as the real function takes them.
+pub type Words = [u64; MAX_ARGS];
+
+/// The real function, called with argument words (see build.rs): the entry
+/// point's closure, reached through a plain function pointer made in code
+/// (no vtable for the loader to relocate, one per entry point), and the
+/// words a whole array (no bounds checks, no panic locations).
+#[derive(Clone, Copy)]
+pub struct RealFn<'a> {
+    call: unsafe fn(*const (), &Words) -> i64,
+    closure: *const (),
+    _borrow: std::marker::PhantomData<&'a ()>,
+}
+
+impl<'a> RealFn<'a> {
+    pub fn new<F: Fn(&Words) -> i64>(f: &'a F) -> RealFn<'a> {
+        unsafe fn call<F: Fn(&Words) -> i64>(closure: *const (), w: &Words) -> i64 {
+            // SAFETY: `closure` is the &F `new` was given, alive for 'a.
+            unsafe { (*(closure as *const F))(w) }
+        }
+        RealFn { call: call::<F>, closure: f as *const F as *const (), _borrow: std::marker::PhantomData }
+    }
+
+    #[inline]
+    pub fn call(&self, w: &Words) -> i64 {
+        // SAFETY: made by `new` from a closure alive for 'a.
+        unsafe { (self.call)(self.closure, w) }
+    }
+}
 
 /// A function to call instead of the real one, with the argument words.
 pub type Instead = Box<dyn Fn(&[u64]) -> i64>;
@@ -189,7 +216,7 @@ impl<'a> Frame<'a> {
         }
         let result = match self.begin_real() {
             Some(r) => r,
-            None => (self.real)(&self.args[..self.nargs]),
+            None => self.real.call(&self.args),
         };
         self.end_real(result)
     }
@@ -377,11 +404,11 @@ mod tests {
     #[test]
     fn proceed_runs_the_real_function_once_with_current_arguments() {
         let calls = std::cell::Cell::new(0);
-        let real = |w: &[u64]| {
+        let real = |w: &crate::frame::Words| {
             calls.set(calls.get() + 1);
             (w[0] + w[2]) as i64
         };
-        let mut f = Frame::new(id::read, &[3, 0, 4], &real, 0);
+        let mut f = Frame::new(id::read, &[3, 0, 4], crate::frame::RealFn::new(&real), 0);
         f.args[2] = 10;
         assert_eq!(f.proceed(), 13);
         assert_eq!(f.proceed(), 13);
@@ -391,29 +418,29 @@ mod tests {
 
     #[test]
     fn fail_follows_the_error_convention() {
-        let real = |_: &[u64]| 0;
-        let mut f = Frame::new(id::close, &[1], &real, 0);
+        let real = |_: &crate::frame::Words| 0;
+        let mut f = Frame::new(id::close, &[1], crate::frame::RealFn::new(&real), 0);
         assert!(f.fail(libc::EBADF));
         assert_eq!((f.result, f.errno, f.failed), (-1, libc::EBADF, true));
-        let mut s = Frame::new(id::sleep, &[1], &real, 0);
+        let mut s = Frame::new(id::sleep, &[1], crate::frame::RealFn::new(&real), 0);
         assert!(!s.fail(libc::EINTR), "sleep cannot fail");
     }
 
     #[test]
     fn a_real_call_that_leaves_errno_alone_leaves_the_callers() {
-        let real = |_: &[u64]| 0;
-        let mut f = Frame::new(id::malloc, &[16], &real, libc::ENOENT);
+        let real = |_: &crate::frame::Words| 0;
+        let mut f = Frame::new(id::malloc, &[16], crate::frame::RealFn::new(&real), libc::ENOENT);
         f.proceed();
         assert_eq!(f.errno, libc::ENOENT);
     }
 
     #[test]
     fn proceed_records_the_real_errno() {
-        let real = |_: &[u64]| {
+        let real = |_: &crate::frame::Words| {
             sys::set_errno(libc::ENOENT);
             -1
         };
-        let mut f = Frame::new(id::close, &[1], &real, libc::EINTR);
+        let mut f = Frame::new(id::close, &[1], crate::frame::RealFn::new(&real), libc::EINTR);
         assert_eq!(f.errno, libc::EINTR);
         assert_eq!(f.proceed(), -1);
         assert_eq!(f.errno, libc::ENOENT);
@@ -421,10 +448,10 @@ mod tests {
 
     #[test]
     fn set_string_keeps_the_string_alive_for_the_call() {
-        let real = |w: &[u64]| {
+        let real = |w: &crate::frame::Words| {
             unsafe { w[0].c_str() }.map_or(0, |s| s.len() as i64)
         };
-        let mut f = Frame::new(id::open, &[0, 0, 0], &real, 0);
+        let mut f = Frame::new(id::open, &[0, 0, 0], crate::frame::RealFn::new(&real), 0);
         f.set_string(0, CString::new("/tmp/elsewhere").unwrap());
         assert_eq!(f.proceed(), 14);
     }

@@ -217,8 +217,8 @@ mod tests {
     #[test]
     fn open_reads_as_openat_and_sleep_as_clock_nanosleep() {
         let path = c"/x";
-        let real = |_: &[u64]| 3;
-        let f = Frame::new(id::open, &[super::super::word::of(path.as_ptr()), libc::O_RDONLY as u64, 0], &real, 0);
+        let real = |_: &crate::frame::Words| 3;
+        let f = Frame::new(id::open, &[super::super::word::of(path.as_ptr()), libc::O_RDONLY as u64, 0], crate::frame::RealFn::new(&real), 0);
         unsafe {
             assert_eq!(f.sys_nargs(), 4);
             assert_eq!(f.sys_arg(0), SysArg::Word(libc::AT_FDCWD as i64 as u64));
@@ -226,18 +226,18 @@ mod tests {
             assert_eq!(f.sys_arg_index(0), None);
             assert_eq!(f.sys_arg_index(1), Some(0));
         }
-        let f = Frame::new(id::usleep, &[1_500_000], &real, 0);
+        let f = Frame::new(id::usleep, &[1_500_000], crate::frame::RealFn::new(&real), 0);
         unsafe { assert_eq!(f.sys_arg(2), SysArg::Timespec(1, 500_000_000)) };
     }
 
     #[cfg(target_os = "linux")]
     #[test]
     fn syscall_reads_as_the_call_its_number_names() {
-        let real = |_: &[u64]| 0;
-        let f = Frame::new(id::syscall, &[libc::SYS_close as u64, 7, 0, 0, 0, 0, 0], &real, 0);
+        let real = |_: &crate::frame::Words| 0;
+        let f = Frame::new(id::syscall, &[libc::SYS_close as u64, 7, 0, 0, 0, 0, 0], crate::frame::RealFn::new(&real), 0);
         assert_eq!(f.made_name(), "close");
         assert_eq!((f.sys_nargs(), unsafe { f.sys_arg(0) }), (1, SysArg::Word(7)));
-        let f = Frame::new(id::syscall, &[100_000, 0, 0, 0, 0, 0, 0], &real, 0);
+        let f = Frame::new(id::syscall, &[100_000, 0, 0, 0, 0, 0, 0], crate::frame::RealFn::new(&real), 0);
         assert_eq!(f.made_name(), "syscall", "a number the table does not know");
     }
 }

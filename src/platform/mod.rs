@@ -12,6 +12,8 @@ pub mod log;
 pub mod math;
 pub mod real;
 pub mod regex;
+#[cfg(target_os = "linux")]
+pub mod relocs;
 pub mod sockaddr;
 pub mod sud;
 pub mod sys;

@@ -233,6 +233,10 @@ impl DataType {
 /// A new mruby state, its gems initialised (null when out of memory); in
 /// the Linux preload library its memory is hijack's own heap's.
 pub unsafe fn open() -> *mut State {
+    #[cfg(target_os = "linux")]
+    if !crate::platform::relocs::apply() {
+        return std::ptr::null_mut();
+    }
     #[cfg(all(feature = "preload", target_os = "linux"))]
     return ffi::mrb_open_allocf(Some(own_heap), std::ptr::null_mut());
     #[cfg(not(all(feature = "preload", target_os = "linux")))]

@@ -427,12 +427,12 @@ mod tests {
     fn a_loaded_script_decides_a_call() {
         unsafe {
             let mut vm = vm_with("Hijack.on(:close) { |c| c.fd == 5 ? c.fail(:EBADF) : c.proceed }").unwrap();
-            let real = |_: &[u64]| 0;
-            let mut denied = Invocation::new(Frame::new(id::close, &[5], &real, 0));
+            let real = |_: &crate::frame::Words| 0;
+            let mut denied = Invocation::new(Frame::new(id::close, &[5], crate::frame::RealFn::new(&real), 0));
             vm.dispatch(&mut denied);
             let denied = &denied.frame;
             assert_eq!((denied.result, denied.errno, denied.proceeded), (-1, libc::EBADF, false));
-            let mut allowed = Invocation::new(Frame::new(id::close, &[4], &real, 0));
+            let mut allowed = Invocation::new(Frame::new(id::close, &[4], crate::frame::RealFn::new(&real), 0));
             vm.dispatch(&mut allowed);
             assert!(allowed.frame.proceeded);
             assert_eq!(allowed.frame.result, 0);
@@ -443,8 +443,8 @@ mod tests {
     fn a_call_object_is_dead_once_its_call_returns() {
         unsafe {
             let mut vm = vm_with("$kept = nil\nHijack.on(:close) { |c| $kept = c; c.proceed }").unwrap();
-            let real = |_: &[u64]| 0;
-            let mut f = Invocation::new(Frame::new(id::close, &[1], &real, 0));
+            let real = |_: &crate::frame::Words| 0;
+            let mut f = Invocation::new(Frame::new(id::close, &[1], crate::frame::RealFn::new(&real), 0));
             vm.dispatch(&mut f);
             let unit = script::compile(vm.state(), b"$kept.fd", "later.rb").unwrap();
             let err = vm.load(&[unit]).unwrap_err();

@@ -181,8 +181,8 @@ mod tests {
     #[test]
     fn jsonl_lines_decode_the_arguments() {
         let buf = b"0123456789";
-        let real = |_: &[u64]| 10;
-        let mut f = Frame::new(id::read, &[3, buf.as_ptr() as u64, 64], &real, 0);
+        let real = |_: &crate::frame::Words| 10;
+        let mut f = Frame::new(id::read, &[3, buf.as_ptr() as u64, 64], crate::frame::RealFn::new(&real), 0);
         f.proceed();
         let line = rendered(|o| unsafe { jsonl(&f, 4, Phase::Done, o) });
         assert!(line.contains("\"call\":\"read\",\"function\":\"read\",\"syscall\":\"read\",\"args\":{\"fd\":3,\"buf\":\"0123\",\"count\":64},\"result\":10,\"errno\":null"), "{line}");

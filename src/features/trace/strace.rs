@@ -544,8 +544,8 @@ mod tests {
     #[test]
     fn a_write_and_a_failed_open_read_like_strace() {
         let buf = b"hello\n";
-        let real = |_: &[u64]| 6;
-        let mut f = Frame::new(id::write, &[1, buf.as_ptr() as u64, 6], &real, 0);
+        let real = |_: &crate::frame::Words| 6;
+        let mut f = Frame::new(id::write, &[1, buf.as_ptr() as u64, 6], crate::frame::RealFn::new(&real), 0);
         f.proceed();
         let line = rendered(|o| unsafe { strace(&f, 32, false, Phase::Done, o) });
         let (pid, _) = ids();
@@ -554,11 +554,11 @@ mod tests {
         assert_eq!(call, format!("{:<39} = 6", "write(1, \"hello\\n\", 6)"));
 
         let path = c"/nonexistent";
-        let fail = |_: &[u64]| {
+        let fail = |_: &crate::frame::Words| {
             sys::set_errno(libc::ENOENT);
             -1
         };
-        let mut f = Frame::new(id::openat, &[libc::AT_FDCWD as i64 as u64, path.as_ptr() as u64, libc::O_RDONLY as u64, 0], &fail, 0);
+        let mut f = Frame::new(id::openat, &[libc::AT_FDCWD as i64 as u64, path.as_ptr() as u64, libc::O_RDONLY as u64, 0], crate::frame::RealFn::new(&fail), 0);
         f.proceed();
         let line = rendered(|o| unsafe { strace(&f, 32, false, Phase::Done, o) });
         assert!(line.ends_with("openat(AT_FDCWD, \"/nonexistent\", O_RDONLY) = -1 ENOENT (No such file or directory)"), "{line}");

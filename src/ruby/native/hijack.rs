@@ -197,11 +197,11 @@ unsafe extern "C" fn m_simulate(mrb: *mut State, _this: Value) -> Value {
         mrb::raise(mrb, argument_error(mrb), "__simulate needs one value per argument")
     }
     let outcome = {
-        let real = move |_: &[u64]| {
+        let real = move |_: &crate::frame::Words| {
             sys::set_errno(err as i32);
             ret
         };
-        let mut inv = Invocation::new(Frame::new(id, &vec![0u64; given], &real, 0));
+        let mut inv = Invocation::new(Frame::new(id, &vec![0u64; given], crate::frame::RealFn::new(&real), 0));
         let frame = &mut inv.frame;
         let mut problem = None;
         for i in 0..given {
