@@ -201,3 +201,38 @@ assert("HIJACK_ON_ERROR=abort makes an exception in a hook fatal, with its messa
   assert_equal Signal.list["ABRT"], st.termsig
   assert_match "hijack: -e:1*RuntimeError: broken*HIJACK_ON_ERROR=abort*", err
 end
+
+# The preload library's mruby data (its ireps, symbol names, parser tables)
+# is relocated by hijack at a process's first VM, not by the loader: a
+# process that opens none has only the loader's relocated pages dirty in the
+# library's read-only-after-relocation segment, one that opens a VM has
+# those and hijack's (tasks/lazy_relocations.rb, src/platform/relocs.rs).
+assert("mruby's data is relocated at a process's first VM, only there") do
+  skip "i686: no 32-bit shell to read its own smaps" if target_bits == 32
+  require_relative "../tasks/lazy_relocations"
+  lazy = Hijack::LazyRelocations
+  elf, eager, = lazy.split(File.binread(library))
+  table = elf.symbols.find { |s| s.name == lazy::TABLE }
+  count, relro_start, relro_end = elf.words(elf.file_offset(table.value), 3)
+  deferred = lazy.decode(elf.words(elf.file_offset(table.value) + 3 * elf.word, count), elf.word)
+  pages = ->(list) { list.map { |a| a >> 12 }.uniq }
+  assert_operator pages.(deferred).size, :>=, 20
+  # Private_Dirty of the library's RELRO mapping in the shell's smaps.
+  dirty_kb = lambda do |out|
+    maps = out.split(/^(?=\h+-\h+ )/).select { |m| m.lines.first.include?("libhijack.so") }
+    base = maps.map { |m| m.lines.first.split }.find { |f| f[2].to_i(16).zero? }[0].split("-")[0].to_i(16)
+    relro = maps.find { |m| m.lines.first.split[0].split("-")[0].to_i(16) == (base + relro_start) & ~0xfff }
+    assert_not_nil relro, "the library's RELRO mapping"
+    relro[/^Private_Dirty:\s+(\d+) kB/, 1].to_i
+  end
+  script = "cat /proc/$$/smaps"
+  bare_out, st = Open3.capture2({"LD_PRELOAD" => library}, "sh", "-c", script)
+  assert_true st.success?
+  vm_out, _err, st = hijack("run", "-e", "Hijack.before(:unlinkat) { }", "--", "sh", "-c", script)
+  assert_true st.success?
+  without_vm = dirty_kb.(bare_out)
+  with_vm = dirty_kb.(vm_out)
+  in_relro = ->(list) { pages.(list.select { |a| a >= relro_start && a < relro_end }) }
+  assert_operator without_vm, :<=, in_relro.(eager).size * 4
+  assert_operator with_vm, :>=, (in_relro.(eager) | in_relro.(deferred)).size * 4
+end
