@@ -17,6 +17,7 @@ require "open3"
 require "tmpdir"
 require_relative "coverage"
 require_relative "servers"
+require_relative "build"
 
 ROOT = File.expand_path("..", __dir__)
 BUILD = File.join(ROOT, "build")
@@ -304,6 +305,19 @@ unless PARTIAL
   end
 end
 
+# --- a real build (bench/build.rb) -----------------------------------------
+unless PARTIAL
+  build_modes = Build.modes(LIB).keys
+  build = Build.measure(ROOT, LIB, REPS)
+  lines << ""
+  lines << "A real build, wall time (#{REPS} runs, the median):"
+  lines << ""
+  lines.concat(Build.table(build, build_modes))
+  observed = build.is_a?(Hash) && build["bare"] && build["hijack, observe-all Ruby hook"]
+  target.call("make -j2 of mruby's core with an observe-all Ruby hook in every process vs bare",
+              observed ? observed / build["bare"] : nil, 1.3, "x")
+end
+
 # --- coverage of --all-syscalls (bench/coverage.rb) ------------------------
 unless PARTIAL
   coverage = Coverage.measure(ROOT, File.join(BUILD, "host", "bin", "hijack"))
@@ -343,6 +357,14 @@ File.write(File.join(OUT, "results.json"), JSON.pretty_generate(
 ))
 docs = File.join(ROOT, "docs", "performance.md")
 FileUtils.mkdir_p(File.dirname(docs))
+# The targets of the runs before this one stay in the file, newest first (the
+# last six), so that a change shows against what was measured before it.
+old = File.exist?(docs) ? File.read(docs) : ""
+runs = old[/^## Earlier runs\n.*/m].to_s.split(/^(?=### )/).grep(/\A### /)
+made = old[/^Made by `script\/bench` .*? on\n(.+?)\.\n/m, 1]
+old_targets = old.split(/^## Earlier runs\n/, 2).first.to_s.lines.grep(/\A- \*\*(PASS|MISS)\*\*/)
+runs.unshift("### #{made}\n\n#{old_targets.join}\n") if made && !old_targets.empty?
+history = runs.first(6).map { |r| r.rstrip + "\n" }.join("\n")
 File.write(docs, <<~MD)
   # Performance
 
@@ -355,5 +377,11 @@ File.write(docs, <<~MD)
   stay comparable). The JSON is in `build/bench/results.json`.
 
   #{lines.join("\n")}
+
+  ## Earlier runs
+
+  What the targets measured in the runs before this one, newest first (the machine may differ).
+
+  #{history}
 MD
 warn "bench: wrote #{docs} and #{File.join(OUT, 'results.json')}"
