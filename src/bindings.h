@@ -38,6 +38,8 @@ const mrb_value *hijack_args_in_place(mrb_state *mrb, mrb_int *argc);
 void hijack_set_instance_tt_data(struct RClass *c);
 void *hijack_data_ptr(mrb_value v);
 void hijack_data_set_ptr(mrb_value v, void *p);
+mrb_state *hijack_open_gc_off(mrb_allocf f, void *ud);
+void hijack_gc_on(mrb_state *mrb);
 struct RClass *hijack_class_ptr(mrb_value v);
 mrb_value hijack_take_exception(mrb_state *mrb);
 const struct mrb_irep *hijack_proc_irep(const struct RProc *p);
