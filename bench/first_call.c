@@ -4,10 +4,17 @@
  *   first_call process N   N children exec'd in turn, each timing its
  *                          first close(-1) (sent back through a pipe)
  *   first_call thread N    N threads in turn, each timing its first
- *                          close(-1)
+ *                          close(-1) (each exits before the next starts:
+ *                          the VM it leaves is the next one's)
+ *   first_call alive N     the same, but every thread lives until the
+ *                          last has made its call: each opens a VM of
+ *                          its own
  * Prints the sum of the timed calls over N (common.h's line). */
 #include <pthread.h>
+#include <semaphore.h>
 #include "common.h"
+
+static sem_t timed, release;
 
 static long long
 timed_close(void)
@@ -21,6 +28,15 @@ static void *
 thread_main(void *out)
 {
   *(long long *)out = timed_close();
+  return NULL;
+}
+
+static void *
+alive_main(void *out)
+{
+  *(long long *)out = timed_close();
+  sem_post(&timed);
+  sem_wait(&release);
   return NULL;
 }
 
@@ -57,6 +73,21 @@ main(int argc, char **argv)
         return 1;
       sum += t;
     }
+  } else if (strcmp(argv[1], "alive") == 0) {
+    pthread_t *th = calloc((size_t)n, sizeof *th);
+    long long *t = calloc((size_t)n, sizeof *t);
+    if (th == NULL || t == NULL || sem_init(&timed, 0, 0) != 0 || sem_init(&release, 0, 0) != 0)
+      return 1;
+    for (long i = 0; i < n; i++) {
+      if (pthread_create(&th[i], NULL, alive_main, &t[i]) != 0)
+        return 1;
+      sem_wait(&timed);
+      sum += t[i];
+    }
+    for (long i = 0; i < n; i++)
+      sem_post(&release);
+    for (long i = 0; i < n; i++)
+      pthread_join(th[i], NULL);
   } else {
     return 2;
   }

@@ -69,6 +69,7 @@ WORKLOADS = {
   "threads" => [[BIN["threads"], scratch, "4", scaled(10_000).to_s], %i[open write close], :open],
   "first call of a process" => [[BIN["first_call"], "process", scaled(100).to_s], %i[close], :close],
   "first call of a thread" => [[BIN["first_call"], "thread", scaled(300).to_s], %i[close], :close],
+  "first call of a thread, the others alive" => [[BIN["first_call"], "alive", scaled(50).to_s], %i[close], :close],
   "raw call" => [[BIN["raw"], scaled(200_000).to_s], %i[close], :close],
   "SIGSYS floor" => [[BIN["sigsys_floor"], scaled(200_000).to_s], %i[close], :close],
   "dispatch on, none dispatched" => [[BIN["dispatch_on"], scaled(1_000_000).to_s], %i[close], :close],
@@ -250,11 +251,14 @@ unused_sh = med(results, "300 processes from sh", "hijack, hook on an unused cal
 target.call("300 processes from sh: strace -f -o vs a script hooking a call they never make", strace_sh && unused_sh && strace_sh / unused_sh, 2, "x", :higher)
 target.call("4 threads with hooks vs their bare run", ratio.call("threads", "hijack, observe-only Ruby hook"), 1.15, "x")
 # (a process an exec started opens its VM and runs the scripts at its first
-# hooked call; a new thread opens its VM at its own)
+# hooked call; a new thread takes the VM a thread that exited left, or opens
+# one when none is idle)
 first_process = added.call("first call of a process", "hijack, observe-only Ruby hook")
 target.call("a process's first hooked call: VM opened and scripts run", first_process && first_process / 1000.0, 200, "us")
 first_thread = added.call("first call of a thread", "hijack, observe-only Ruby hook")
-target.call("a new thread's first hooked call: its VM opened", first_thread && first_thread / 1000.0, 100, "us")
+target.call("a new thread's first hooked call (threads one after another: the last one's VM)", first_thread && first_thread / 1000.0, 100, "us")
+first_alive = added.call("first call of a thread, the others alive", "hijack, observe-only Ruby hook")
+target.call("a new thread's first hooked call while the others live: its own VM opened", first_alive && first_alive / 1000.0, 100, "us")
 # (--all-syscalls: the raw call's site is rewritten after its first calls;
 # =sigsys keeps every call on the SIGSYS path)
 raw_added = added.call("raw call", "hijack --all-syscalls, observe-only Ruby hook")

@@ -236,3 +236,32 @@ assert("mruby's data is relocated at a process's first VM, only there") do
   assert_operator without_vm, :<=, in_relro.(eager).size * 4
   assert_operator with_vm, :>=, (in_relro.(eager) | in_relro.(deferred)).size * 4
 end
+
+# A thread that exits leaves its VM for the next new thread's first hooked
+# call: threads made one after another open one VM between them, every call
+# counted; what is a thread's own in a VM (its fault rules' draws) starts
+# over for each thread.
+assert("threads one after another share the VM the last one left; each counts, each draws from the seed") do
+  counting = <<~'RUBY'
+    Hijack.after(:close) do |c|
+      if Hijack.tid != Hijack.pid
+        (Hijack::Shared.incr(:vms); $mine = true) unless $mine
+        Hijack::Shared.incr(:n)
+      end
+    end
+    Hijack.at_exit { $stderr.puts "vms=#{Hijack::Shared[:vms]} n=#{Hijack::Shared[:n]}" }
+  RUBY
+  out, err, st = hijack("run", "-e", counting, "--", program("threads_in_turn"), "20", "10")
+  assert_true st.success?, err
+  assert_equal 20, out.lines.size
+  assert_include err, "vms=1 n=200"
+
+  faults = "Hijack.fail :close, with: :EIO, probability: 0.5"
+  out, err, st = hijack("run", "-e", faults, "--", program("threads_in_turn"), "6", "40", env: { "HIJACK_SEED" => "7" })
+  assert_true st.success?, err
+  lines = out.lines.map(&:chomp)
+  assert_equal 6, lines.size
+  assert_equal [lines.first], lines.uniq
+  assert_include lines.first, "x"
+  assert_include lines.first, "."
+end

@@ -54,6 +54,12 @@ module Hijack
       @random
     end
 
+    # A new thread took this VM from one that exited: its draws start over
+    # from the seed, as in a VM of its own.
+    def __restart
+      @random = Random.new(@seed * 1_000_003 + @id)
+    end
+
     def injected
       Hijack::Shared["fault.#{@id}.injected"] || 0
     end
@@ -77,6 +83,13 @@ module Hijack
   class << self
     def __fault_rules
       @fault_rules
+    end
+
+    # (native: a thread's first hooked call takes this VM from one that
+    # exited) What is the thread's own starts over.
+    def __thread_start
+      @fault_rules.each(&:__restart)
+      nil
     end
 
     # The seed of every fault rule: HIJACK_SEED, Hijack.chaos(seed:), or one

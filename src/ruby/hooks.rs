@@ -168,6 +168,12 @@ impl Registry {
 
 }
 
+/// Whether no call's chain is running in `mrb` and its VM is at its base
+/// (not inside Ruby).
+pub unsafe fn idle(mrb: *mut mrb::State) -> bool {
+    (*registry(mrb)).walking == 0 && mrb::at_base(mrb)
+}
+
 /// The Hijack::Call subclass of call `id` in `mrb` (built by Ruby once).
 unsafe fn call_class(mrb: *mut mrb::State, id: usize) -> Option<*mut mrb::Class> {
     let reg = registry(mrb);

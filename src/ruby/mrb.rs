@@ -195,6 +195,12 @@ impl Arena {
     }
 }
 
+/// Whether `mrb` runs no Ruby now: its root fiber, at its base frame.
+pub unsafe fn at_base(mrb: *mut State) -> bool {
+    let c = (*mrb).c;
+    c == (*mrb).root_c && (*c).ci == (*c).cibase
+}
+
 /// The GC arena's fill (mrb_gc_arena_save, an inline function in C).
 #[inline]
 pub unsafe fn arena_index(mrb: *mut State) -> i32 {

@@ -1,7 +1,9 @@
 //! The hook program (every script, compiled once per process) and one mruby
-//! VM per thread, created from it on the thread's first hooked call and
-//! closed when the thread exits. A hook blocked in a real call on one thread
-//! never holds up hooks on another.
+//! VM per thread, created from it on the thread's first hooked call. When
+//! the thread exits its VM waits, idle, for the next new thread's first
+//! hooked call (a few at most; the others are closed): short-lived threads
+//! open no VM each. A hook blocked in a real call on one thread never holds
+//! up hooks on another.
 
 use crate::frame::{self, Frame};
 use crate::ruby::hooks::Invocation;
@@ -28,7 +30,35 @@ static KEY: OnceLock<libc::pthread_key_t> = OnceLock::new();
 unsafe extern "C" fn free_thread_vm(vm: *mut c_void) {
     let _guard = guard::enter();
     guard::forget_vm();
-    drop(Box::from_raw(vm as *mut Vm));
+    let vm = Box::from_raw(vm as *mut Vm);
+    if vm.idle() {
+        let mut idle = IDLE.lock();
+        if idle.len() < IDLE_MAX {
+            idle.push(IdleVm(vm));
+            return;
+        }
+    }
+    drop(vm);
+}
+
+/// The VMs of threads that exited, for new threads' first hooked calls.
+static IDLE: crate::platform::lock::SpinLock<Vec<IdleVm>> = crate::platform::lock::SpinLock::new(Vec::new());
+const IDLE_MAX: usize = 4;
+
+struct IdleVm(Box<Vm>);
+// SAFETY: an idle VM is used by no thread; the one that takes it is its
+// only user from then on.
+unsafe impl Send for IdleVm {}
+
+/// A VM a thread that exited left, ready for this thread (what is a
+/// thread's own in it started over: `Hijack.__thread_start`).
+unsafe fn reuse_idle() -> Option<Vm> {
+    let IdleVm(vm) = IDLE.lock().pop()?;
+    let vm = *vm;
+    let hijack = vm.hijack;
+    let _arena = mrb::Arena::save(vm.mrb);
+    let _ = mrb::protect(vm.mrb, |m| mrb::funcall(m, hijack, "__thread_start", &[]));
+    Some(vm)
 }
 
 fn thread_key() -> libc::pthread_key_t {
@@ -82,6 +112,12 @@ impl Vm {
             }
         }
         Ok(())
+    }
+
+    /// Whether no call is running in this VM (one a thread left inside a
+    /// hook, cancelled or exited from there, is not taken again).
+    unsafe fn idle(&self) -> bool {
+        hooks::idle(self.mrb)
     }
 
     /// Turns the garbage collector on (a VM that runs no scripts).
@@ -259,14 +295,17 @@ fn report_unannounced(before: &[bool]) {
     }
 }
 
-/// Around fork: no child inherits the deferred load half made.
+/// Around fork: no child inherits the deferred load half made, or the idle
+/// VMs' list held.
 pub fn fork_lock() {
     LOADED.raw_lock();
+    IDLE.raw_lock();
 }
 
 /// # Safety
 /// After [`fork_lock`], on the same thread (or in its fork child).
 pub unsafe fn fork_unlock() {
+    IDLE.raw_unlock();
     LOADED.raw_unlock();
 }
 
@@ -305,7 +344,7 @@ unsafe fn new_thread_vm(guard: &Guard) -> Option<*mut Vm> {
             return Some(vm);
         }
     }
-    let vm = PROGRAM.get().and_then(|units| new_vm(units));
+    let vm = reuse_idle().or_else(|| PROGRAM.get().and_then(|units| new_vm(units)));
     let Some(vm) = vm else {
         thread.vm_failed.set(true);
         return None;
