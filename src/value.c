@@ -34,8 +34,9 @@ hijack_args_in_place(mrb_state *mrb, mrb_int *argc)
 }
 
 /* mrb_open_allocf, its gems initialised with the garbage collector off
- * (nothing they make is garbage yet: a collection there only marks all of
- * it); hijack_gc_on turns it on once the scripts ran. From state.c. */
+ * (nothing they make is garbage: a collection there only marks it all),
+ * then on as after a collection (gc.c's incremental_gc_finish): the next
+ * one begins once the heap has grown by the interval ratio. From state.c. */
 void mrb_init_mrbgems(mrb_state *mrb);
 int mrb_core_init_protect(mrb_state *mrb, void (*body)(mrb_state *, void *), void *opaque);
 
@@ -47,31 +48,23 @@ init_gems(mrb_state *mrb, void *opaque)
 }
 
 mrb_state *
-hijack_open_gc_off(mrb_allocf f, void *ud)
+hijack_open(mrb_allocf f, void *ud)
 {
   mrb_state *mrb = mrb_open_core(f, ud);
   if (mrb == NULL) return NULL;
-  mrb->gc.disabled = TRUE;
+  mrb_gc *gc = &mrb->gc;
+  gc->disabled = TRUE;
   if (mrb_core_init_protect(mrb, init_gems, NULL)) {
     mrb_close(mrb);
     return NULL;
   }
   mrb_gc_arena_restore(mrb, 0);
-  return mrb;
-}
-
-void
-hijack_gc_on(mrb_state *mrb)
-{
-  mrb_gc *gc = &mrb->gc;
   gc->disabled = FALSE;
-  /* as after a collection (gc.c's incremental_gc_finish): the next one
-   * begins once the heap has grown by the interval ratio, not at the next
-   * allocation */
   if (gc->state == MRB_GC_STATE_ROOT) {
     size_t threshold = (gc->live / 100) * gc->interval_ratio;
     if (threshold > gc->threshold) gc->threshold = threshold;
   }
+  return mrb;
 }
 
 const struct mrb_irep *hijack_proc_irep(const struct RProc *p) { return p->body.irep; }

@@ -236,24 +236,18 @@ impl DataType {
 
 // ---- states and bytecode ---------------------------------------------------
 
-/// A new mruby state, its gems initialised (null when out of memory), its
-/// garbage collector off until [`gc_on`] (nothing the gems and the scripts
-/// make at the start is garbage: a collection then only marks it all); in
-/// the Linux preload library its memory is hijack's own heap's.
+/// A new mruby state, its gems initialised (null when out of memory), with
+/// no garbage collection while they were (value.c's hijack_open); in the
+/// Linux preload library its memory is hijack's own heap's.
 pub unsafe fn open() -> *mut State {
     #[cfg(target_os = "linux")]
     if !crate::platform::relocs::apply() {
         return std::ptr::null_mut();
     }
     #[cfg(all(feature = "preload", target_os = "linux"))]
-    return ffi::hijack_open_gc_off(Some(own_heap), std::ptr::null_mut());
+    return ffi::hijack_open(Some(own_heap), std::ptr::null_mut());
     #[cfg(not(all(feature = "preload", target_os = "linux")))]
-    return ffi::hijack_open_gc_off(None, std::ptr::null_mut());
-}
-
-/// Turns on the garbage collector of a state [`open`] made.
-pub unsafe fn gc_on(mrb: *mut State) {
-    ffi::hijack_gc_on(mrb)
+    return ffi::hijack_open(None, std::ptr::null_mut());
 }
 
 /// mruby's allocation function over hijack's heap: size 0 frees.

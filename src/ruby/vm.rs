@@ -79,9 +79,7 @@ pub struct Vm {
 }
 
 impl Vm {
-    /// A fresh VM with the Hijack library loaded, no script yet, its
-    /// garbage collector off until the scripts ran ([`Vm::load`]) or
-    /// [`Vm::collecting`].
+    /// A fresh VM with the Hijack library loaded, no script yet.
     pub unsafe fn open() -> Option<Vm> {
         let mrb = mrb::open();
         if mrb.is_null() {
@@ -95,15 +93,8 @@ impl Vm {
         self.mrb
     }
 
-    /// Runs the program's scripts in this VM (which registers their hooks);
-    /// its garbage collector is on after.
+    /// Runs the program's scripts in this VM (which registers their hooks).
     pub unsafe fn load(&mut self, units: &[Unit]) -> Result<(), String> {
-        let outcome = self.run(units);
-        self.collecting();
-        outcome
-    }
-
-    unsafe fn run(&mut self, units: &[Unit]) -> Result<(), String> {
         for unit in units {
             let _arena = mrb::Arena::save(self.mrb);
             let _ = mrb::load_bytecode(self.mrb, &unit.irep);
@@ -120,10 +111,6 @@ impl Vm {
         hooks::idle(self.mrb)
     }
 
-    /// Turns the garbage collector on (a VM that runs no scripts).
-    pub unsafe fn collecting(&self) {
-        mrb::gc_on(self.mrb);
-    }
 
     /// `FILE:LINE: Class: message` for an exception, from the Ruby side.
     pub unsafe fn describe(&self, exc: mrb::Value) -> String {
@@ -207,10 +194,6 @@ impl Vm {
 pub fn control_loader() -> control::Loader {
     // SAFETY: the VM is made on, and used only by, the control thread.
     let vm = unsafe { Vm::open() };
-    if let Some(vm) = &vm {
-        // SAFETY: as above.
-        unsafe { vm.collecting() };
-    }
     Box::new(move |id, name, source| {
         let vm = vm.as_ref().ok_or_else(|| "the control thread has no VM".to_string())?;
         // SAFETY: as above.
