@@ -8,15 +8,30 @@
 //! call: hijack's exit work (Hijack.at_exit, --summary) runs first.
 
 use crate::features::{filter, listing, shared, summary, trace};
-use crate::platform::{fds, sud};
+use crate::platform::{fds, sud, sys};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-// No lock of hijack's may be inherited held by a thread the child does not
-// have.
+/// Whether this fork's prepare took hijack's locks. No lock of hijack's may
+/// be inherited held by a thread the child does not have; a process whose
+/// only thread is the forking one has no such thread, and then neither the
+/// parent nor the child writes a lock after the fork (each such write
+/// copies a page, in the child and again in the parent, for every fork of
+/// a shell or a make).
+static LOCKED: AtomicBool = AtomicBool::new(true);
+
 extern "C" fn prepare() {
     // (from here to the fork's end hijack holds its locks: a signal handler
     // of the program's that runs meanwhile is not let into the hooks, as
     // it is elsewhere in a real call: src/entry/signals.rs)
     crate::platform::guard::at_real(false);
+    let others = !sys::single_threaded();
+    if LOCKED.load(Ordering::Relaxed) != others {
+        LOCKED.store(others, Ordering::Relaxed);
+    }
+    if !others {
+        sud::before_fork();
+        return;
+    }
     // (first: the thread loading the scripts takes the others)
     crate::ruby::vm::fork_lock();
     #[cfg(target_os = "linux")]
@@ -30,6 +45,10 @@ extern "C" fn prepare() {
 }
 
 extern "C" fn parent() {
+    if !LOCKED.load(Ordering::Relaxed) {
+        sud::after_fork();
+        return;
+    }
     // SAFETY: taken by prepare on this thread.
     unsafe {
         crate::platform::heap::fork_unlock()
@@ -78,6 +97,7 @@ pub fn register() {
 }
 
 const CLONE_VM: libc::c_int = 0x100;
+const CLONE_VFORK: libc::c_int = 0x4000;
 
 type CloneFn = unsafe extern "C" fn(*mut libc::c_void) -> libc::c_int;
 
@@ -118,6 +138,11 @@ pub unsafe fn clone(
     child_tid: libc::c_long,
 ) -> libc::c_int {
     if flags & CLONE_VM != 0 || func.is_null() {
+        // (a thread the C library does not count; a vfork-like child
+        // shares the memory while its parent waits: not one)
+        if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
+            sys::raw_thread_made();
+        }
         return real(func, stack, flags, arg, parent_tid, tls, child_tid);
     }
     // SAFETY: a function pointer the program passed.

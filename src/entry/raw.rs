@@ -33,6 +33,7 @@ const NR_RT_SIGPROCMASK: i64 = libc::SYS_rt_sigprocmask as i64;
 const NR_EXIT: i64 = libc::SYS_exit as i64;
 const NR_EXIT_GROUP: i64 = libc::SYS_exit_group as i64;
 const CLONE_VM: u64 = 0x100;
+const CLONE_VFORK: u64 = 0x4000;
 const SIGSYS_BIT: u64 = 1 << (libc::SIGSYS - 1);
 
 /// The kernel's form of a result in the C library's (-1 and errno): -errno.
@@ -69,7 +70,15 @@ pub extern "C" fn hijack_sud_fast_ok(nr: i64) -> i32 {
 /// as hijack makes them): the raw result (-errno on failure).
 unsafe fn made(nr: i64, uc: *mut libc::ucontext_t, a: &[u64; 6]) -> i64 {
     match nr {
-        NR_CLONE if a[1] != 0 && a[0] & CLONE_VM != 0 => sud::clone_as_made((*uc).uc_mcontext.gregs.as_ptr(), a[1]),
+        NR_CLONE if a[1] != 0 && a[0] & CLONE_VM != 0 => {
+            // (a thread, perhaps made without the C library's knowledge:
+            // hijack's locks are taken around forks from now on; not for a
+            // vfork-like child, whose parent waits)
+            if a[0] & CLONE_VFORK == 0 {
+                crate::platform::sys::raw_thread_made();
+            }
+            sud::clone_as_made((*uc).uc_mcontext.gregs.as_ptr(), a[1])
+        }
         NR_CLONE | NR_FORK | NR_VFORK => copied_child(nr, a),
         // (src/sud.c's handler makes it once the hooks have seen it)
         NR_RT_SIGRETURN | NR_SIGRETURN => 0,

@@ -76,24 +76,31 @@ fn wanted(name: &str, ours: &str, theirs: Option<&str>) -> Option<String> {
     }
 }
 
-/// The environment `entries` ("NAME=VALUE") with hijack's variables put back.
-pub fn fixed_environment(entries: &[&[u8]], vars: &[(String, String)]) -> Option<Vec<Vec<u8>>> {
-    let mut out: Vec<Vec<u8>> = entries.iter().map(|e| e.to_vec()).collect();
-    let mut changed = false;
+/// The environment `entries` ("NAME=VALUE") with hijack's variables put
+/// back (None: they are all there). What must change is found first, with
+/// no copy: most execs pass hijack's variables on intact, and in a fork
+/// child every allocation copies a page of the heap.
+pub fn fixed_environment<N: AsRef<str>, V: AsRef<str>>(entries: &[&[u8]], vars: &[(N, V)]) -> Option<Vec<Vec<u8>>> {
+    let mut changes: Vec<(Option<usize>, Vec<u8>)> = Vec::new();
     for (name, ours) in vars {
-        let prefix = format!("{name}=");
-        let pos = out.iter().position(|e| e.starts_with(prefix.as_bytes()));
-        let theirs = pos.map(|p| String::from_utf8_lossy(&out[p][prefix.len()..]).into_owned());
+        let (name, ours) = (name.as_ref(), ours.as_ref());
+        let pos = entries.iter().position(|e| e.len() > name.len() && e.starts_with(name.as_bytes()) && e[name.len()] == b'=');
+        let theirs = pos.map(|p| String::from_utf8_lossy(&entries[p][name.len() + 1..]));
         if let Some(value) = wanted(name, ours, theirs.as_deref()) {
-            let entry = format!("{prefix}{value}").into_bytes();
-            match pos {
-                Some(p) => out[p] = entry,
-                None => out.push(entry),
-            }
-            changed = true;
+            changes.push((pos, format!("{name}={value}").into_bytes()));
         }
     }
-    changed.then_some(out)
+    if changes.is_empty() {
+        return None;
+    }
+    let mut out: Vec<Vec<u8>> = entries.iter().map(|e| e.to_vec()).collect();
+    for (pos, entry) in changes {
+        match pos {
+            Some(p) => out[p] = entry,
+            None => out.push(entry),
+        }
+    }
+    Some(out)
 }
 
 /// How the call goes on once its environment is fixed.
@@ -117,10 +124,23 @@ pub fn prepare(frame: &mut Frame) -> Instead {
         return Instead::Real;
     }
     let Some(snapshot) = SNAPSHOT.get() else { return Instead::Real };
-    let mut vars = snapshot.clone();
-    vars.push((MANIFEST.to_string(), crate::frame::manifest()));
-    let vars = &vars;
+    let mut buf = [0; crate::frame::MANIFEST_MAX];
+    let manifest = crate::frame::manifest_in(&mut buf);
     let arg = |name: &str| frame.info().args.iter().position(|a| a.name == name);
+    // (the common case, an environment passed on whole, decided with no
+    // allocation: see fixed_environment)
+    let given = match frame.info().follow {
+        Follow::Envp => Some(frame.args[arg("envp").expect("build.rs checks `follow envp`")].ptr::<*const libc::c_char>() as *const *const libc::c_char),
+        // SAFETY: environ is the process's NULL-terminated environment.
+        Follow::Environ | Follow::Search => Some(unsafe { environ() }),
+        _ => None,
+    };
+    // SAFETY: the caller's NULL-terminated array (or environ).
+    if given.is_some_and(|envp| unsafe { complete(envp, snapshot, manifest) }) {
+        return Instead::Real;
+    }
+    let vars: Vec<(&str, &str)> = snapshot.iter().map(|(n, v)| (n.as_str(), v.as_str())).chain([(MANIFEST, manifest)]).collect();
+    let vars = &vars[..];
     match frame.info().follow {
         Follow::No => Instead::Real,
         Follow::Envp => {
@@ -227,6 +247,28 @@ unsafe fn environ() -> *const *const libc::c_char {
 ///
 /// # Safety
 /// `envp` is NULL or a valid NULL-terminated array of C strings.
+/// Whether `envp` holds every variable of hijack's as it must be (nothing
+/// for [`fixed_environment`] to change), found with no allocation.
+unsafe fn complete(envp: *const *const libc::c_char, snapshot: &[(String, String)], manifest: &str) -> bool {
+    let value = |name: &str| -> Option<Option<&str>> {
+        if envp.is_null() {
+            return Some(None);
+        }
+        let mut p = envp;
+        while !(*p).is_null() {
+            let e = CStr::from_ptr(*p).to_bytes();
+            if e.len() > name.len() && e.starts_with(name.as_bytes()) && e[name.len()] == b'=' {
+                // (a value not in UTF-8: the copying path decides)
+                return std::str::from_utf8(&e[name.len() + 1..]).ok().map(Some);
+            }
+            p = p.add(1);
+        }
+        Some(None)
+    };
+    let fine = |name: &str, ours: &str| value(name).is_some_and(|theirs| wanted(name, ours, theirs).is_none());
+    snapshot.iter().all(|(n, v)| fine(n, v)) && fine(MANIFEST, manifest)
+}
+
 unsafe fn entries<'a>(envp: *const *const libc::c_char) -> Vec<&'a [u8]> {
     let mut out = Vec::new();
     if envp.is_null() {
@@ -247,7 +289,7 @@ fn process_environment() -> Vec<Vec<u8>> {
 
 /// `envp` with hijack's variables put back, as an array the frame keeps
 /// alive (None: nothing to fix).
-fn fixed_words(frame: &mut Frame, envp: *const *const libc::c_char, vars: &[(String, String)]) -> Option<u64> {
+fn fixed_words(frame: &mut Frame, envp: *const *const libc::c_char, vars: &[(&str, &str)]) -> Option<u64> {
     // SAFETY: envp is the caller's NULL-terminated array (or environ).
     let entries = unsafe { entries(envp) };
     let fixed = fixed_environment(&entries, vars)?;
@@ -267,7 +309,7 @@ fn fixed_words(frame: &mut Frame, envp: *const *const libc::c_char, vars: &[(Str
 /// variables and then runs `command` in a shell of its own, which thus
 /// starts hooked: `NAME='value'... exec /bin/sh -c 'COMMAND' sh` (None:
 /// nothing to fix).
-pub fn shell_command(command: &[u8], environment: &[Vec<u8>], vars: &[(String, String)]) -> Option<Vec<u8>> {
+pub fn shell_command<N: AsRef<str>, V: AsRef<str>>(command: &[u8], environment: &[Vec<u8>], vars: &[(N, V)]) -> Option<Vec<u8>> {
     let entries: Vec<&[u8]> = environment.iter().map(Vec::as_slice).collect();
     let fixed = fixed_environment(&entries, vars)?;
     let mut out = Vec::new();
@@ -334,6 +376,14 @@ mod tests {
         let preload = format!("{}=/opt/hijack/lib/libhijack.so:/usr/lib/other.so", sys::PRELOAD_VAR);
         let env: Vec<&[u8]> = vec![b"PATH=/bin", preload.as_bytes(), b"HIJACK_SCRIPT=/elsewhere.rb"];
         assert_eq!(fixed_environment(&env, &vars()), None);
+    }
+
+    #[test]
+    fn a_longer_name_is_not_the_variable() {
+        let preload = format!("{}=/opt/hijack/lib/libhijack.so", sys::PRELOAD_VAR);
+        let env: Vec<&[u8]> = vec![preload.as_bytes(), b"HIJACK_SCRIPTS=/x.rb"];
+        let fixed = strings(fixed_environment(&env, &vars())).unwrap();
+        assert_eq!(fixed[1..], ["HIJACK_SCRIPTS=/x.rb".to_string(), "HIJACK_SCRIPT=/tmp/hooks.rb".into()]);
     }
 
     #[test]

@@ -87,7 +87,10 @@ pub fn counts() -> Vec<(&'static str, [u64; 5])> {
 
 /// A fork child: its totals start from zero (the parent counts its own).
 pub fn forked() {
-    reset_counts();
+    // (counts nobody keeps stay untouched: a write would copy their pages)
+    if SUMMARY.get().is_some() {
+        reset_counts();
+    }
 }
 
 fn reset_counts() {

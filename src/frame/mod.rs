@@ -42,15 +42,33 @@ pub fn exit_work() -> bool {
 /// (build.rs: what tells one build's table from another's), the hooked
 /// calls as a bitmap in hex, and `x` for exit work.
 pub fn manifest() -> String {
-    let mut out = format!("{:016x}:", crate::table::TABLE_PRINT);
+    let mut buf = [0; MANIFEST_MAX];
+    manifest_in(&mut buf).to_string()
+}
+
+/// The longest [`manifest`].
+pub const MANIFEST_MAX: usize = 16 + 1 + CALL_COUNT.div_ceil(4) + 2;
+
+/// The [`manifest`], written in `buf` (no allocation: an exec made by a
+/// fork child, where each allocation copies a page of the heap, needs it).
+pub fn manifest_in(buf: &mut [u8; MANIFEST_MAX]) -> &str {
+    let hex = |n: u32| b"0123456789abcdef"[n as usize & 15];
+    let print = crate::table::TABLE_PRINT;
+    for (i, b) in buf[..16].iter_mut().enumerate() {
+        *b = hex((print >> (60 - 4 * i)) as u32);
+    }
+    buf[16] = b':';
+    let mut len = 17;
     for chunk in HOOKED.chunks(4) {
         let nibble = chunk.iter().enumerate().fold(0u32, |n, (i, f)| n | (f.load(Ordering::Relaxed) as u32) << i);
-        out.push(char::from_digit(nibble, 16).unwrap());
+        buf[len] = hex(nibble);
+        len += 1;
     }
     if exit_work() {
-        out.push_str(":x");
+        buf[len..len + 2].copy_from_slice(b":x");
+        len += 2;
     }
-    out
+    std::str::from_utf8(&buf[..len]).unwrap_or_default()
 }
 
 /// Marks the calls of a [`manifest`] as hooked (the scripts are loaded at

@@ -151,6 +151,32 @@ pub fn pid() -> i64 {
     unsafe { libc::getpid() as i64 }
 }
 
+/// A thread made without the C library's knowledge (a raw clone sharing
+/// the memory, seen by hijack): the process is not single-threaded any more.
+static RAW_THREADS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn raw_thread_made() {
+    RAW_THREADS.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether the calling thread is the process's only one: the C library's
+/// own answer (`__libc_single_threaded`, glibc 2.32 and later: never true
+/// again once a thread was made), and no thread made by a raw clone.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn single_threaded() -> bool {
+    extern "C" {
+        static __libc_single_threaded: libc::c_char;
+    }
+    // SAFETY: a byte the C library keeps; volatile: it changes under us.
+    let libc_says = unsafe { std::ptr::read_volatile(std::ptr::addr_of!(__libc_single_threaded)) } != 0;
+    libc_says && !RAW_THREADS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn single_threaded() -> bool {
+    false
+}
+
 /// Writes all of `bytes` to `fd` (again after EINTR or a short write).
 pub fn write_all(fd: i32, bytes: &[u8]) -> std::io::Result<()> {
     let mut done = 0;

@@ -139,13 +139,25 @@ fn pid() -> i32 {
 
 // Around fork (pthread_atfork), and around a clone() that copies the
 // process (src/entry/forks.rs: glibc's clone runs no atfork handler).
+// (as hijack's other locks around fork, src/entry/forks.rs: taken only
+// where another thread could hold it)
+static LOCKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
 pub extern "C" fn fork_prepare() {
-    TABLE.raw_lock();
+    let others = !crate::platform::sys::single_threaded();
+    if LOCKED.load(Ordering::Relaxed) != others {
+        LOCKED.store(others, Ordering::Relaxed);
+    }
+    if others {
+        TABLE.raw_lock();
+    }
 }
 
 pub extern "C" fn fork_parent() {
-    // SAFETY: taken by fork_prepare on this thread.
-    unsafe { TABLE.raw_unlock() };
+    if LOCKED.load(Ordering::Relaxed) {
+        // SAFETY: taken by fork_prepare on this thread.
+        unsafe { TABLE.raw_unlock() };
+    }
 }
 
 pub extern "C" fn fork_child() {
