@@ -265,3 +265,14 @@ assert("threads one after another share the VM the last one left; each counts, e
   assert_include lines.first, "x"
   assert_include lines.first, "."
 end
+
+# Around fork hijack takes its locks unless the forking thread is the
+# process's only one: with two threads busy in hooks (allocating), every
+# child of the third goes on, none inherits a lock held.
+assert("fork while two threads are busy in hooks: every child runs its own hooks and exits") do
+  require "timeout"
+  hook = "Hijack.after(:close) { |c| Hijack::Shared.incr(:n); [c.fd.to_s * 8] }"
+  out, err, st = Timeout.timeout(120) { hijack("run", "-e", hook, "--", program("fork_busy"), "300", "20") }
+  assert_true st.success?, err
+  assert_equal "300\n", out
+end

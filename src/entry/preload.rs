@@ -47,6 +47,11 @@ fn manifest(control: bool) -> Option<OsString> {
 /// What starts with the scripts, run or deferred: dispatch (--all-syscalls),
 /// following exec, the exit and fork work.
 fn started(guard: &guard::Guard) {
+    // What the hooked calls' path initialises once, initialised now, while
+    // the program has one thread: a fork child must never inherit it half
+    // made by another thread (it would wait for it forever).
+    sys::stamp::now();
+    crate::ruby::vm::warm();
     if crate::platform::sud::requested() {
         start_dispatch(guard);
     }

@@ -376,6 +376,13 @@ unsafe fn new_vm(units: &[Unit]) -> Option<Vm> {
     }
 }
 
+/// Initialises what the first VMs of threads read once (see
+/// entry::preload's `started`).
+pub fn warm() {
+    vm_per_call();
+    thread_key();
+}
+
 /// HIJACK_VM=per-call: a fresh VM for every hooked call, as the naive design
 /// the project started from did. Kept only for the benchmark's comparison,
 /// and looked at only when a thread has no VM: never on the hot path.
