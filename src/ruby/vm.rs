@@ -111,7 +111,6 @@ impl Vm {
         hooks::idle(self.mrb)
     }
 
-
     /// `FILE:LINE: Class: message` for an exception, from the Ruby side.
     pub unsafe fn describe(&self, exc: mrb::Value) -> String {
         let hijack = self.hijack;
