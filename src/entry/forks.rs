@@ -7,7 +7,7 @@
 //! ends when its function returns, which glibc follows by the exit system
 //! call: hijack's exit work (Hijack.at_exit, --summary) runs first.
 
-use crate::features::{filter, listing, shared, summary, trace};
+use crate::features::{blackhole, filter, listing, shared, summary, trace};
 use crate::platform::{fds, sud, sys};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -37,6 +37,7 @@ extern "C" fn prepare() {
     #[cfg(target_os = "linux")]
     crate::platform::relocs::fork_lock();
     filter::lock_for_fork().raw_lock();
+    blackhole::fork_lock();
     shared::fork_lock();
     listing::fork_lock();
     sud::before_fork();
@@ -58,6 +59,7 @@ extern "C" fn parent() {
     unsafe {
         listing::fork_unlock();
         shared::fork_unlock();
+        blackhole::fork_unlock();
         filter::lock_for_fork().raw_unlock();
         #[cfg(target_os = "linux")]
         crate::platform::relocs::fork_unlock();
@@ -66,7 +68,12 @@ extern "C" fn parent() {
 }
 
 extern "C" fn child() {
+    // (one thread forking alone was making nothing meanwhile)
+    let others = LOCKED.load(Ordering::Relaxed);
     parent();
+    if others {
+        blackhole::forked();
+    }
     // (the kernel turned system-call dispatch off in the child)
     sud::enable_thread();
     trace::forked();

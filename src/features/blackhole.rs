@@ -5,8 +5,8 @@
 
 use crate::platform::fds::{self, Owned};
 use std::net::{TcpListener, TcpStream};
+use crate::platform::lock::SpinLock;
 use std::os::fd::IntoRawFd;
-use std::sync::OnceLock;
 
 struct Blackhole {
     port: u16,
@@ -15,7 +15,17 @@ struct Blackhole {
     _sockets: Vec<Owned>,
 }
 
-static HOLE: OnceLock<Option<Blackhole>> = OnceLock::new();
+/// Made on first use, by one thread, outside the lock (making it opens
+/// sockets and may wait 0.8 s); not a OnceLock: a fork child must not
+/// inherit one half made by a thread it does not have (it would wait for
+/// it for ever): the child makes its own ([`forked`]).
+enum State {
+    Unmade,
+    Making,
+    Made(Option<Blackhole>),
+}
+
+static HOLE: SpinLock<State> = SpinLock::new(State::Unmade);
 
 fn make() -> Option<Blackhole> {
     let listener = TcpListener::bind("127.0.0.1:0").ok()?;
@@ -41,5 +51,42 @@ fn make() -> Option<Blackhole> {
 
 /// The port of this process's blackhole listener.
 pub fn port() -> Option<u16> {
-    HOLE.get_or_init(make).as_ref().map(|h| h.port)
+    loop {
+        {
+            let mut state = HOLE.lock();
+            match &*state {
+                State::Made(hole) => return hole.as_ref().map(|h| h.port),
+                State::Unmade => {
+                    *state = State::Making;
+                    break;
+                }
+                State::Making => {}
+            }
+        }
+        std::thread::yield_now();
+    }
+    let hole = make();
+    let port = hole.as_ref().map(|h| h.port);
+    *HOLE.lock() = State::Made(hole);
+    port
+}
+
+/// Around fork: the lock is never held for long.
+pub fn fork_lock() {
+    HOLE.raw_lock();
+}
+
+/// # Safety
+/// After [`fork_lock`], on the same thread (or in its fork child).
+pub unsafe fn fork_unlock() {
+    HOLE.raw_unlock();
+}
+
+/// In a fork child: a blackhole another thread of the parent was making is
+/// this process's to make.
+pub fn forked() {
+    let mut state = HOLE.lock();
+    if matches!(*state, State::Making) {
+        *state = State::Unmade;
+    }
 }
