@@ -8,27 +8,19 @@
 //! call: hijack's exit work (Hijack.at_exit, --summary) runs first.
 
 use crate::features::{blackhole, filter, listing, shared, summary, trace};
+use crate::platform::lock::ForkLocking;
 use crate::platform::{fds, sud, sys};
-use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Whether this fork's prepare took hijack's locks. No lock of hijack's may
-/// be inherited held by a thread the child does not have; a process whose
-/// only thread is the forking one has no such thread, and then neither the
-/// parent nor the child writes a lock after the fork (each such write
-/// copies a page, in the child and again in the parent, for every fork of
-/// a shell or a make).
-static LOCKED: AtomicBool = AtomicBool::new(true);
+/// No lock of hijack's may be inherited held by a thread the child does not
+/// have: prepare takes them where another thread exists.
+static LOCKING: ForkLocking = ForkLocking::new();
 
 extern "C" fn prepare() {
     // (from here to the fork's end hijack holds its locks: a signal handler
     // of the program's that runs meanwhile is not let into the hooks, as
     // it is elsewhere in a real call: src/entry/signals.rs)
     crate::platform::guard::at_real(false);
-    let others = !sys::single_threaded();
-    if LOCKED.load(Ordering::Relaxed) != others {
-        LOCKED.store(others, Ordering::Relaxed);
-    }
-    if !others {
+    if !LOCKING.decide() {
         sud::before_fork();
         return;
     }
@@ -46,7 +38,7 @@ extern "C" fn prepare() {
 }
 
 extern "C" fn parent() {
-    if !LOCKED.load(Ordering::Relaxed) {
+    if !LOCKING.taken() {
         sud::after_fork();
         return;
     }
@@ -69,7 +61,7 @@ extern "C" fn parent() {
 
 extern "C" fn child() {
     // (one thread forking alone was making nothing meanwhile)
-    let others = LOCKED.load(Ordering::Relaxed);
+    let others = LOCKING.taken();
     parent();
     if others {
         blackhole::forked();

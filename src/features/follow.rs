@@ -84,8 +84,9 @@ pub fn fixed_environment<N: AsRef<str>, V: AsRef<str>>(entries: &[&[u8]], vars: 
     let mut changes: Vec<(Option<usize>, Vec<u8>)> = Vec::new();
     for (name, ours) in vars {
         let (name, ours) = (name.as_ref(), ours.as_ref());
-        let pos = entries.iter().position(|e| e.len() > name.len() && e.starts_with(name.as_bytes()) && e[name.len()] == b'=');
-        let theirs = pos.map(|p| String::from_utf8_lossy(&entries[p][name.len() + 1..]));
+        let found = entries.iter().enumerate().find_map(|(i, e)| value_of(e, name).map(|v| (i, v)));
+        let pos = found.map(|(i, _)| i);
+        let theirs = found.map(|(_, v)| String::from_utf8_lossy(v));
         if let Some(value) = wanted(name, ours, theirs.as_deref()) {
             changes.push((pos, format!("{name}={value}").into_bytes()));
         }
@@ -243,43 +244,54 @@ unsafe fn environ() -> *const *const libc::c_char {
     *_NSGetEnviron()
 }
 
-/// The entries of a NULL-terminated environment.
-///
-/// # Safety
-/// `envp` is NULL or a valid NULL-terminated array of C strings.
 /// Whether `envp` holds every variable of hijack's as it must be (nothing
 /// for [`fixed_environment`] to change), found with no allocation.
+///
+/// # Safety
+/// As [`each_entry`].
 unsafe fn complete(envp: *const *const libc::c_char, snapshot: &[(String, String)], manifest: &str) -> bool {
-    let value = |name: &str| -> Option<Option<&str>> {
-        if envp.is_null() {
-            return Some(None);
-        }
-        let mut p = envp;
-        while !(*p).is_null() {
-            let e = CStr::from_ptr(*p).to_bytes();
-            if e.len() > name.len() && e.starts_with(name.as_bytes()) && e[name.len()] == b'=' {
-                // (a value not in UTF-8: the copying path decides)
-                return std::str::from_utf8(&e[name.len() + 1..]).ok().map(Some);
-            }
-            p = p.add(1);
-        }
-        Some(None)
+    let fine = |name: &str, ours: &str| {
+        let theirs = each_entry(envp).find_map(|e| value_of(e, name));
+        // (a value not in UTF-8: the copying path decides)
+        let theirs = match theirs.map(std::str::from_utf8) {
+            Some(Err(_)) => return false,
+            Some(Ok(v)) => Some(v),
+            None => None,
+        };
+        wanted(name, ours, theirs).is_none()
     };
-    let fine = |name: &str, ours: &str| value(name).is_some_and(|theirs| wanted(name, ours, theirs).is_none());
     snapshot.iter().all(|(n, v)| fine(n, v)) && fine(MANIFEST, manifest)
 }
 
-unsafe fn entries<'a>(envp: *const *const libc::c_char) -> Vec<&'a [u8]> {
-    let mut out = Vec::new();
-    if envp.is_null() {
-        return out;
-    }
+/// The value of `entry` ("NAME=VALUE") when it is variable `name`'s.
+fn value_of<'a>(entry: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    let rest = entry.strip_prefix(name.as_bytes())?;
+    rest.strip_prefix(b"=")
+}
+
+/// The entries of a NULL-terminated environment, one by one.
+///
+/// # Safety
+/// `envp` is NULL or a valid NULL-terminated array of C strings, alive
+/// while the entries are.
+unsafe fn each_entry<'a>(envp: *const *const libc::c_char) -> impl Iterator<Item = &'a [u8]> {
     let mut p = envp;
-    while !(*p).is_null() {
-        out.push(CStr::from_ptr(*p).to_bytes());
+    std::iter::from_fn(move || {
+        if p.is_null() || (*p).is_null() {
+            return None;
+        }
+        let e = CStr::from_ptr(*p).to_bytes();
         p = p.add(1);
-    }
-    out
+        Some(e)
+    })
+}
+
+/// The entries of a NULL-terminated environment.
+///
+/// # Safety
+/// As [`each_entry`].
+unsafe fn entries<'a>(envp: *const *const libc::c_char) -> Vec<&'a [u8]> {
+    each_entry(envp).collect()
 }
 
 fn process_environment() -> Vec<Vec<u8>> {

@@ -257,3 +257,33 @@ mod tests {
         assert_eq!(*RW.read(), 20_000);
     }
 }
+
+/// Whether a fork's handlers take hijack's locks: only where another thread
+/// could hold one. A process whose only thread is the forking one has no
+/// such thread, and then neither the parent nor the child writes a lock
+/// after the fork (each such write copies a page, in the child and again in
+/// the parent, for every fork of a shell or a make).
+pub struct ForkLocking(AtomicBool);
+
+impl ForkLocking {
+    pub const fn new() -> Self {
+        ForkLocking(AtomicBool::new(true))
+    }
+
+    /// At a fork's prepare: whether to take the locks (kept for [`taken`]).
+    ///
+    /// [`taken`]: ForkLocking::taken
+    pub fn decide(&self) -> bool {
+        let others = !super::sys::single_threaded();
+        // (written only when it changes: the page stays unwritten)
+        if self.0.load(Ordering::Relaxed) != others {
+            self.0.store(others, Ordering::Relaxed);
+        }
+        others
+    }
+
+    /// After the fork, in the parent or the child: whether prepare took them.
+    pub fn taken(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}

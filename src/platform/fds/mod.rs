@@ -139,22 +139,17 @@ fn pid() -> i32 {
 
 // Around fork (pthread_atfork), and around a clone() that copies the
 // process (src/entry/forks.rs: glibc's clone runs no atfork handler).
-// (as hijack's other locks around fork, src/entry/forks.rs: taken only
-// where another thread could hold it)
-static LOCKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+// (taken only where another thread could hold it: see ForkLocking)
+static LOCKING: crate::platform::lock::ForkLocking = crate::platform::lock::ForkLocking::new();
 
 pub extern "C" fn fork_prepare() {
-    let others = !crate::platform::sys::single_threaded();
-    if LOCKED.load(Ordering::Relaxed) != others {
-        LOCKED.store(others, Ordering::Relaxed);
-    }
-    if others {
+    if LOCKING.decide() {
         TABLE.raw_lock();
     }
 }
 
 pub extern "C" fn fork_parent() {
-    if LOCKED.load(Ordering::Relaxed) {
+    if LOCKING.taken() {
         // SAFETY: taken by fork_prepare on this thread.
         unsafe { TABLE.raw_unlock() };
     }
